@@ -1,0 +1,124 @@
+"""Canonical segmentation batch and its builder (validation happens here, once)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, List, Set
+
+import numpy as np
+
+from data_gradients.batch.arrays import describe, group_by_shape, images_to_nchw, masks_to_list
+from data_gradients.batch.images import ImageBatch, stack_group, to_uint8_rgb
+from data_gradients.errors import BatchFormatError
+
+
+@dataclass
+class SegmentationBatch(ImageBatch):
+    """Images plus ``masks`` (N, H, W) int32 holding a counted class id, or -1 where the
+    pixel is ignored, background of a binary task, unlabelled, or out of range.
+    ``out_of_range_pixels[i]`` counts label values of sample i that are neither a class
+    id nor ignored."""
+
+    masks: np.ndarray = None  # type: ignore[assignment]
+    out_of_range_pixels: np.ndarray = None  # type: ignore[assignment]
+
+
+class SegmentationBatchBuilder:
+    """Validates raw (images, labels) and returns canonical batches, one per image size."""
+
+    def __init__(self, num_classes: int, class_ids: Iterable[int], ignore_labels: Iterable[int]):
+        self.num_classes = num_classes
+        self.class_ids = np.array(sorted(class_ids), dtype=np.int64)
+        uncounted = set(int(i) for i in ignore_labels)
+        if num_classes == 1:
+            uncounted.add(0)  # binary: 0 is background, never a class
+        self.uncounted = np.array(sorted(uncounted), dtype=np.int64)
+        self.notes: Set[str] = set()
+
+    def build(self, images: Any, labels: Any, first_sample_id: int) -> List[SegmentationBatch]:
+        try:
+            masks = masks_to_list(labels, n_channels=self.num_classes)
+        except (TypeError, ValueError) as e:
+            raise BatchFormatError(f"`labels` could not be read as segmentation masks: {e}; got {describe(labels)}") from None
+        try:
+            hw = masks[0].shape[-2:] if masks else None
+            imgs = images_to_nchw(images, torch_layout=False, n_hint=len(masks), hw_hint=hw)
+        except (TypeError, ValueError) as e:
+            raise BatchFormatError(f"`images` could not be read as images: {e}; got {describe(images)}") from None
+        if len(imgs) != len(masks):
+            raise BatchFormatError(
+                f"images and labels disagree on the batch size: {len(imgs)} images ({describe(images)}) "
+                f"but {len(masks)} masks ({describe(labels)})"
+            )
+        for i, (im, m) in enumerate(zip(imgs, masks)):
+            if im.shape[0] not in (1, 3, 4):
+                raise BatchFormatError(f"`images` must have 1, 3 or 4 channels, sample {i} has shape {im.shape}")
+            if im.shape[-2:] != m.shape[-2:]:
+                raise BatchFormatError(
+                    f"image and mask sizes disagree for sample {first_sample_id + i}: image H,W = "
+                    f"{tuple(im.shape[-2:])}, mask H,W = {tuple(m.shape[-2:])}"
+                )
+        out = []
+        for idx in group_by_shape(imgs):
+            # masks of one image size may still differ in rank (ids vs one-hot): group those too
+            for sub in _split_by(idx, [masks[i].shape for i in idx]):
+                out.append(self._canonical(imgs, masks, sub, first_sample_id))
+        return out
+
+    def _canonical(self, imgs, masks, idx: List[int], first_sample_id: int) -> SegmentationBatch:
+        images, nonfinite = to_uint8_rgb(stack_group(imgs, idx), self.notes)
+        source_channels = int(imgs[idx[0]].shape[0])
+        ids, out_of_range = self._labels(stack_group(masks, idx))
+        return SegmentationBatch(
+            images=images,
+            sample_ids=np.asarray(idx, dtype=np.int64) + first_sample_id,
+            nonfinite_pixels=nonfinite,
+            source_channels=source_channels,
+            masks=ids,
+            out_of_range_pixels=out_of_range,
+        )
+
+    def _labels(self, m: np.ndarray):
+        n = m.shape[0]
+        one_hot = m.ndim == 4
+        if one_hot:  # one-hot / soft N,C,H,W
+            f = m.astype(np.float32, copy=False)
+            ids = f.argmax(axis=1).astype(np.int64)
+            ids[f.max(axis=1) <= 0.5] = -1  # no channel is on: unlabelled
+        elif np.issubdtype(m.dtype, np.floating):
+            f = np.nan_to_num(m.astype(np.float32), nan=-1.0)
+            if self.num_classes == 1 and float(f.max(initial=0)) <= 1.0:
+                ids = (f > 0.5).astype(np.int64)  # soft binary mask
+            else:
+                ids = np.rint(f).astype(np.int64)
+        elif m.dtype == np.bool_:
+            ids = m.astype(np.int64)
+        else:
+            ids = m.astype(np.int64, copy=False)
+        lo, hi = int(ids.min()), int(ids.max())
+        lo = min(lo, -1)
+        # lookup tables: id -> counted id or -1, id -> is out of range
+        span = hi - lo + 1
+        if span <= 1 << 20:
+            counted = np.full(span, -1, dtype=np.int32)
+            known = self.class_ids[(self.class_ids >= lo) & (self.class_ids <= hi)]
+            counted[known - lo] = known
+            bad = counted < 0
+            unc = self.uncounted[(self.uncounted >= lo) & (self.uncounted <= hi)]
+            bad[unc - lo] = False
+            if one_hot:
+                bad[-1 - lo] = False  # -1 = no channel on: unlabelled, not an error
+            shifted = ids - lo
+            out_ids = counted[shifted]
+            oor = bad[shifted]
+        else:
+            valid = np.isin(ids, self.class_ids)
+            oor = ~valid & ~np.isin(ids, self.uncounted) & ~((ids == -1) & one_hot)
+            out_ids = np.where(valid, ids, -1).astype(np.int32)
+        return out_ids, oor.reshape(n, -1).sum(axis=1).astype(np.int64)
+
+
+def _split_by(idx: List[int], keys: List[tuple]) -> List[List[int]]:
+    groups: dict = {}
+    for i, k in zip(idx, keys):
+        groups.setdefault(k, []).append(i)
+    return list(groups.values())

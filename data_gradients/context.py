@@ -1,0 +1,34 @@
+"""The run's fixed facts that feature extractors need (classes, names, seed)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Tuple
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    """Read-only description of the analysis, shared by all extractors of a run.
+
+    ``class_ids`` are the label ids that are counted and shown (ignored ids removed).
+    ``n_label_ids`` is the size of the id space (``num_classes``, or 2 in the binary
+    case where 0 is background and 1 the object).
+    """
+
+    task: str
+    num_classes: int
+    class_ids: Tuple[int, ...]
+    class_names: Dict[int, str] = field(default_factory=dict)
+    splits: Tuple[str, ...] = ("train", "val")
+    samples_to_visualize: int = 10
+    seed: int = 0
+
+    @property
+    def n_label_ids(self) -> int:
+        return 2 if self.num_classes == 1 else self.num_classes
+
+    def name_of(self, class_id: int) -> str:
+        return self.class_names.get(int(class_id), str(int(class_id)))
+
+    @property
+    def names(self) -> List[str]:
+        return [self.name_of(c) for c in self.class_ids]

@@ -1,0 +1,158 @@
+"""Base class of feature extractors: declared, fixed-size, mergeable state per split.
+
+A subclass declares its state in ``setup()`` with ``add_state(name, default, reduce)``
+and implements ``update(batch, split)`` and ``compute()``. The base class gives
+``reset()``, ``merge(other)`` and pickling without per-extractor code.
+
+Reductions:
+
+- ``"sum"``: numbers / numpy arrays, added.
+- ``"min"`` / ``"max"``: element-wise.
+- ``"cat"``: a list, concatenated and capped at ``cap`` items (first come first kept).
+- ``"counter"``: a dict key -> count, summed; at most ``cap`` keys, the rest is
+  counted under the key ``"other"``.
+- ``"smallest"``: a list of ``(key, payload)`` keeping the ``cap`` smallest keys.
+  With keys derived from a seeded hash of the sample id this is a uniform
+  reservoir that does not depend on batching or on the merge order.
+"""
+from __future__ import annotations
+
+import copy
+import heapq
+from typing import Any, Callable, ClassVar, Dict, Iterable, Optional, Tuple
+
+import numpy as np
+
+from data_gradients.context import AnalysisContext
+from data_gradients.results import FeatureResult
+
+_REDUCTIONS = ("sum", "min", "max", "cat", "counter", "smallest")
+
+
+class SplitState:
+    """Attribute access to one split's state values."""
+
+    def __init__(self, values: Dict[str, Any]):
+        self.__dict__.update(values)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class FeatureExtractor:
+    """Streaming statistic over the batches of every split.
+
+    Class attributes: ``name`` (registry key), ``title``, ``description`` (two or three
+    lines on what it shows and how to read it), ``tasks`` (tasks it applies to) and
+    ``group`` ("image" or "labels"; the report's section).
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    tasks: ClassVar[Tuple[str, ...]] = ()
+    group: ClassVar[str] = "image"
+
+    def __init__(self, context: AnalysisContext):
+        self.context = context
+        self._specs: Dict[str, Tuple[Any, str, Optional[int]]] = {}
+        self._splits: Dict[str, SplitState] = {}
+        self.setup()
+
+    # ----------------------------------------------------------------- declaring
+    def setup(self) -> None:
+        """Declare state with ``add_state``. Override in subclasses."""
+
+    def add_state(self, name: str, default: Any, reduce: str, cap: Optional[int] = None) -> None:
+        if reduce not in _REDUCTIONS:
+            raise ValueError(f"`reduce` must be one of {_REDUCTIONS}, got {reduce!r}")
+        if reduce in ("cat", "counter", "smallest") and cap is None:
+            raise ValueError(f"state {name!r} with reduce={reduce!r} needs a `cap` (bounded memory)")
+        if name in self._specs:
+            raise ValueError(f"state {name!r} declared twice in {type(self).__name__}")
+        self._specs[name] = (copy.deepcopy(default), reduce, cap)
+
+    # ------------------------------------------------------------------- access
+    def state(self, split: str) -> SplitState:
+        """The state of ``split``, created from the declared defaults on first use."""
+        if split not in self._splits:
+            self._splits[split] = SplitState({k: copy.deepcopy(d) for k, (d, _, _) in self._specs.items()})
+        return self._splits[split]
+
+    @property
+    def splits(self) -> Tuple[str, ...]:
+        """Splits that received data, in the context's order first."""
+        known = [s for s in self.context.splits if s in self._splits]
+        return tuple(known + [s for s in self._splits if s not in known])
+
+    # ----------------------------------------------------------------- lifecycle
+    def update(self, batch: Any, split: str) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def compute(self) -> FeatureResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        self._splits = {}
+
+    def merge(self, other: "FeatureExtractor") -> "FeatureExtractor":
+        """Fold ``other``'s state (same class, other data) into this one; returns self."""
+        if type(other) is not type(self):
+            raise TypeError(f"cannot merge {type(other).__name__} into {type(self).__name__}")
+        for split, theirs in other._splits.items():
+            mine = self.state(split)
+            for key, (_, reduce, cap) in self._specs.items():
+                setattr(mine, key, _reduce(reduce, cap, getattr(mine, key), getattr(theirs, key)))
+        return self
+
+    def new_result(self) -> FeatureResult:
+        return FeatureResult(name=self.name, title=self.title, description=self.description, group=self.group)
+
+    # ------------------------------------------------------------------ helpers
+    def sample_key(self, split: str, sample_id: int) -> float:
+        """Deterministic pseudo-random key in [0, 1) for reservoir sampling."""
+        return _hash_unit(self.context.seed, split, sample_id)
+
+
+def _reduce(reduce: str, cap: Optional[int], a: Any, b: Any) -> Any:
+    if reduce == "sum":
+        return a + b
+    if reduce == "min":
+        return np.minimum(a, b)
+    if reduce == "max":
+        return np.maximum(a, b)
+    if reduce == "cat":
+        return (list(a) + list(b))[:cap]
+    if reduce == "counter":
+        return merge_counter(a, b.items(), cap)
+    return keep_smallest(a, b, cap)
+
+
+def merge_counter(counter: Dict[Any, int], items: Iterable[Tuple[Any, int]], cap: int) -> Dict[Any, int]:
+    """Add counts into ``counter`` keeping at most ``cap`` keys (overflow under "other")."""
+    out = dict(counter)
+    for key, n in items:
+        if key in out or len(out) < cap:
+            out[key] = out.get(key, 0) + int(n)
+        else:
+            out["other"] = out.get("other", 0) + int(n)
+    return out
+
+
+def keep_smallest(a: Iterable[Tuple[float, Any]], b: Iterable[Tuple[float, Any]], cap: int) -> list:
+    """The ``cap`` entries with the smallest keys of both lists, sorted by key."""
+    return heapq.nsmallest(cap, list(a) + list(b), key=lambda kv: kv[0])
+
+
+def _hash_unit(seed: int, split: str, sample_id: int) -> float:
+    # splitmix64 over (seed, split, id): cheap, stable across processes (no hash()).
+    x = (int(seed) * 0x9E3779B97F4A7C15 + int(sample_id) + sum(ord(c) << (8 * (i % 7)) for i, c in enumerate(split)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    x ^= x >> 31
+    return x / 2.0**64
+
+
+Factory = Callable[[AnalysisContext], FeatureExtractor]

@@ -1,0 +1,220 @@
+"""The analysis manager: iterate the splits once, update extractors, compute, write.
+
+It holds no statistics of its own; task managers only choose the batch builder.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Dict, Iterable, List, Optional, Sequence
+
+from data_gradients.batch.extraction import BatchSplitter
+from data_gradients.classes import check_ignore_labels, check_num_classes, counted_class_ids, resolve_class_names
+from data_gradients.context import AnalysisContext
+from data_gradients.errors import ConfigurationError
+from data_gradients.feature_extractors import select_features
+from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.managers.progress import progress_bar, total_samples
+from data_gradients.managers.run_dir import new_run_dir
+from data_gradients.reports.report import AnalysisReport, SplitSummary
+from data_gradients.reports.writers import default_writers, write_all
+from data_gradients.results import FeatureResult
+
+logger = logging.getLogger("data_gradients")
+
+
+class AnalysisManager:
+    """Runs every selected feature extractor over the train (and val) data once.
+
+    Subclasses set ``task`` and implement ``_make_builder()``. See the task managers
+    for the arguments.
+    """
+
+    task: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        train_data: Iterable,
+        val_data: Optional[Iterable] = None,
+        *,
+        num_classes: int,
+        class_names: Any = None,
+        ignore_labels: Sequence[int] = (),
+        images_extractor: Any = None,
+        labels_extractor: Any = None,
+        images_key: Optional[str] = None,
+        labels_key: Optional[str] = None,
+        samples_to_visualize: int = 10,
+        log_dir: Any = "logs",
+        report_title: Optional[str] = None,
+        features: Optional[Sequence[str]] = None,
+        exclude_features: Sequence[str] = (),
+        max_batches: Optional[int] = None,
+        hide_class_names: bool = False,
+        seed: int = 0,
+        verbose: bool = True,
+        writers: Optional[Sequence[Any]] = None,
+    ):
+        self.num_classes = check_num_classes(num_classes)
+        self.ignore_labels = check_ignore_labels(ignore_labels)
+        self.splits_data = {"train": _check_iterable(train_data, "train_data")}
+        if val_data is not None:
+            self.splits_data["val"] = _check_iterable(val_data, "val_data")
+        _check_int(samples_to_visualize, "samples_to_visualize", minimum=0)
+        if max_batches is not None:
+            _check_int(max_batches, "max_batches", minimum=1)
+        if images_extractor is not None and images_key is not None:
+            raise ConfigurationError("pass `images_extractor` or `images_key`, not both")
+        if labels_extractor is not None and labels_key is not None:
+            raise ConfigurationError("pass `labels_extractor` or `labels_key`, not both")
+        for arg, value in (("images_extractor", images_extractor), ("labels_extractor", labels_extractor)):
+            if value is not None and not callable(value):
+                raise ConfigurationError(f"`{arg}` must be a callable(batch) -> {arg.split('_')[0]}, got {value!r}")
+        if report_title is not None and not isinstance(report_title, str):
+            raise ConfigurationError(f"`report_title` must be a str, got {report_title!r}")
+        if isinstance(features, str) or isinstance(exclude_features, str):
+            raise ConfigurationError("`features` and `exclude_features` must be lists of names, not a single str")
+
+        self.class_names = resolve_class_names(class_names, self.num_classes, hide_class_names)
+        self.hide_class_names = hide_class_names
+        self.class_ids = counted_class_ids(self.num_classes, self.ignore_labels)
+        if not self.class_ids:
+            raise ConfigurationError(f"`ignore_labels`={list(self.ignore_labels)} leaves no class to analyse")
+        self.context = AnalysisContext(
+            task=self.task, num_classes=self.num_classes, class_ids=self.class_ids,
+            class_names=self.class_names, splits=tuple(self.splits_data),
+            samples_to_visualize=samples_to_visualize, seed=seed,
+        )
+        self.feature_classes = select_features(self.task, features, exclude_features)
+        self.splitter = BatchSplitter(images_extractor or images_key, labels_extractor or labels_key)
+        self.samples_to_visualize = samples_to_visualize
+        self.log_dir = Path(log_dir)
+        self.report_title = report_title or f"{self.task.capitalize()} analysis"
+        self.max_batches = max_batches
+        self.seed = seed
+        self.verbose = verbose
+        self.writers = list(writers) if writers is not None else default_writers()
+        self.builder = self._make_builder()
+
+    # ------------------------------------------------------------------ hooks
+    def _make_builder(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -------------------------------------------------------------------- run
+    def run(self) -> AnalysisReport:
+        """Read every split once, compute every feature, write all outputs; return the report."""
+        t0 = time.perf_counter()
+        started_at = datetime.now().isoformat(timespec="seconds")
+        extractors = {cls.name: cls(self.context) for cls in self.feature_classes}
+        errors: Dict[str, str] = {}
+        summaries = {s: SplitSummary(s) for s in self.splits_data}
+        partial_reason = None
+        unread = list(self.splits_data)
+        try:
+            for split, data in self.splits_data.items():
+                self._consume(split, data, extractors, errors, summaries[split])
+                unread.remove(split)
+        except KeyboardInterrupt:
+            partial_reason = "interrupted (Ctrl-C) while reading the data; statistics cover only what was read"
+            for split in unread:
+                summaries[split].complete = False
+            logger.warning("data_gradients: interrupted; writing a partial report")
+        if partial_reason is None and any(not s.complete for s in summaries.values()):
+            partial_reason = f"stopped after max_batches={self.max_batches} batches per split"
+        results = self._compute(extractors, errors)
+        report = AnalysisReport(
+            title=self.report_title, task=self.task, run_dir=new_run_dir(self.log_dir, self.report_title),
+            splits=summaries, results=results, config=self._config(), class_names={k: self.class_names[k] for k in self.class_ids},
+            started_at=started_at, partial=partial_reason is not None, partial_reason=partial_reason,
+            notes=sorted(self.builder.notes),
+        )
+        report.duration_s = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        write_all(report, self.writers)
+        report.write_s = time.perf_counter() - t1
+        if self.verbose:
+            print(report.summary(), file=sys.stderr)
+        return report
+
+    def _consume(self, split: str, data: Iterable, extractors: Dict[str, FeatureExtractor],
+                 errors: Dict[str, str], summary: SplitSummary) -> None:
+        total = total_samples(data, self.max_batches)
+        with progress_bar(total=total, desc=f"Analysing {split}", enabled=self.verbose) as bar:
+            for index, batch in enumerate(data):
+                if self.max_batches is not None and index >= self.max_batches:
+                    summary.complete = False
+                    break
+                images, labels = self.splitter(batch)
+                for canonical in self.builder.build(images, labels, first_sample_id=summary.samples):
+                    for name, extractor in extractors.items():
+                        if name in errors:
+                            continue
+                        try:
+                            extractor.update(canonical, split)
+                        except Exception as e:  # one failing extractor must not stop the others
+                            errors[name] = _describe_failure(e, "update")
+                            logger.warning("data_gradients: feature %r failed and is skipped: %s", name, e)
+                    summary.samples += len(canonical)
+                    bar.update(len(canonical))
+                summary.batches += 1
+
+    def _compute(self, extractors: Dict[str, FeatureExtractor], errors: Dict[str, str]) -> Dict[str, FeatureResult]:
+        results = {}
+        for name, extractor in extractors.items():
+            if name not in errors:
+                try:
+                    results[name] = extractor.compute()
+                    continue
+                except Exception as e:
+                    errors[name] = _describe_failure(e, "compute")
+                    logger.warning("data_gradients: feature %r failed in compute: %s", name, e)
+            result = extractor.new_result()
+            result.error = errors[name]
+            results[name] = result
+        return results
+
+    def _config(self) -> Dict[str, Any]:
+        import numpy
+        import torch
+
+        from data_gradients import __version__
+
+        return {
+            "task": self.task,
+            "num_classes": self.num_classes,
+            "class_names": {str(k): self.class_names[k] for k in self.class_ids},
+            "hide_class_names": self.hide_class_names,
+            "ignore_labels": list(self.ignore_labels),
+            "counted_class_ids": list(self.class_ids),
+            "samples_to_visualize": self.samples_to_visualize,
+            "max_batches": self.max_batches,
+            "features": [c.name for c in self.feature_classes],
+            "seed": self.seed,
+            "batch_extraction": self.splitter.describe(),
+            "versions": {"data_gradients": __version__, "python": sys.version.split()[0],
+                         "numpy": numpy.__version__, "torch": torch.__version__},
+        }
+
+
+def _describe_failure(e: BaseException, stage: str) -> str:
+    tb = traceback.extract_tb(e.__traceback__)
+    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+    return f"{type(e).__name__} in {stage}(){where}: {e}"
+
+
+def _check_iterable(data: Any, arg: str) -> Iterable:
+    if data is None or isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
+        raise ConfigurationError(
+            f"`{arg}` must be an iterable of batches (a DataLoader, a generator, a list), got {type(data).__name__}"
+        )
+    return data
+
+
+def _check_int(value: Any, arg: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ConfigurationError(f"`{arg}` must be {kind}, got {value!r}")

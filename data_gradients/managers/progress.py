@@ -1,0 +1,29 @@
+"""Progress bar over samples, with a total when the loader tells its length."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
+
+from tqdm.auto import tqdm
+
+
+def total_samples(data: Any, max_batches: Optional[int]) -> Optional[int]:
+    """Number of samples the loader will yield, when it can tell (DataLoader-like)."""
+    dataset = getattr(data, "dataset", None)
+    try:
+        total = len(dataset) if dataset is not None else None
+    except TypeError:
+        total = None
+    batch_size = getattr(data, "batch_size", None)
+    if total is not None and max_batches is not None and isinstance(batch_size, int):
+        total = min(total, max_batches * batch_size)
+    return total
+
+
+@contextmanager
+def progress_bar(total: Optional[int], desc: str, enabled: bool) -> Iterator[Any]:
+    bar = tqdm(total=total, desc=desc, unit="img", disable=not enabled, dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()

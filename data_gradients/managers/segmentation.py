@@ -1,0 +1,38 @@
+"""Segmentation analysis manager."""
+from __future__ import annotations
+
+from data_gradients.batch import SegmentationBatchBuilder
+from data_gradients.managers.base import AnalysisManager
+
+
+class SegmentationAnalysisManager(AnalysisManager):
+    """Analyse a semantic-segmentation dataset.
+
+    Args:
+        train_data: any iterable of batches (DataLoader, generator, list). A batch is an
+            ``(images, masks)`` pair unless extractors or key paths say otherwise.
+        val_data: optional iterable for the validation split, shown beside train.
+        num_classes: number of classes; 1 means binary (mask 1 = object, 0 = background).
+        class_names: list of names, or dict id -> name.
+        ignore_labels: label ids never counted or shown (e.g. ``[255]``).
+        images_extractor / labels_extractor: callables ``batch -> images`` / ``batch -> masks``.
+        images_key / labels_key: dotted key paths into dict batches (``"target.masks"``).
+        samples_to_visualize: samples per split drawn in TensorBoard (0 = none).
+        log_dir: outputs go to ``log_dir/<report_title>/<timestamp>/``.
+        report_title: title of the report (default "Segmentation analysis").
+        features / exclude_features: names of feature extractors to run / skip.
+        max_batches: read at most this many batches per split (the report says so).
+        hide_class_names: show class ids instead of names everywhere.
+        seed: seed of the sample reservoir.
+        verbose: progress bar and final summary on stderr.
+        writers: output writers (default TensorBoard, TXT, JSON and the PDF report).
+
+    Images may be tensors, arrays or PIL images, NCHW or NHWC, uint8 0..255 or float
+    0..1; masks N,H,W class ids or N,C,H,W one-hot. ``run()`` returns an
+    :class:`~data_gradients.reports.AnalysisReport`.
+    """
+
+    task = "segmentation"
+
+    def _make_builder(self) -> SegmentationBatchBuilder:
+        return SegmentationBatchBuilder(self.num_classes, self.class_ids, self.ignore_labels)

@@ -1,0 +1,126 @@
+"""Renderer-neutral results of feature extractors.
+
+Extractors return these plain containers; writers (TensorBoard, TXT, JSON, HTML/PDF)
+only render them. Values are keyed by split name ("train", "val") so every writer
+can put the splits side by side.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+SplitValues = Dict[str, Any]
+
+
+@dataclass
+class Histogram:
+    """A distribution on fixed bins, one series per split.
+
+    Either numeric ``bin_edges`` (len = bins + 1) or categorical ``categories``
+    (len = bins) is set. ``counts`` hold raw counts; ``normalize`` tells renderers
+    to show each split as a share (so splits of different sizes compare).
+    """
+
+    key: str
+    title: str
+    x_label: str
+    counts: Dict[str, np.ndarray]
+    bin_edges: Optional[np.ndarray] = None
+    categories: Optional[List[str]] = None
+    y_label: str = "share"
+    normalize: bool = True
+    log_x: bool = False
+
+    def shares(self, split: str) -> np.ndarray:
+        c = np.asarray(self.counts[split], dtype=np.float64)
+        total = c.sum()
+        return c / total if total > 0 else c
+
+
+@dataclass
+class Heatmap:
+    """2-D maps per split and panel (e.g. one panel per class).
+
+    ``maps[split][panel]`` is a 2-D array (rows = y). ``x_edges``/``y_edges`` give the
+    axis extents of the cells when they are meaningful.
+    """
+
+    key: str
+    title: str
+    maps: Dict[str, Dict[str, np.ndarray]]
+    x_label: str = "x"
+    y_label: str = "y"
+    x_edges: Optional[np.ndarray] = None
+    y_edges: Optional[np.ndarray] = None
+    value_label: str = ""
+
+
+@dataclass
+class Table:
+    """A table with a header; cells are str, int or float."""
+
+    key: str
+    title: str
+    columns: List[str]
+    rows: List[List[Any]]
+
+
+@dataclass
+class ImageGrid:
+    """Sample pictures (HWC uint8 RGB) with captions, per split. TensorBoard only."""
+
+    key: str
+    title: str
+    images: Dict[str, List[np.ndarray]]
+    captions: Dict[str, List[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Finding:
+    """Bad or suspicious data found in a split, with the first sample ids."""
+
+    key: str
+    title: str
+    message: str
+    why: str
+    counts: Dict[str, int]
+    sample_ids: Dict[str, List[int]] = field(default_factory=dict)
+    severity: str = "warning"  # "error" | "warning" | "info"
+
+    @property
+    def total(self) -> int:
+        return int(sum(self.counts.values()))
+
+
+@dataclass
+class FeatureResult:
+    """Everything one feature extractor produced.
+
+    ``scalars[name][split]`` are the headline numbers (TensorBoard scalars, TXT, JSON).
+    ``data`` carries any extra machine-readable numbers for the JSON writer.
+    """
+
+    name: str
+    title: str
+    description: str
+    group: str
+    scalars: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    histograms: List[Histogram] = field(default_factory=list)
+    heatmaps: List[Heatmap] = field(default_factory=list)
+    tables: List[Table] = field(default_factory=list)
+    images: List[ImageGrid] = field(default_factory=list)
+    findings: List[Finding] = field(default_factory=list)
+    data: Dict[str, Any] = field(default_factory=dict)
+    error: Optional[str] = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def scalar_table(self, splits: Sequence[str]) -> Table:
+        """The headline numbers as a table (one row per scalar, one column per split)."""
+        rows = [[name] + [per_split.get(s) for s in splits] for name, per_split in self.scalars.items()]
+        return Table(key=f"{self.name}.scalars", title=f"{self.title}: key numbers",
+                     columns=["statistic", *splits], rows=rows)
