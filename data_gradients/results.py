@@ -44,7 +44,10 @@ class Heatmap:
     """2-D maps per split and panel (e.g. one panel per class).
 
     ``maps[split][panel]`` is a 2-D array (rows = y). ``x_edges``/``y_edges`` give the
-    axis extents of the cells when they are meaningful.
+    axis extents of the cells when they are meaningful; ``x_categories`` /
+    ``y_categories`` name the columns / rows instead (e.g. classes of a matrix).
+    Row 0 is drawn at the top (image coordinates, matrices) unless ``y_up`` is set
+    (plots such as width x height, where y grows upwards).
     """
 
     key: str
@@ -55,6 +58,9 @@ class Heatmap:
     x_edges: Optional[np.ndarray] = None
     y_edges: Optional[np.ndarray] = None
     value_label: str = ""
+    x_categories: Optional[List[str]] = None
+    y_categories: Optional[List[str]] = None
+    y_up: bool = False
 
 
 @dataclass

@@ -44,7 +44,9 @@ class FeatureExtractor:
 
     Class attributes: ``name`` (registry key), ``title``, ``description`` (two or three
     lines on what it shows and how to read it), ``tasks`` (tasks it applies to) and
-    ``group`` ("image" or "labels"; the report's section).
+    ``group``: the report's section, "image" (image statistics), "labels" (label
+    statistics), "quality" (bad data: feeds the findings) or "samples" (pictures,
+    TensorBoard only).
     """
 
     name: ClassVar[str] = ""

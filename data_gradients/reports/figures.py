@@ -9,16 +9,33 @@ import math
 from typing import Dict, List
 
 import numpy as np
+from matplotlib.colors import Normalize, PowerNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from data_gradients.results import Heatmap, Histogram
 
 SPLIT_COLORS = {"train": "#2b6cb0", "val": "#dd6b20"}
 _FALLBACK = ["#2f855a", "#805ad5", "#c53030"]
+MAX_CATEGORY_LABELS = 24
 
 
 def split_color(split: str, i: int) -> str:
     return SPLIT_COLORS.get(split, _FALLBACK[i % len(_FALLBACK)])
+
+
+def _plain_number(x: float, _pos=None) -> str:
+    return f"{x:g}"
+
+
+def _visible_range(edges: np.ndarray, values: List[np.ndarray]) -> tuple:
+    """Bins worth showing: from the first to the last non-empty bin, with a margin."""
+    nonzero = np.nonzero(np.any(np.stack(values) > 0, axis=0))[0] if values else []
+    if len(nonzero) == 0:
+        return 0, len(edges) - 1
+    lo, hi = int(nonzero[0]), int(nonzero[-1]) + 1
+    margin = max(1, (hi - lo) // 10)
+    return max(lo - margin, 0), min(hi + margin, len(edges) - 1)
 
 
 def histogram_figure(h: Histogram, width: float = 7.0) -> Figure:
@@ -33,16 +50,28 @@ def histogram_figure(h: Histogram, width: float = 7.0) -> Figure:
         bar_w = 0.8 / max(len(splits), 1)
         for i, s in enumerate(splits):
             ax.bar(x + (i - (len(splits) - 1) / 2) * bar_w, values[s], bar_w, label=s, color=split_color(s, i))
-        ax.set_xticks(x)
-        rotate = n > 8 or max((len(c) for c in h.categories), default=0) > 8
-        ax.set_xticklabels(h.categories, rotation=45 if rotate else 0, ha="right" if rotate else "center", fontsize=8)
+        step = max(1, math.ceil(n / MAX_CATEGORY_LABELS))
+        ax.set_xticks(x[::step])
+        labels = h.categories[::step]
+        rotate = len(labels) > 8 or max((len(c) for c in labels), default=0) > 8
+        ax.set_xticklabels(labels, rotation=45 if rotate else 0, ha="right" if rotate else "center", fontsize=8)
+        ax.set_xlim(-0.6, n - 0.4)
     else:
         edges = np.asarray(h.bin_edges, dtype=float)
+        lo, hi = _visible_range(edges, list(values.values()))
         for i, s in enumerate(splits):
-            ax.stairs(values[s], edges, label=s, color=split_color(s, i), linewidth=1.6,
+            ax.stairs(values[s][lo:hi], edges[lo:hi + 1], label=s, color=split_color(s, i), linewidth=1.6,
                       fill=len(splits) == 1, alpha=0.9)
         if h.log_x:
             ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(FuncFormatter(_plain_number))
+            if edges[hi] / max(edges[lo], 1e-300) > 30:
+                ax.xaxis.set_major_locator(LogLocator(base=10))
+                ax.xaxis.set_minor_formatter(NullFormatter())
+            else:  # less than a decade or two: label the minor ticks too
+                ax.xaxis.set_minor_formatter(FuncFormatter(_plain_number))
+                ax.tick_params(axis="x", which="minor", labelsize=7)
+        ax.set_xlim(edges[lo], edges[hi])
     ax.set_title(h.title, fontsize=10)
     ax.set_xlabel(h.x_label)
     ax.set_ylabel(h.y_label)
@@ -53,33 +82,67 @@ def histogram_figure(h: Histogram, width: float = 7.0) -> Figure:
 
 
 def heatmap_figure(hm: Heatmap, max_cols: int = 6) -> Figure:
-    """One row of panels per split (wrapped after ``max_cols``); one shared colour scale per panel."""
+    """Panels per split. One panel (e.g. width x height): the splits side by side.
+    Several panels (e.g. one per class): a row per split, wrapped after ``max_cols``."""
     splits = list(hm.maps)
     panels: List[str] = list(dict.fromkeys(p for s in splits for p in hm.maps[s]))
-    cols = min(max(len(panels), 1), max_cols)
-    rows_per_split = max(math.ceil(len(panels) / cols), 1)
-    n_rows = rows_per_split * max(len(splits), 1)
-    fig = Figure(figsize=(1.9 * cols + 0.8, 1.9 * n_rows + 0.6), layout="constrained")
+    single = len(panels) <= 1
+    if single:
+        cols, rows_per_split = max(len(splits), 1), 1
+        n_rows = 1
+        size = 3.4 if not hm.x_categories else min(0.28 * len(hm.x_categories) + 1.8, 5.5)
+        fig = Figure(figsize=(size * cols + 1.0, size + 0.7), layout="constrained")
+    else:
+        cols = min(len(panels), max_cols)
+        rows_per_split = math.ceil(len(panels) / cols)
+        n_rows = rows_per_split * max(len(splits), 1)
+        fig = Figure(figsize=(1.9 * cols + 0.8, 1.9 * n_rows + 0.6), layout="constrained")
     axes = fig.subplots(n_rows, cols, squeeze=False)
-    vmax: Dict[str, float] = {p: max(float(np.max(hm.maps[s][p])) if p in hm.maps[s] else 0.0 for s in splits) for p in panels}
+    vmax: Dict[str, float] = {p: max(float(np.max(hm.maps[s][p])) if p in hm.maps[s] else 0.0 for s in splits)
+                              for p in panels}
     extent = None
-    if hm.x_edges is not None and hm.y_edges is not None:
-        extent = (float(hm.x_edges[0]), float(hm.x_edges[-1]), float(hm.y_edges[-1]), float(hm.y_edges[0]))
+    if hm.x_edges is not None and hm.y_edges is not None and not (hm.x_categories or hm.y_categories):
+        x0, x1 = float(hm.x_edges[0]), float(hm.x_edges[-1])
+        y0, y1 = float(hm.y_edges[0]), float(hm.y_edges[-1])
+        extent = (x0, x1, y0, y1) if hm.y_up else (x0, x1, y1, y0)
     image = None
     for si, s in enumerate(splits):
         for pi, p in enumerate(panels):
-            ax = axes[si * rows_per_split + pi // cols][pi % cols]
+            ax = axes[0][si] if single else axes[si * rows_per_split + pi // cols][pi % cols]
             data = hm.maps[s].get(p)
             if data is None:
                 ax.axis("off")
                 continue
-            image = ax.imshow(data, cmap="magma", vmin=0, vmax=vmax[p] or 1.0, extent=extent, aspect="auto",
-                              interpolation="nearest")
-            ax.set_title(f"{p} ({s})" if len(panels) > 1 else s, fontsize=8)
-            ax.tick_params(labelsize=6)
-        for k in range(len(panels), rows_per_split * cols):
-            axes[si * rows_per_split + k // cols][k % cols].axis("off")
-    if image is not None and len(panels) == 1:
-        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label=hm.value_label)
+            # one panel = a distribution, often skewed: a square-root scale shows its tail
+            norm = (PowerNorm(0.5, vmin=0, vmax=vmax[p] or 1.0) if single
+                    else Normalize(vmin=0, vmax=vmax[p] or 1.0))
+            image = ax.imshow(data, cmap="magma", norm=norm, extent=extent, aspect="auto",
+                              interpolation="nearest", origin="lower" if hm.y_up else "upper")
+            ax.set_title(s if single else f"{p} ({s})", fontsize=9 if single else 8)
+            ax.tick_params(labelsize=6 if not single else 7)
+            _category_ticks(ax, hm)
+            if single:
+                ax.set_xlabel(hm.x_label, fontsize=8)
+                if si == 0:
+                    ax.set_ylabel(hm.y_label, fontsize=8)
+        if not single:
+            for k in range(len(panels), rows_per_split * cols):
+                axes[si * rows_per_split + k // cols][k % cols].axis("off")
+    if image is not None and single:
+        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.85,
+                     label=f"{hm.value_label} (square-root scale)".strip())
     fig.suptitle(hm.title, fontsize=10)
     return fig
+
+
+def _category_ticks(ax, hm: Heatmap) -> None:
+    if hm.x_categories:
+        n = len(hm.x_categories)
+        step = max(1, math.ceil(n / MAX_CATEGORY_LABELS))
+        ax.set_xticks(np.arange(n)[::step])
+        ax.set_xticklabels(hm.x_categories[::step], rotation=60, ha="right", fontsize=6)
+    if hm.y_categories:
+        n = len(hm.y_categories)
+        step = max(1, math.ceil(n / MAX_CATEGORY_LABELS))
+        ax.set_yticks(np.arange(n)[::step])
+        ax.set_yticklabels(hm.y_categories[::step], fontsize=6)

@@ -49,7 +49,7 @@ def render_finding(f: Finding) -> str:
 
 
 def render_feature(result: FeatureResult, splits: Sequence[str]) -> str:
-    """The text section of one feature: key numbers, its tables and findings."""
+    """The text section of one feature: key numbers and tables (findings have their own section)."""
     parts: List[str] = [f"== {result.title} ({result.name}) =="]
     if result.failed:
         parts.append(f"FAILED: {result.error}")
@@ -57,5 +57,6 @@ def render_feature(result: FeatureResult, splits: Sequence[str]) -> str:
     if result.scalars:
         parts.append(render_table(result.scalar_table(splits)))
     parts += [render_table(t) for t in result.tables]
-    parts += [render_finding(f) for f in result.findings]
+    if result.findings:
+        parts.append(f"{len(result.findings)} finding(s): see Findings.")
     return "\n\n".join(parts)

@@ -1,0 +1,77 @@
+"""Per-image brightness (mean luma): distribution, mean, std, dark and bright shares."""
+from __future__ import annotations
+
+import numpy as np
+
+from data_gradients.batch import ImageBatch
+from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.feature_extractors.common.channel_stats import channel_sums
+from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.results import Histogram
+
+N_BINS = 64
+BIN_EDGES = np.linspace(0.0, 255.0, N_BINS + 1)
+LUMA_WEIGHTS = np.array([299, 587, 114], dtype=np.int64)  # ITU-R BT.601 x 1000: integer, exact
+DARK_BELOW = 51  # 20% of 255
+BRIGHT_ABOVE = 204  # 80% of 255
+FIXED_POINT_BITS = 20  # per-image brightness is summed as an integer in units of 2**-20 luma
+
+
+@register_feature
+class ImageBrightness(FeatureExtractor):
+    name = "image_brightness"
+    title = "Image brightness"
+    description = (
+        "Mean luma (0.299 R + 0.587 G + 0.114 B, 0-255) of each image. A split much darker or brighter "
+        "than another, or many very dark (< 20%) or very bright (> 80%) images, means lighting or "
+        "exposure the model may not generalise across."
+    )
+    tasks = ("segmentation", "detection", "classification")
+    group = "image"
+
+    def setup(self) -> None:
+        self.add_state("histogram", np.zeros(N_BINS, dtype=np.int64), "sum")
+        # Python ints: exact, so merge order and batching never change mean or std
+        self.add_state("sum", 0, "sum")
+        self.add_state("sumsq", 0, "sum")
+        self.add_state("images", 0, "sum")
+        self.add_state("dark", 0, "sum")
+        self.add_state("bright", 0, "sum")
+
+    def update(self, batch: ImageBatch, split: str) -> None:
+        if len(batch) == 0:
+            return
+        sums, _ = channel_sums(batch.images, squares=False)
+        pixels = batch.height * batch.width
+        # luma sum x 1000 is an integer: bins and thresholds are decided exactly
+        luma_k = sums @ LUMA_WEIGHTS
+        scale = 1000 * max(pixels, 1)
+        bins = np.minimum(luma_k * N_BINS // (255 * scale), N_BINS - 1)
+        fixed = [((int(v) << FIXED_POINT_BITS) + scale // 2) // scale for v in luma_k.tolist()]
+        st = self.state(split)
+        st.histogram += np.bincount(bins, minlength=N_BINS)
+        st.sum += sum(fixed)
+        st.sumsq += sum(v * v for v in fixed)
+        st.images += len(batch)
+        st.dark += int((luma_k < DARK_BELOW * scale).sum())
+        st.bright += int((luma_k > BRIGHT_ABOVE * scale).sum())
+
+    def compute(self):
+        res = self.new_result()
+        splits = self.splits
+        res.histograms.append(Histogram(
+            key="mean_brightness", title="Mean brightness of the images", x_label="mean luma (0-255)",
+            counts={s: self.state(s).histogram.copy() for s in splits}, bin_edges=BIN_EDGES.copy(),
+            y_label="share of images",
+        ))
+        for s in splits:
+            st = self.state(s)
+            n = max(int(st.images), 1)
+            unit = float(1 << FIXED_POINT_BITS)
+            # population variance of per-image brightness, numerator exact in integers
+            var = (n * st.sumsq - st.sum * st.sum) / (n * n) / unit**2
+            res.scalars.setdefault("mean_brightness", {})[s] = st.sum / n / unit
+            res.scalars.setdefault("std_brightness", {})[s] = float(np.sqrt(var))
+            res.scalars.setdefault("share_dark_images", {})[s] = st.dark / n
+            res.scalars.setdefault("share_bright_images", {})[s] = st.bright / n
+        return res

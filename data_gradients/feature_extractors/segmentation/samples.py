@@ -1,0 +1,107 @@
+"""A seeded uniform sample of images with their masks overlaid (TensorBoard pictures)."""
+from __future__ import annotations
+
+from typing import Tuple
+
+import cv2
+import numpy as np
+
+from data_gradients.batch import SegmentationBatch
+from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
+from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.results import ImageGrid
+
+THUMBNAIL_SIDE = 256  # longest side of a stored sample, in pixels
+ALPHA = 0.5  # weight of the class colour over the image
+# 20 well separated colours (RGB); ids beyond are given seeded random colours
+_BASE_PALETTE = np.array([
+    [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
+    [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
+    [0, 128, 128], [220, 190, 255], [170, 110, 40], [255, 250, 200], [128, 0, 0],
+    [170, 255, 195], [128, 128, 0], [255, 215, 180], [0, 0, 128], [128, 128, 128],
+], dtype=np.uint8)
+
+
+def palette(n: int) -> np.ndarray:
+    """(n, 3) uint8 RGB colours, the same for a class id in every run and split."""
+    if n <= len(_BASE_PALETTE):
+        return _BASE_PALETTE[:max(n, 0)].copy()
+    extra = np.random.default_rng(0).integers(0, 256, size=(n - len(_BASE_PALETTE), 3), dtype=np.uint8)
+    return np.concatenate([_BASE_PALETTE, extra])
+
+
+def thumbnail(image_chw: np.ndarray, mask: np.ndarray, side: int = THUMBNAIL_SIDE) -> Tuple[np.ndarray, np.ndarray]:
+    """(HWC uint8 image, HW int32 mask) with the longest side at most ``side`` (never upscaled).
+
+    Always new arrays: a stored sample must not keep the batch (or a reused loader buffer) alive.
+    """
+    h, w = mask.shape
+    scale = side / max(h, w, 1)
+    if scale >= 1:
+        return image_chw.transpose(1, 2, 0).copy(), mask.astype(np.int32, copy=True)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))  # cv2 wants (width, height)
+    # resize the contiguous CHW planes first, transpose the small result (no full-size copy)
+    planes = [cv2.resize(np.ascontiguousarray(p), size, interpolation=cv2.INTER_AREA) for p in image_chw]
+    small_mask = cv2.resize(np.ascontiguousarray(mask, dtype=np.int32), size, interpolation=cv2.INTER_NEAREST)
+    return np.stack(planes, axis=-1), small_mask
+
+
+def overlay(image: np.ndarray, mask: np.ndarray, colours: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
+    """``image`` blended with the colour of each pixel's class; pixels with id -1 (or beyond the
+    palette) are left as they are."""
+    coloured = (mask >= 0) & (mask < len(colours))
+    if not coloured.any():
+        return image.copy()
+    paint = colours[np.where(coloured, mask, 0)]
+    blended = cv2.addWeighted(image, 1.0 - alpha, paint, alpha, 0.0)
+    return np.where(coloured[..., None], blended, image)
+
+
+@register_feature
+class SegmentationSamples(FeatureExtractor):
+    name = "segmentation_samples"
+    title = "Sample images with masks"
+    description = (
+        "A few images per split, drawn uniformly at random (seeded, so the same ones every run), with each "
+        "class painted in its own colour. Look for masks that are shifted, incomplete or use the wrong ids."
+    )
+    tasks = ("segmentation",)
+    group = "samples"
+
+    def setup(self) -> None:
+        self.k = max(int(self.context.samples_to_visualize), 0)
+        # (key, (sample_id, image HWC, mask HW)) with the k smallest seeded hash keys
+        self.add_state("reservoir", [], "smallest", cap=self.k)
+
+    def update(self, batch: SegmentationBatch, split: str) -> None:
+        if self.k == 0 or len(batch) == 0:
+            return
+        st = self.state(split)
+        # keep_smallest keeps the reservoir sorted by key: the last entry is the k-th smallest
+        threshold = st.reservoir[-1][0] if len(st.reservoir) >= self.k else np.inf
+        ids = np.asarray(batch.sample_ids).tolist()
+        keys = [self.sample_key(split, i) for i in ids]
+        # only the batch's k smallest keys below the current k-th smallest can enter: thumbnail those
+        candidates = sorted((key, j) for j, key in enumerate(keys) if key < threshold)[:self.k]
+        if not candidates:
+            return
+        new = []
+        for key, j in candidates:
+            image, mask = thumbnail(batch.images[j], batch.masks[j])
+            new.append((key, (int(ids[j]), image, mask)))
+        st.reservoir = keep_smallest(st.reservoir, new, self.k)
+
+    def compute(self):
+        res = self.new_result()
+        if self.k == 0:
+            return res
+        colours = palette(self.context.n_label_ids)
+        images, captions = {}, {}
+        for s in self.splits:
+            picks = sorted((payload for _, payload in self.state(s).reservoir), key=lambda p: p[0])
+            images[s] = [overlay(image, mask, colours) for _, image, mask in picks]
+            captions[s] = [f"sample {sample_id}" for sample_id, _, _ in picks]
+        if any(images.values()):
+            res.images.append(ImageGrid(key="samples", title="Images with their masks", images=images,
+                                        captions=captions))
+        return res

@@ -1,0 +1,106 @@
+import numpy as np
+
+from data_gradients.batch import ImageBatch, SegmentationBatchBuilder
+from data_gradients.context import AnalysisContext
+from data_gradients.feature_extractors.common.data_quality import DataQuality
+
+CTX = AnalysisContext(task="segmentation", num_classes=3, class_ids=(0, 1, 2))
+
+
+def feed(ext, images, masks, split="train", first_id=0):
+    for b in SegmentationBatchBuilder(3, (0, 1, 2), (255,)).build(images, masks, first_id):
+        ext.update(b, split)
+    return ext
+
+
+def clean(n, h=4, w=5):
+    return np.full((n, 3, h, w), 0.5, dtype=np.float32), np.ones((n, h, w), dtype=np.int64)
+
+
+def finding(res, key):
+    return next(f for f in res.findings if f.key == key)
+
+
+def test_clean_data_has_zero_counts_and_no_findings():
+    res = feed(DataQuality(CTX), *clean(4)).compute()
+    assert res.findings == []
+    for name in ("images_with_nonfinite_pixels", "masks_with_out_of_range_ids", "empty_masks",
+                 "nonfinite_pixels", "out_of_range_pixels"):
+        assert res.scalars[name] == {"train": 0}
+
+
+def test_nan_and_inf_pixels_counted_with_sample_ids():
+    images, masks = clean(5)
+    images[1, 0, 0, 0] = np.nan
+    images[3, 2, 1, :3] = np.inf
+    ext = DataQuality(CTX)
+    feed(ext, images, masks, first_id=100)
+    feed(ext, *clean(2), split="val")
+    res = ext.compute()
+    assert res.scalars["images_with_nonfinite_pixels"] == {"train": 2, "val": 0}
+    assert res.scalars["nonfinite_pixels"] == {"train": 4, "val": 0}
+    f = finding(res, "nonfinite")
+    assert f.severity == "error" and f.counts == {"train": 2, "val": 0} and f.total == 2
+    assert f.sample_ids == {"train": [101, 103], "val": []}
+    assert f.why and "\n" not in f.why and "2 of 5" in f.message
+    assert [x.key for x in res.findings] == ["nonfinite"]
+
+
+def test_out_of_range_ids_and_empty_masks():
+    images, masks = clean(5)
+    masks[2, 0, :3] = 7  # 3 out-of-range pixels
+    masks[4, 1, 1] = -5  # 1 out-of-range pixel
+    masks[0] = 255  # only ignored pixels: empty
+    masks[3] = 9  # nothing counted, all out of range: both problems
+    res = feed(DataQuality(CTX), images, masks, first_id=10).compute()
+    assert res.scalars["masks_with_out_of_range_ids"] == {"train": 3}
+    assert res.scalars["out_of_range_pixels"] == {"train": 3 + 1 + 20}
+    assert res.scalars["empty_masks"] == {"train": 2}
+    oor, empty = finding(res, "out_of_range"), finding(res, "empty")
+    assert oor.sample_ids == {"train": [12, 13, 14]} and oor.severity == "error"
+    assert empty.sample_ids == {"train": [10, 13]} and empty.severity == "warning"
+    assert "24 pixels" in oor.message
+
+
+def test_binary_background_only_mask_is_empty():
+    ctx = AnalysisContext(task="segmentation", num_classes=1, class_ids=(1,))
+    masks = np.zeros((3, 4, 4), dtype=np.int64)
+    masks[1, 2, 2] = 1
+    ext = DataQuality(ctx)
+    for b in SegmentationBatchBuilder(1, (1,), ()).build(np.zeros((3, 3, 4, 4), np.uint8), masks, 0):
+        ext.update(b, "train")
+    assert finding(ext.compute(), "empty").sample_ids == {"train": [0, 2]}
+
+
+def test_ids_are_the_smallest_twenty_whatever_the_order():
+    images, masks = clean(30)
+    masks[:] = 255
+    forward, backward = DataQuality(CTX), DataQuality(CTX)
+    for i in range(0, 30, 4):
+        feed(forward, images[i:i + 4], masks[i:i + 4], first_id=i)
+    for i in reversed(range(0, 30, 4)):
+        feed(backward, images[i:i + 4], masks[i:i + 4], first_id=i)
+    for ext in (forward, backward):
+        f = finding(ext.compute(), "empty")
+        assert f.counts == {"train": 30} and f.sample_ids == {"train": list(range(20))}
+
+
+def test_merge_equals_single():
+    images, masks = clean(8)
+    images[5, 1, 0, 0] = np.nan
+    masks[[1, 6]] = 255
+    single = feed(DataQuality(CTX), images, masks).compute()
+    a = feed(DataQuality(CTX), images[4:], masks[4:], first_id=4)
+    merged = a.merge(feed(DataQuality(CTX), images[:4], masks[:4])).compute()
+    assert merged.scalars == single.scalars and merged.findings == single.findings
+
+
+def test_image_only_batches_report_only_pixels():
+    ctx = AnalysisContext(task="classification", num_classes=3, class_ids=(0, 1, 2))
+    batch = ImageBatch(images=np.zeros((3, 3, 4, 4), np.uint8), sample_ids=np.arange(3),
+                       nonfinite_pixels=np.array([0, 2, 0]), source_channels=3)
+    ext = DataQuality(ctx)
+    ext.update(batch, "train")
+    res = ext.compute()
+    assert set(res.scalars) == {"images_with_nonfinite_pixels", "nonfinite_pixels"}
+    assert finding(res, "nonfinite").sample_ids == {"train": [1]}
