@@ -37,7 +37,18 @@ def counted_class_ids(num_classes: int, ignore_labels: Iterable[int]) -> Tuple[i
 
 
 def resolve_class_names(class_names: ClassNames, num_classes: int, hide: bool) -> Dict[int, str]:
-    """Map every label id to a display name; ``hide`` replaces names by ids everywhere."""
+    """Map every label id to a display name; ``hide`` replaces names by ids everywhere.
+    Names must be unique: they label table rows and figure panels."""
+    names = _resolve_names(class_names, num_classes, hide)
+    seen: Dict[str, int] = {}
+    for i, n in names.items():
+        if n in seen:
+            raise ConfigurationError(f"`class_names` must be unique, got {n!r} for ids {seen[n]} and {i}")
+        seen[n] = i
+    return names
+
+
+def _resolve_names(class_names: ClassNames, num_classes: int, hide: bool) -> Dict[int, str]:
     ids = (0, 1) if num_classes == 1 else tuple(range(num_classes))
     if hide or class_names is None:
         names: Dict[int, str] = {i: str(i) for i in ids}
