@@ -13,7 +13,7 @@ from matplotlib.colors import Normalize, PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from data_gradients.results import Heatmap, Histogram
+from data_gradients.results import FeatureResult, Heatmap, Histogram
 
 SPLIT_COLORS = {"train": "#2b6cb0", "val": "#dd6b20"}
 _FALLBACK = ["#2f855a", "#805ad5", "#c53030"]
@@ -96,7 +96,10 @@ def heatmap_figure(hm: Heatmap, max_cols: int = 6) -> Figure:
         cols = min(len(panels), max_cols)
         rows_per_split = math.ceil(len(panels) / cols)
         n_rows = rows_per_split * max(len(splits), 1)
-        fig = Figure(figsize=(1.9 * cols + 0.8, 1.9 * n_rows + 0.6), layout="constrained")
+        # many small panels: fixed margins and no ticks (the layout engine would cost ~1 s here)
+        fig = Figure(figsize=(1.7 * cols + 0.4, 1.75 * n_rows + 0.6))
+        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.55 / (1.75 * n_rows + 0.6),
+                            wspace=0.08, hspace=0.25)
     axes = fig.subplots(n_rows, cols, squeeze=False)
     vmax: Dict[str, float] = {p: max(float(np.max(hm.maps[s][p])) if p in hm.maps[s] else 0.0 for s in splits)
                               for p in panels}
@@ -119,8 +122,12 @@ def heatmap_figure(hm: Heatmap, max_cols: int = 6) -> Figure:
             image = ax.imshow(data, cmap="magma", norm=norm, extent=extent, aspect="auto",
                               interpolation="nearest", origin="lower" if hm.y_up else "upper")
             ax.set_title(s if single else f"{p} ({s})", fontsize=9 if single else 8)
-            ax.tick_params(labelsize=6 if not single else 7)
-            _category_ticks(ax, hm)
+            if single:
+                ax.tick_params(labelsize=7)
+                _category_ticks(ax, hm)
+            else:
+                ax.set_xticks([])
+                ax.set_yticks([])
             if single:
                 ax.set_xlabel(hm.x_label, fontsize=8)
                 if si == 0:
@@ -146,3 +153,34 @@ def _category_ticks(ax, hm: Heatmap) -> None:
         step = max(1, math.ceil(n / MAX_CATEGORY_LABELS))
         ax.set_yticks(np.arange(n)[::step])
         ax.set_yticklabels(hm.y_categories[::step], fontsize=6)
+
+
+FIGURE_DPI = 150  # sharp when printed, still light in TensorBoard
+
+
+def plot_items(result: FeatureResult) -> List[tuple]:
+    """``(tag, item)`` for every plot of a result; the tag is ``"feature/key"``."""
+    return [(f"{result.name}/{item.key}", item) for item in [*result.histograms, *result.heatmaps]]
+
+
+def make_figure(item) -> Figure:
+    fig = histogram_figure(item) if isinstance(item, Histogram) else heatmap_figure(item)
+    fig.set_dpi(FIGURE_DPI)
+    return fig
+
+
+def figure_rgb(fig: Figure) -> np.ndarray:
+    """The pixels of a figure that has been drawn on an Agg canvas (draws it if not)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    if getattr(canvas, "renderer", None) is None:
+        canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def rendered_plot(store: Dict[str, np.ndarray], tag: str, item) -> np.ndarray:
+    """The RGB image of a plot, drawn on first use and kept in ``store``."""
+    if tag not in store:
+        store[tag] = figure_rgb(make_figure(item))
+    return store[tag]

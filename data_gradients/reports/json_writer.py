@@ -35,9 +35,8 @@ def to_jsonable(obj: Any) -> Any:
 def report_to_dict(report: AnalysisReport) -> dict:
     features = {}
     for name, r in report.results.items():
-        d = to_jsonable(r)
-        d.pop("images", None)  # pictures stay in TensorBoard
-        features[name] = d
+        # pictures stay in TensorBoard: skip them before converting anything
+        features[name] = {f.name: to_jsonable(getattr(r, f.name)) for f in dataclasses.fields(r) if f.name != "images"}
     return {
         "title": report.title,
         "task": report.task,

@@ -42,6 +42,8 @@ class AnalysisReport:
     notes: List[str] = field(default_factory=list)
     outputs: Dict[str, Path] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
+    # plots rendered once (RGB arrays by tag "feature/key"), shared by the writers
+    figure_images: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def split_names(self) -> List[str]:

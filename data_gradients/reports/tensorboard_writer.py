@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_gradients.reports.figures import heatmap_figure, histogram_figure
+from data_gradients.reports.figures import figure_rgb, make_figure, plot_items
 from data_gradients.reports.formatting import render_feature
 from data_gradients.reports.report import AnalysisReport
 from data_gradients.reports.txt_writer import render_findings, render_header
@@ -22,9 +22,6 @@ class TensorBoardWriter:
 
     name = "tensorboard"
 
-    def __init__(self, dpi: int = 100):
-        self.dpi = dpi
-
     def write(self, report: AnalysisReport) -> Path:
         from torch.utils.tensorboard import SummaryWriter
 
@@ -40,15 +37,15 @@ class TensorBoardWriter:
                     for split, value in per_split.items():
                         if value is not None:
                             writer.add_scalar(f"{result.name}/{name}/{split}", float(value), 0)
-                for h in result.histograms:
-                    fig = histogram_figure(h)
-                    fig.set_dpi(self.dpi)
-                    writer.add_figure(f"{result.name}/{h.key}", fig, 0, close=True)
-                    _add_raw_histograms(writer, result.name, h)
-                for hm in result.heatmaps:
-                    fig = heatmap_figure(hm)
-                    fig.set_dpi(self.dpi)
-                    writer.add_figure(f"{result.name}/{hm.key}", fig, 0, close=True)
+                for tag, item in plot_items(result):
+                    if tag in report.figure_images:  # already drawn (e.g. by another writer)
+                        writer.add_image(tag, report.figure_images[tag], 0, dataformats="HWC")
+                    else:
+                        fig = make_figure(item)
+                        writer.add_figure(tag, fig, 0, close=False)
+                        report.figure_images[tag] = figure_rgb(fig)  # the canvas add_figure drew
+                    if isinstance(item, Histogram):
+                        _add_raw_histograms(writer, result.name, item)
                 for grid in result.images:
                     for split, images in grid.images.items():
                         captions = grid.captions.get(split, [])
