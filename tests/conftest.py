@@ -72,6 +72,12 @@ def canonical_batches(builder, raw_batches):
     return out
 
 
+@pytest.fixture(autouse=True)
+def _private_resolver_cache(tmp_path_factory, monkeypatch):
+    """Batch-resolver answers remembered by the developer's own runs never reach a test."""
+    monkeypatch.setenv("DATA_GRADIENTS_CACHE_DIR", str(tmp_path_factory.mktemp("resolver_cache")))
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
@@ -91,3 +97,84 @@ def isclose_tree(a, b, rel=1e-9, path="result"):
         assert a is not None and b is not None and math.isclose(a, b, rel_tol=rel, abs_tol=1e-12), f"{path}: {a} != {b}"
     else:
         assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def detection_raw_batches(seed: int = 0, num_classes: int = 4, n_batches: int = 6, batch_size: int = 3,
+                          sizes=((24, 32), (16, 16)), max_boxes: int = 6) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+    """(images, padded (N, max_boxes, 5) ``class, x1, y1, x2, y2`` pixel boxes) with bad boxes and padding."""
+    rng = np.random.default_rng(seed)
+    batches = []
+    for b in range(n_batches):
+        h, w = sizes[b % len(sizes)]
+        images = torch.from_numpy(rng.random((batch_size, 3, h, w), dtype=np.float32))
+        labels = np.zeros((batch_size, max_boxes, 5), dtype=np.float32)  # all-zero rows are padding
+        for i in range(batch_size):
+            n = int(rng.integers(0 if b == 2 else 1, max_boxes - 1))
+            x1, y1 = rng.uniform(0, w - 2, n), rng.uniform(0, h - 2, n)
+            x2, y2 = x1 + rng.uniform(1, w / 2, n), y1 + rng.uniform(1, h / 2, n)  # may pass the border
+            labels[i, :n] = np.column_stack([rng.integers(0, num_classes, n), x1, y1, x2, y2])
+            labels[i, n:n + 1, 0] = -1  # explicit padding row
+        if b == 1:
+            labels[0, 0, 1] = float("nan")
+            labels[1, 0, 0] = num_classes + 1  # class out of range
+            labels[2, 0, 3] = labels[2, 0, 1]  # zero width
+        if b == 3:
+            labels[0, 0, 1:] = [w + 1, 0, w + 5, 4]  # entirely outside
+            labels[1, 1] = labels[1, 0]  # a duplicate box
+        batches.append((images, torch.from_numpy(labels)))
+    return batches
+
+
+def detection_task_data(seed: int = 0):
+    from data_gradients.batch import DetectionBatchBuilder
+
+    num_classes = 4
+    ids = tuple(range(num_classes))
+    ctx = AnalysisContext(task="detection", num_classes=num_classes, class_ids=ids,
+                          class_names={i: f"class{i}" for i in ids}, samples_to_visualize=4, seed=seed)
+    builder = DetectionBatchBuilder(num_classes, ids, (), bbox_format="xyxy", normalized_boxes=False)
+    return ctx, builder, detection_raw_batches(seed, num_classes)
+
+
+TASK_DATA["detection"] = detection_task_data
+
+
+def classification_raw_batches(seed: int = 0, num_classes: int = 4, n_batches: int = 6, batch_size: int = 4,
+                               sizes=((24, 32), (16, 16)), multi_label: bool = True):
+    """(images, labels): multi-hot float rows (N, num_classes), or int ids (N,) when not ``multi_label``;
+    with a NaN pixel, bad label values and exact duplicate images inside and across batches."""
+    rng = np.random.default_rng(seed)
+    batches = []
+    for b in range(n_batches):
+        h, w = sizes[b % len(sizes)]
+        images = torch.from_numpy(rng.integers(0, 256, (batch_size, 3, h, w)).astype(np.float32) / 255)
+        if multi_label:
+            labels = torch.from_numpy((rng.random((batch_size, num_classes)) < 0.4).astype(np.float32))
+        else:
+            labels = torch.from_numpy(rng.integers(0, num_classes, batch_size))
+        if b >= 2:
+            images[1] = batches[b - 2][0][0]  # a copy of an image two batches earlier (same size)
+        if b == 1:
+            images[0, 0, 0, 0] = float("nan")
+            images[2] = images[3]  # a duplicate inside the batch
+            if multi_label:
+                labels[1, 0] = 2.0  # not a 0/1 entry: out of range
+                labels[2, 1] = float("nan")
+            else:
+                labels[1] = num_classes + 1
+        batches.append((images, labels))
+    return batches
+
+
+def classification_task_data(seed: int = 0):
+    from data_gradients.batch import ClassificationBatchBuilder
+
+    num_classes = 4
+    ids = tuple(range(num_classes))
+    ctx = AnalysisContext(task="classification", num_classes=num_classes, class_ids=ids,
+                          class_names={i: f"class{i}" for i in ids}, samples_to_visualize=3, seed=seed)
+    builder = ClassificationBatchBuilder(num_classes, ids, (), multi_label=True)
+    return ctx, builder, classification_raw_batches(seed, num_classes)
+
+
+TASK_DATA["classification"] = classification_task_data

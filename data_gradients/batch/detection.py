@@ -1,0 +1,188 @@
+"""Canonical detection batch and its builder (layout, format and validity decided here, once).
+
+Boxes are flattened over the batch (one row per box, with the index of its image) so
+every feature works on the whole batch with vectorised numpy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Set
+
+import numpy as np
+
+from data_gradients.batch.arrays import describe, group_by_shape, images_to_nchw
+from data_gradients.batch.boxes import (
+    BBOX_FORMATS, RawBoxes, check_label_column, count_label_samples, infer_format, infer_normalized, parse_labels,
+    to_xyxy,
+)
+from data_gradients.batch.images import ImageBatch, stack_group, to_uint8_rgb
+from data_gradients.errors import BatchFormatError, ConfigurationError
+
+#: kinds of bad boxes, in the order of the columns of ``DetectionBatch.box_problems``. A box
+#: gets the first kind that applies. All but ``partly_outside`` are left out of the statistics;
+#: partly-outside boxes are clipped to the image and kept.
+BOX_PROBLEMS = ("nonfinite", "class_out_of_range", "degenerate", "fully_outside", "partly_outside")
+EXCLUDED_PROBLEMS = BOX_PROBLEMS[:4]
+OUTSIDE_EPS = 1e-3  # pixels a box may pass the image border by (float rounding) before it counts as outside
+
+
+@dataclass
+class DetectionBatch(ImageBatch):
+    """Images plus their valid boxes, flattened over the batch and sorted by image.
+
+    ``boxes`` (M, 4) float64 x1, y1, x2, y2 in pixels, clipped to the image; ``box_classes``
+    (M,) int64 counted class ids; ``box_image`` (M,) int64 index (0..N-1) of each box's image.
+    ``boxes_per_image`` (N,) counts the valid boxes of each image (0 = background image).
+    ``box_problems`` (N, len(BOX_PROBLEMS)) counts the bad boxes of each image per kind.
+    Boxes of ignored classes are dropped without a trace (censored).
+    """
+
+    boxes: np.ndarray = None  # type: ignore[assignment]
+    box_classes: np.ndarray = None  # type: ignore[assignment]
+    box_image: np.ndarray = None  # type: ignore[assignment]
+    boxes_per_image: np.ndarray = None  # type: ignore[assignment]
+    box_problems: np.ndarray = None  # type: ignore[assignment]
+
+    def problem_counts(self, kind: str) -> np.ndarray:
+        """(N,) number of boxes of each image with problem ``kind`` (one of BOX_PROBLEMS)."""
+        return self.box_problems[:, BOX_PROBLEMS.index(kind)]
+
+    @property
+    def box_widths(self) -> np.ndarray:
+        return self.boxes[:, 2] - self.boxes[:, 0]
+
+    @property
+    def box_heights(self) -> np.ndarray:
+        return self.boxes[:, 3] - self.boxes[:, 1]
+
+
+class DetectionBatchBuilder:
+    """Validates raw (images, labels) and returns canonical batches, one per image size.
+
+    ``bbox_format`` / ``normalized_boxes`` left as None are inferred once, from the first
+    batch holding a finite box; the assumption goes to ``notes`` (shown in the report) and
+    an undecidable first batch raises a ConfigurationError naming the argument to pass.
+    """
+
+    def __init__(self, num_classes: int, class_ids: Iterable[int], ignore_labels: Iterable[int], *,
+                 bbox_format: Optional[str] = None, normalized_boxes: Optional[bool] = None, label_first: bool = True):
+        check_box_options(bbox_format, normalized_boxes, label_first)
+        self.num_classes = num_classes
+        ids = np.array(sorted(int(i) for i in class_ids), dtype=np.int64)
+        self._counted = np.zeros(int(ids.max(initial=-1)) + 1, dtype=bool)
+        self._counted[ids] = True
+        self.ignore_labels = np.array(sorted(set(int(i) for i in ignore_labels)), dtype=np.float64)
+        self.bbox_format = bbox_format
+        self.normalized_boxes = normalized_boxes
+        self.label_first = label_first
+        self.format_inferred = bbox_format is None
+        self.scale_inferred = normalized_boxes is None
+        self.notes: Set[str] = set()
+        self._checked = False  # True once a batch with a finite box was seen (column order, format, scale)
+
+    @property
+    def resolved(self) -> bool:
+        return self.bbox_format is not None and self.normalized_boxes is not None
+
+    def describe(self) -> Dict[str, Any]:
+        """How boxes were read (for the report's configuration)."""
+        return {"bbox_format": self.bbox_format, "bbox_format_inferred": self.format_inferred,
+                "normalized_boxes": self.normalized_boxes, "normalized_boxes_inferred": self.scale_inferred,
+                "label_first": self.label_first}
+
+    def build(self, images: Any, labels: Any, first_sample_id: int) -> List[DetectionBatch]:
+        try:
+            imgs = images_to_nchw(images, torch_layout=False, n_hint=count_label_samples(labels))
+        except (TypeError, ValueError) as e:
+            raise BatchFormatError(f"`images` could not be read as images: {e}; got {describe(images)}") from None
+        raw = parse_labels(labels, label_first=self.label_first, n_images=len(imgs))
+        if raw.n_images != len(imgs):
+            raise BatchFormatError(
+                f"images and labels disagree on the batch size: {len(imgs)} images ({describe(images)}) but "
+                f"labels for {raw.n_images} images ({describe(labels)})"
+            )
+        for i, im in enumerate(imgs):
+            if im.shape[0] not in (1, 3, 4):
+                raise BatchFormatError(f"`images` must have 1, 3 or 4 channels, sample {first_sample_id + i} has shape {im.shape}")
+        raw = self._drop_ignored(raw)
+        image_wh = np.array([[im.shape[2], im.shape[1]] for im in imgs], dtype=np.float64).reshape(-1, 2)
+        if not self._checked:
+            self._resolve(raw, image_wh)
+        return [self._canonical(imgs, raw, idx, first_sample_id) for idx in group_by_shape(imgs)]
+
+    # ------------------------------------------------------------------ steps
+    def _drop_ignored(self, raw: RawBoxes) -> RawBoxes:
+        if len(self.ignore_labels) == 0 or len(raw.classes) == 0:
+            return raw
+        return raw.subset(~np.isin(raw.classes, self.ignore_labels))
+
+    def _resolve(self, raw: RawBoxes, image_wh: np.ndarray) -> None:
+        finite = np.isfinite(raw.coords).all(axis=1)
+        if not finite.any():
+            return  # nothing to learn from yet: no box in this batch is usable
+        check_label_column(raw, self.label_first)
+        self._checked = True
+        coords = raw.coords[finite]
+        if self.normalized_boxes is None:
+            self.normalized_boxes, note = infer_normalized(coords, float(image_wh.min()))
+            self.notes.add(note)
+        if self.bbox_format is None:
+            self.bbox_format, note = infer_format(coords, image_wh[raw.image[finite]], self.normalized_boxes)
+            self.notes.add(note)
+
+    def _canonical(self, imgs: List[np.ndarray], raw: RawBoxes, idx: List[int], first_sample_id: int) -> DetectionBatch:
+        images, nonfinite = to_uint8_rgb(stack_group(imgs, idx), self.notes)
+        n, h, w = len(idx), int(imgs[idx[0]].shape[1]), int(imgs[idx[0]].shape[2])
+        local = np.full(raw.n_images, -1, dtype=np.int64)
+        local[idx] = np.arange(n)
+        box_image = local[raw.image]
+        sel = box_image >= 0
+        box_image, coords, classes = box_image[sel], raw.coords[sel], raw.classes[sel]
+        if self.resolved:
+            xyxy = to_xyxy(coords, self.bbox_format)
+            if self.normalized_boxes:
+                xyxy *= np.array([w, h, w, h], dtype=np.float64)
+        else:  # no finite box seen yet, so every box here is non-finite
+            xyxy = np.full((len(coords), 4), np.nan)
+        problem, class_ids = self._problems(xyxy, classes, w, h)
+        k = len(BOX_PROBLEMS)
+        bad = problem >= 0
+        box_problems = np.bincount(box_image[bad] * k + problem[bad], minlength=n * k).reshape(n, k)
+        keep = (problem < 0) | (problem == BOX_PROBLEMS.index("partly_outside"))
+        boxes = np.clip(xyxy[keep], 0.0, np.array([w, h, w, h], dtype=np.float64))
+        return DetectionBatch(
+            images=images,
+            sample_ids=np.asarray(idx, dtype=np.int64) + first_sample_id,
+            nonfinite_pixels=nonfinite,
+            source_channels=int(imgs[idx[0]].shape[0]),
+            boxes=boxes,
+            box_classes=class_ids[keep],
+            box_image=box_image[keep],
+            boxes_per_image=np.bincount(box_image[keep], minlength=n).astype(np.int64),
+            box_problems=box_problems.astype(np.int64),
+        )
+
+    def _problems(self, xyxy: np.ndarray, classes: np.ndarray, w: int, h: int):
+        """(M,) index into BOX_PROBLEMS of each box's first problem (-1: none) and (M,) class ids."""
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(xyxy).all(axis=1)
+            whole = np.isfinite(classes) & (classes == np.rint(classes))
+            class_ids = np.where(whole, classes, -1).astype(np.int64)
+            n_ids = len(self._counted)
+            counted = (class_ids >= 0) & (class_ids < n_ids) & self._counted[np.clip(class_ids, 0, max(n_ids - 1, 0))]
+            x1, y1, x2, y2 = xyxy.T
+            degenerate = (x2 <= x1) | (y2 <= y1)
+            fully = (x2 <= 0) | (y2 <= 0) | (x1 >= w) | (y1 >= h)
+            partly = (x1 < -OUTSIDE_EPS) | (y1 < -OUTSIDE_EPS) | (x2 > w + OUTSIDE_EPS) | (y2 > h + OUTSIDE_EPS)
+        problem = np.select([~finite, ~counted, degenerate, fully, partly], [0, 1, 2, 3, 4], default=-1)
+        return problem.astype(np.int64), class_ids
+
+
+def check_box_options(bbox_format: Any, normalized_boxes: Any, label_first: Any) -> None:
+    """Refuse bad ``bbox_format`` / ``normalized_boxes`` / ``label_first`` values up front."""
+    if bbox_format is not None and bbox_format not in BBOX_FORMATS:
+        raise ConfigurationError(f"`bbox_format` must be one of {list(BBOX_FORMATS)} or None (infer), got {bbox_format!r}")
+    if normalized_boxes is not None and not isinstance(normalized_boxes, bool):
+        raise ConfigurationError(f"`normalized_boxes` must be True, False or None (infer), got {normalized_boxes!r}")
+    if not isinstance(label_first, bool):
+        raise ConfigurationError(f"`label_first` must be True (class in column 0) or False (column 4), got {label_first!r}")

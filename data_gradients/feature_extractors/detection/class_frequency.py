@@ -1,0 +1,110 @@
+"""Boxes per class, share of images containing each class, classes per image (detection)."""
+from __future__ import annotations
+
+import numpy as np
+
+from data_gradients.batch import DetectionBatch
+from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.results import Finding, Histogram, Table
+
+MAX_CLASSES_PER_IMAGE = 30  # classes per image: bins 0..29 and "30+"
+
+
+def presence(batch: DetectionBatch, n_ids: int) -> np.ndarray:
+    """(N, n_ids) number of boxes of each class in each image of the batch (one bincount)."""
+    n = len(batch)
+    flat = batch.box_image * n_ids + batch.box_classes
+    return np.bincount(flat, minlength=n * n_ids).reshape(n, n_ids)
+
+
+@register_feature
+class DetectionClassFrequency(FeatureExtractor):
+    name = "detection_class_frequency"
+    title = "Class frequency"
+    description = (
+        "Share of all boxes that belong to each class, share of images containing each class at least once, "
+        "and the number of distinct classes per image. Rare classes are learned poorly; a class missing "
+        "from one split cannot be learned or evaluated there."
+    )
+    tasks = ("detection",)
+    group = "labels"
+
+    def setup(self) -> None:
+        n = self.context.n_label_ids
+        self.add_state("boxes", np.zeros(n, dtype=np.int64), "sum")
+        self.add_state("images_with", np.zeros(n, dtype=np.int64), "sum")
+        self.add_state("classes_per_image", np.zeros(MAX_CLASSES_PER_IMAGE + 1, dtype=np.int64), "sum")
+        self.add_state("images", 0, "sum")
+
+    def update(self, batch: DetectionBatch, split: str) -> None:
+        if len(batch) == 0:
+            return
+        per_image = presence(batch, self.context.n_label_ids)
+        st = self.state(split)
+        st.boxes += per_image.sum(axis=0)
+        present = per_image > 0
+        st.images_with += present.sum(axis=0)
+        distinct = np.minimum(present.sum(axis=1), MAX_CLASSES_PER_IMAGE)
+        st.classes_per_image += np.bincount(distinct, minlength=MAX_CLASSES_PER_IMAGE + 1)
+        st.images += len(batch)
+
+    def compute(self):
+        res = self.new_result()
+        ids, names, splits = list(self.context.class_ids), self.context.names, self.splits
+        res.histograms.append(Histogram(
+            key="box_share", title="Share of boxes per class", x_label="class",
+            counts={s: self.state(s).boxes[ids].copy() for s in splits}, categories=names, y_label="share of boxes",
+        ))
+        image_share = {s: self.state(s).images_with[ids] / max(self.state(s).images, 1) for s in splits}
+        res.histograms.append(Histogram(
+            key="image_share", title="Share of images containing each class", x_label="class",
+            counts=image_share, categories=names, y_label="share of images", normalize=False,
+        ))
+        res.histograms.append(Histogram(
+            key="classes_per_image", title="Distinct classes per image", x_label="classes in the image",
+            counts={s: self.state(s).classes_per_image.copy() for s in splits}, y_label="share of images",
+            categories=[str(i) for i in range(MAX_CLASSES_PER_IMAGE)] + [f"{MAX_CLASSES_PER_IMAGE}+"],
+        ))
+        rows = []
+        for i, (cid, name) in enumerate(zip(ids, names)):
+            row = [cid, name]
+            for s in splits:
+                st = self.state(s)
+                total = max(int(st.boxes[ids].sum()), 1)
+                row += [int(st.boxes[cid]), float(st.boxes[cid] / total), float(image_share[s][i])]
+            rows.append(row)
+        cols = ["id", "class"] + [f"{c} ({s})" for s in splits for c in ("boxes", "box share", "image share")]
+        res.tables.append(Table(key="per_class", title="Boxes and images per class", columns=cols, rows=rows))
+        for s in splits:
+            st = self.state(s)
+            res.scalars.setdefault("classes_present", {})[s] = int((st.boxes[ids] > 0).sum())
+            centres = np.arange(MAX_CLASSES_PER_IMAGE + 1)
+            res.scalars.setdefault("mean_classes_per_image", {})[s] = float(
+                (st.classes_per_image * centres).sum() / max(int(st.images), 1))
+        res.findings += self._missing_classes(ids, names, splits)
+        return res
+
+    def _missing_classes(self, ids, names, splits):
+        """Findings for classes without a box in a split (in every split: never annotated)."""
+        missing = {s: [n for c, n in zip(ids, names) if self.state(s).boxes[c] == 0] for s in splits}
+        everywhere = [n for n in names if all(n in missing[s] for s in splits)]
+        findings = []
+        if everywhere:
+            findings.append(Finding(
+                key="empty_classes", title="Classes that never appear", severity="warning",
+                message=f"{len(everywhere)} class(es) have no box in any split: {', '.join(everywhere)}",
+                why="a class without examples cannot be learned; check num_classes, the label mapping or ignore_labels",
+                counts={s: len(everywhere) for s in splits},
+            ))
+        for s in splits:
+            only_here = [n for n in missing[s] if n not in everywhere]
+            if only_here:
+                findings.append(Finding(
+                    key=f"classes_missing_{s}", title=f"Classes missing from {s}", severity="warning",
+                    message=f"{len(only_here)} class(es) present elsewhere have no box in {s}: {', '.join(only_here)}",
+                    why=("metrics on this split say nothing about these classes" if s != "train"
+                         else "the model never sees these classes during training"),
+                    counts={s: len(only_here)},
+                ))
+        return findings
