@@ -21,7 +21,18 @@ def run_segmentation(log_dir: str, n_train: int, n_val: int, samples: int):
     ).run()
 
 
-TASKS = {"segmentation": run_segmentation}
+def run_detection(log_dir: str, n_train: int, n_val: int, samples: int):
+    from data_gradients import DetectionAnalysisManager
+    from data_gradients.demo.detection_data import DETECTION_CLASS_NAMES, detection_demo_loaders
+
+    train, val = detection_demo_loaders(n_train=n_train, n_val=n_val, batch_size=8, seed=0)
+    return DetectionAnalysisManager(
+        train, val, num_classes=len(DETECTION_CLASS_NAMES), class_names=DETECTION_CLASS_NAMES,
+        samples_to_visualize=samples, log_dir=log_dir, report_title="Demo detection",
+    ).run()
+
+
+TASKS = {"segmentation": run_segmentation, "detection": run_detection}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
