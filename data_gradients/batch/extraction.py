@@ -13,7 +13,8 @@ from data_gradients.batch.structure import format_path, get_path, leaf_listing, 
 from data_gradients.errors import ConfigurationError, UnresolvedBatchError
 
 Extractor = Callable[[Any], Any]
-Resolver = Callable[[Any], Tuple[Extractor, Extractor]]
+# resolver(batch, need_images=bool, need_labels=bool) -> (images_fn, labels_fn), None for a role not needed
+Resolver = Callable[..., Tuple[Optional[Extractor], Optional[Extractor]]]
 
 
 def _path_extractor(text: str, arg: str) -> Extractor:
@@ -38,7 +39,7 @@ def as_extractor(value: Any, arg: str) -> Optional[Extractor]:
     return _path_extractor(value, arg)
 
 
-def default_resolver(batch: Any) -> Tuple[Extractor, Extractor]:
+def default_resolver(batch: Any, **needs: bool) -> Tuple[Extractor, Extractor]:
     """Refuse structures we cannot split on our own, listing their key paths."""
     listing = "\n  ".join(leaf_listing(batch))
     raise UnresolvedBatchError(
@@ -79,4 +80,5 @@ class BatchSplitter:
             first, second = (lambda b: b[0]), (lambda b: b[1])
             first.__name__, second.__name__ = "batch[0]", "batch[1]"
             return first, second
-        return self.resolver(batch)
+        return self.resolver(batch, need_images=self.images_extractor is None,
+                             need_labels=self.labels_extractor is None)

@@ -10,7 +10,7 @@ from typing import Any, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
-from data_gradients.batch.arrays import describe, is_array_like, to_numpy
+from data_gradients.batch.arrays import describe, is_array_like
 
 PathPart = Union[str, int]
 EVERY = "*"  # path part: every item of a list of per-sample dicts
@@ -31,14 +31,14 @@ def get_path(obj: Any, path: Tuple[PathPart, ...]) -> Any:
 
     ``"*"`` applied to a list/tuple maps the rest of the path over its items.
     """
-    cur = obj
-    for i, part in enumerate(path):
+    return _get(obj, path, 0)
+
+
+def _get(cur: Any, path: Tuple[PathPart, ...], start: int) -> Any:
+    for i in range(start, len(path)):
+        part = path[i]
         if part == EVERY and isinstance(cur, (list, tuple)):
-            try:
-                return [get_path(item, path[i + 1:]) for item in cur]
-            except KeyError as e:
-                raise KeyError(f"path {format_path(path)!r}: in one item of {format_path(path[: i + 1])!r}, "
-                               f"{e.args[0]}") from None
+            return [_get(item, path, i + 1) for item in cur]
         try:
             if isinstance(cur, dict):
                 cur = cur[part] if part in cur else cur[str(part)]
@@ -57,7 +57,7 @@ def leaf_kind(x: Any) -> str:
     """Kind of a leaf: ``tensor``, ``ndarray``, ``pil``, ``int``, ``str``, ``list[tensor]`` ..."""
     if isinstance(x, (list, tuple)):
         kinds = sorted({leaf_kind(i) for i in x})
-        return f"{type(x).__name__}[{'|'.join(kinds)}]"
+        return f"{'tuple' if isinstance(x, tuple) else 'list'}[{'|'.join(kinds)}]"
     if isinstance(x, np.ndarray):
         return "ndarray"
     if is_array_like(x):
@@ -78,7 +78,7 @@ def leaf_rank(x: Any) -> Optional[int]:
     if isinstance(x, (list, tuple)):
         return leaf_rank(x[0]) if x else None
     if is_array_like(x):
-        return int(to_numpy(x).ndim) if not hasattr(x, "getbands") else (2 if len(x.getbands()) == 1 else 3)
+        return (2 if len(x.getbands()) == 1 else 3) if hasattr(x, "getbands") else int(x.ndim)
     return 0 if is_scalar(x) else None
 
 
@@ -95,22 +95,31 @@ def _is_leaf_sequence(obj: Any) -> bool:
         return True
     if not all(is_array_like(x) for x in obj):
         return False
+    dtype = lambda x: str(getattr(x, "dtype", getattr(x, "mode", "")))  # noqa: E731
     first = obj[0]
-    return all(type(x) is type(first) and leaf_rank(x) == leaf_rank(first)
-               and str(getattr(x, "dtype", getattr(x, "mode", ""))) == str(getattr(first, "dtype", getattr(first, "mode", "")))
+    return all(type(x) is type(first) and leaf_rank(x) == leaf_rank(first) and dtype(x) == dtype(first)
                for x in obj[1:])
+
+
+class _Gathered(list):
+    """Values of one key gathered over per-sample dicts (already under a ``"*"``)."""
 
 
 def child_items(obj: Any) -> Optional[List[Tuple[Tuple[PathPart, ...], Any]]]:
     """Children of a container as ``(relative path, value)``; None for a leaf.
 
     Dicts and mixed lists/tuples are walked into; a list of per-sample dicts yields one
-    child per key, path ``("*", key)``, whose value gathers that key over the samples.
+    child per key, path ``("*", key)``, whose value gathers that key over the samples
+    (nested per-sample dicts continue without another ``"*"``: ``"*.target.boxes"``).
     """
+    if isinstance(obj, _Gathered):
+        if is_record_list(obj):
+            return [((k,), _Gathered(x[k] for x in obj)) for k in obj[0]]
+        return None
     if isinstance(obj, dict):
         return [((k,), v) for k, v in obj.items()]
     if is_record_list(obj):
-        return [((EVERY, k), [x[k] for x in obj]) for k in obj[0]]
+        return [((EVERY, k), _Gathered(x[k] for x in obj)) for k in obj[0]]
     if isinstance(obj, (list, tuple)) and not _is_leaf_sequence(obj):
         return [((i,), v) for i, v in enumerate(obj)]
     return None
@@ -132,4 +141,4 @@ def iter_leaves(obj: Any, prefix: Tuple[PathPart, ...] = ()) -> Iterator[Tuple[T
 
 def leaf_listing(obj: Any) -> List[str]:
     """Lines ``"path: description"`` for every leaf, for error messages."""
-    return [f"{format_path(p)}: {describe(v)}" for p, v in iter_leaves(obj)]
+    return [f"{format_path(p)}: {describe(list(v) if isinstance(v, _Gathered) else v)}" for p, v in iter_leaves(obj)]

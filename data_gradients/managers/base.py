@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Dict, Iterable, List, Optional, Sequence
 
 from data_gradients.batch.extraction import BatchSplitter
+from data_gradients.batch.resolver import BatchResolver
 from data_gradients.classes import check_ignore_labels, check_num_classes, counted_class_ids, resolve_class_names
 from data_gradients.context import AnalysisContext
 from data_gradients.errors import ConfigurationError
@@ -48,6 +49,7 @@ class AnalysisManager:
         labels_extractor: Any = None,
         images_key: Optional[str] = None,
         labels_key: Optional[str] = None,
+        reset_resolver: bool = False,
         samples_to_visualize: int = 10,
         log_dir: Any = "logs",
         report_title: Optional[str] = None,
@@ -74,6 +76,8 @@ class AnalysisManager:
         for arg, value in (("images_extractor", images_extractor), ("labels_extractor", labels_extractor)):
             if value is not None and not callable(value):
                 raise ConfigurationError(f"`{arg}` must be a callable(batch) -> {arg.split('_')[0]}, got {value!r}")
+        if not isinstance(reset_resolver, bool):
+            raise ConfigurationError(f"`reset_resolver` must be a bool, got {reset_resolver!r}")
         if report_title is not None and not isinstance(report_title, str):
             raise ConfigurationError(f"`report_title` must be a str, got {report_title!r}")
         if isinstance(features, str) or isinstance(exclude_features, str):
@@ -90,7 +94,8 @@ class AnalysisManager:
             samples_to_visualize=samples_to_visualize, seed=seed,
         )
         self.feature_classes = select_features(self.task, features, exclude_features)
-        self.splitter = BatchSplitter(images_extractor or images_key, labels_extractor or labels_key)
+        self.splitter = BatchSplitter(images_extractor or images_key, labels_extractor or labels_key,
+                                      resolver=BatchResolver(self.task, reset=reset_resolver, verbose=verbose))
         self.samples_to_visualize = samples_to_visualize
         self.log_dir = Path(log_dir)
         self.report_title = report_title or f"{self.task.capitalize()} analysis"

@@ -16,7 +16,13 @@ class SegmentationAnalysisManager(AnalysisManager):
         class_names: list of names, or dict id -> name.
         ignore_labels: label ids never counted or shown (e.g. ``[255]``).
         images_extractor / labels_extractor: callables ``batch -> images`` / ``batch -> masks``.
-        images_key / labels_key: dotted key paths into dict batches (``"target.masks"``).
+        images_key / labels_key: dotted key paths into dict batches (``"target.masks"``;
+            ``"*.mask"`` for lists of per-sample dicts). Without them (and without
+            extractors) a batch that is not an (images, labels) pair is shown as a tree and
+            you are asked, once, which item is which; the answer is remembered per batch
+            structure in the user's cache (``$DATA_GRADIENTS_CACHE_DIR``, else
+            ``~/.cache/data_gradients``). Without a terminal this is an error listing the paths.
+        reset_resolver: forget the remembered answer for this batch structure and ask again.
         samples_to_visualize: samples per split drawn in TensorBoard (0 = none).
         log_dir: outputs go to ``log_dir/<report_title>/<timestamp>/``.
         report_title: title of the report (default "Segmentation analysis").
