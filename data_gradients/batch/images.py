@@ -58,25 +58,40 @@ def to_uint8_rgb(stack: np.ndarray, notes: Set[str]) -> Tuple[np.ndarray, np.nda
                 notes.add(NOTE_NEGATIVE)
             out = np.clip(stack, 0, 255).astype(np.uint8)
     else:
-        f = stack.astype(np.float32, copy=False)
-        bad = ~np.isfinite(f)
-        if bad.any():
-            nonfinite = bad.reshape(n, -1).sum(axis=1).astype(np.int64)
-            f = np.where(bad, np.float32(0), f)
-        hi = float(f.max()) if f.size else 0.0
-        lo = float(f.min()) if f.size else 0.0
-        if lo < 0:
-            notes.add(NOTE_NEGATIVE)
-        if hi > 1.0 + 1e-6:
-            notes.add(NOTE_FLOAT_255)
-            out = np.clip(f, 0, 255).round().astype(np.uint8)
-        else:
-            out = (np.clip(f, 0, 1) * 255).round().astype(np.uint8)
+        out, nonfinite = _float_to_uint8(stack, notes)
     if c == 1:
         out = np.repeat(out, 3, axis=1)
     elif c == 4:
         out = out[:, :3]
     return np.ascontiguousarray(out), nonfinite
+
+
+def _float_to_uint8(stack: np.ndarray, notes: Set[str]) -> Tuple[np.ndarray, np.ndarray]:
+    """Float images to uint8 in as few passes as possible (min, max, one OpenCV convert)."""
+    import cv2
+
+    n = stack.shape[0]
+    nonfinite = np.zeros(n, dtype=np.int64)
+    f = stack if stack.dtype in (np.float32, np.float64) else stack.astype(np.float32)
+    if f.size == 0:
+        return np.zeros(f.shape, dtype=np.uint8), nonfinite
+    lo, hi = float(f.min()), float(f.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # NaN propagates into min/max: count and zero them
+        bad = ~np.isfinite(f)
+        nonfinite = bad.reshape(n, -1).sum(axis=1).astype(np.int64)
+        f = np.where(bad, f.dtype.type(0), f)
+        lo, hi = float(f.min()), float(f.max())
+    if lo < 0:
+        notes.add(NOTE_NEGATIVE)
+        f = np.maximum(f, 0)
+    scale = 255.0
+    if hi > 1.0 + 1e-6:
+        notes.add(NOTE_FLOAT_255)
+        scale = 1.0
+    # one saturating, rounding pass (values are >= 0 here, so the "abs" is a no-op)
+    flat = np.ascontiguousarray(f).reshape(-1, f.shape[-1])
+    out = cv2.convertScaleAbs(flat, alpha=scale).reshape(f.shape)
+    return out, nonfinite
 
 
 def stack_group(items: List[np.ndarray], idx: List[int]) -> np.ndarray:
