@@ -1,5 +1,10 @@
 """Analysis managers, one per task."""
 from data_gradients.managers.base import AnalysisManager
 from data_gradients.managers.segmentation import SegmentationAnalysisManager
+from data_gradients.managers.detection import DetectionAnalysisManager
 
 __all__ = ["AnalysisManager", "SegmentationAnalysisManager"]
+__all__ += ["DetectionAnalysisManager"]
+from data_gradients.managers.classification import ClassificationAnalysisManager  # noqa: E402
+
+__all__ += ["ClassificationAnalysisManager"]

@@ -1,0 +1,106 @@
+"""A seeded uniform sample of images per class, one picture grid per class (TensorBoard pictures)."""
+from __future__ import annotations
+
+import math
+from typing import List
+
+import cv2
+import numpy as np
+
+from data_gradients.batch.classification import ClassificationBatch
+from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
+from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.results import ImageGrid
+
+THUMBNAIL_SIDE = 96  # longest side of a stored sample; larger images are shrunk, never enlarged
+MAX_CLASSES_SHOWN = 32  # grids for the first classes only: memory <= classes x samples x 27 KB per split
+GRID_COLUMNS = 5
+GAP = 2  # pixels between cells
+BACKGROUND = 40  # grey level of the gaps and of the letterbox
+
+
+def thumbnail(image_chw: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    """HWC uint8 copy of an image with the longest side at most ``side``."""
+    image = image_chw.transpose(1, 2, 0).copy()  # a copy: never keep the whole batch alive
+    h, w = image.shape[:2]
+    scale = side / max(h, w, 1)
+    if scale >= 1:
+        return image
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def mosaic(images: List[np.ndarray], columns: int = GRID_COLUMNS) -> np.ndarray:
+    """Images centred in square cells (as large as the largest image), ``columns`` per row, on grey."""
+    side = max([max(img.shape[:2]) for img in images] + [1])
+    cols = max(1, min(columns, len(images)))
+    rows = max(1, math.ceil(len(images) / cols))
+    out = np.full((rows * side + (rows - 1) * GAP, cols * side + (cols - 1) * GAP, 3), BACKGROUND, dtype=np.uint8)
+    for i, img in enumerate(images):
+        h, w = img.shape[:2]
+        y = (i // cols) * (side + GAP) + (side - h) // 2
+        x = (i % cols) * (side + GAP) + (side - w) // 2
+        out[y:y + h, x:x + w] = img
+    return out
+
+
+@register_feature
+class ClassificationSamples(FeatureExtractor):
+    name = "classification_samples"
+    title = "Sample images per class"
+    description = (
+        "A few images of each class per split, drawn uniformly at random (seeded, so the same ones every run). "
+        "Look for mislabelled images, classes that are told apart by the background, and splits that differ."
+    )
+    tasks = ("classification",)
+    group = "samples"
+
+    def setup(self) -> None:
+        self.k = max(int(self.context.samples_to_visualize), 0)
+        self.shown = [int(c) for c in self.context.class_ids[:MAX_CLASSES_SHOWN]]
+        for cid in self.shown:
+            # (key, (sample_id, thumbnail HWC)) with the k smallest seeded hash keys among the class's images
+            self.add_state(f"reservoir_{cid}", [], "smallest", cap=max(self.k, 1))
+
+    def update(self, batch: ClassificationBatch, split: str) -> None:
+        if self.k == 0 or len(batch) == 0:
+            return
+        st = self.state(split)
+        ids = np.asarray(batch.sample_ids).tolist()
+        keys = np.array([self.sample_key(split, i) for i in ids])
+        labels = batch.labels[:, self.shown]
+        thumbs = {}  # one thumbnail per image, shared by all its classes
+        for j in np.flatnonzero(labels.any(axis=0)):
+            attr = f"reservoir_{self.shown[j]}"
+            reservoir = getattr(st, attr)
+            threshold = reservoir[-1][0] if len(reservoir) >= self.k else np.inf
+            members = np.flatnonzero(labels[:, j])
+            candidates = members[keys[members] < threshold]
+            if candidates.size == 0:
+                continue
+            candidates = candidates[np.argsort(keys[candidates], kind="stable")][:self.k]
+            new = []
+            for i in candidates.tolist():
+                if i not in thumbs:
+                    thumbs[i] = thumbnail(batch.images[i])
+                new.append((float(keys[i]), (int(ids[i]), thumbs[i])))
+            setattr(st, attr, keep_smallest(reservoir, new, self.k))
+
+    def compute(self):
+        res = self.new_result()
+        if self.k == 0:
+            return res
+        images, captions, sample_ids = {}, {}, {}
+        for s in self.splits:
+            st = self.state(s)
+            images[s], captions[s], sample_ids[s] = [], [], {}
+            for cid in self.shown:
+                picks = sorted((payload for _, payload in getattr(st, f"reservoir_{cid}")), key=lambda p: p[0])
+                if picks:
+                    images[s].append(mosaic([img for _, img in picks]))
+                    captions[s].append(f"class {cid} {self.context.name_of(cid)}")
+                    sample_ids[s][str(cid)] = [i for i, _ in picks]
+        res.data = {"sample_ids": sample_ids}
+        if any(images.values()):
+            res.images.append(ImageGrid(key="samples", title="Sample images per class", images=images,
+                                        captions=captions))
+        return res

@@ -1,0 +1,57 @@
+"""Known answers for the per-channel colour distribution."""
+import numpy as np
+import pytest
+
+from data_gradients.batch import ImageBatch
+from data_gradients.context import AnalysisContext
+from data_gradients.feature_extractors.common import color_histogram
+from data_gradients.feature_extractors.common.color_histogram import ColorDistribution, channel_histograms
+
+CTX = AnalysisContext(task="segmentation", num_classes=2, class_ids=(0, 1))
+
+
+def batch(images):
+    n = len(images)
+    return ImageBatch(images=np.asarray(images, np.uint8), sample_ids=np.arange(n),
+                      nonfinite_pixels=np.zeros(n, np.int64), source_channels=3)
+
+
+def test_counts_every_value_of_every_channel_exactly():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (5, 3, 7, 11), dtype=np.uint8)
+    got = channel_histograms(images)
+    for ch in range(3):
+        assert got[ch].tolist() == np.bincount(images[:, ch].ravel(), minlength=256).tolist()
+
+
+@pytest.mark.parametrize("limit, calls_per_channel", [(1 << 24, 1), (16, 3), (40, 2)])
+def test_large_batches_are_split_for_exact_float32_counts(monkeypatch, limit, calls_per_channel):
+    images = np.zeros((3, 3, 4, 4), dtype=np.uint8)
+    images[:, 1] = 255
+    calls = []
+    real = color_histogram.cv2.calcHist
+    monkeypatch.setattr(color_histogram.cv2, "calcHist", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(color_histogram, "MAX_PIXELS_PER_CALL", limit)
+    got = channel_histograms(images)
+    assert got[0, 0] == 48 and got[1, 255] == 48 and got[2, 0] == 48 and got.sum() == 3 * 48
+    assert len(calls) == 3 * calls_per_channel
+
+
+def test_result_histograms_and_clipping_scalars():
+    img = np.zeros((1, 3, 2, 2), dtype=np.uint8)
+    img[0, 0] = [[0, 255], [255, 255]]  # R: one 0, three 255
+    img[0, 1] = 128
+    img[0, 2] = [[0, 0], [10, 20]]
+    ex = ColorDistribution(CTX)
+    ex.update(batch(img), "train")
+    ex.update(batch(img), "val")
+    res = ex.compute()
+    assert [h.key for h in res.histograms] == ["channel_R", "channel_G", "channel_B"]
+    r = res.histograms[0]
+    assert r.bin_edges[0] == 0 and r.bin_edges[-1] == 256 and len(r.counts["train"]) == 256
+    assert r.counts["train"][255] == 3 and r.counts["val"][0] == 1
+    assert res.scalars["share_at_0_R"]["train"] == pytest.approx(0.25)
+    assert res.scalars["share_at_255_R"]["train"] == pytest.approx(0.75)
+    assert res.scalars["median_G"]["train"] == 128
+    assert res.scalars["median_B"]["train"] == 0
+    assert res.scalars["share_at_255_G"]["val"] == 0
