@@ -44,7 +44,72 @@ def segmentation_setup(n: int, split: str, form: str, root: Path):
     return dataset, manager_kwargs
 
 
-TASKS = {"segmentation": ("SegmentationAnalysisManager", segmentation_setup)}
+def detection_setup(n: int, split: str, form: str, root: Path):
+    import numpy as np
+    import torch
+
+    from data_gradients.demo.detection_data import SyntheticDetectionDataset
+
+    source = SyntheticDetectionDataset(n, split=split, seed=0)
+    pool = []
+    for i in range(min(POOL, n)):
+        img, boxes = source[i]
+        pool.append(((img * 255).round().to(torch.uint8) if img.is_floating_point() else img, boxes))
+    if form == "memory":
+        dataset = PoolDataset(pool, n)
+    else:
+        folder = root / split
+        folder.mkdir(parents=True, exist_ok=True)
+        import cv2
+
+        for i in range(n):
+            img, boxes = pool[i % len(pool)]
+            rgb = img.numpy().transpose(1, 2, 0)
+            cv2.imwrite(str(folder / f"{i:06d}.jpg"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+            np.save(folder / f"{i:06d}.npy", np.asarray(boxes, dtype=np.float32))
+        dataset = FileDetectionDataset(folder)
+    return dataset, dict(num_classes=10, bbox_format="xyxy", normalized_boxes=False, collate_fn=list_collate)
+
+
+def classification_setup(n: int, split: str, form: str, root: Path):
+    import torch
+
+    from data_gradients.demo.classification_data import SyntheticClassificationDataset
+
+    source = SyntheticClassificationDataset(n, split=split, seed=0)
+    pool = []
+    for i in range(min(POOL, n)):
+        img, label = source[i]
+        pool.append(((img * 255).round().to(torch.uint8) if img.is_floating_point() else img, label))
+    if form == "memory":
+        dataset = PoolDataset(pool, n)
+    else:
+        import cv2
+
+        folder = root / split
+        folder.mkdir(parents=True, exist_ok=True)
+        labels = []
+        for i in range(n):
+            img, label = pool[i % len(pool)]
+            cv2.imwrite(str(folder / f"{i:06d}.png"), cv2.cvtColor(img.numpy().transpose(1, 2, 0), cv2.COLOR_RGB2BGR))
+            labels.append(int(label))
+        dataset = FileClassificationDataset(folder, labels)
+    return dataset, dict(num_classes=10)
+
+
+def list_collate(batch):
+    """Images stacked, boxes kept as a list of per-image (n, 5) tensors."""
+    import torch
+
+    return torch.stack([b[0] for b in batch]), [b[1] for b in batch]
+
+
+TASKS = {
+    "segmentation": ("SegmentationAnalysisManager", segmentation_setup),
+    "detection": ("DetectionAnalysisManager", detection_setup),
+    "classification": ("ClassificationAnalysisManager", classification_setup),
+}
+BATCH_SIZE = {"segmentation": 8, "detection": 8, "classification": 64}
 
 
 class PoolDataset:
@@ -92,6 +157,42 @@ class FileSegmentationDataset:
         return torch.from_numpy(rgb).permute(2, 0, 1), torch.from_numpy(mask.astype("int64"))
 
 
+class FileDetectionDataset:
+    """Decodes JPEG images; boxes (class, x1, y1, x2, y2) from .npy files."""
+
+    def __init__(self, folder: Path):
+        self.images = sorted(folder.glob("*.jpg"))
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        import cv2
+        import numpy as np
+        import torch
+
+        path = self.images[i]
+        rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        return torch.from_numpy(rgb).permute(2, 0, 1), torch.from_numpy(np.load(path.with_suffix(".npy")))
+
+
+class FileClassificationDataset:
+    """Decodes PNG images; labels from a list."""
+
+    def __init__(self, folder: Path, labels):
+        self.images, self.labels = sorted(folder.glob("*.png")), labels
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        import cv2
+        import torch
+
+        rgb = cv2.cvtColor(cv2.imread(str(self.images[i])), cv2.COLOR_BGR2RGB)
+        return torch.from_numpy(rgb).permute(2, 0, 1), self.labels[i]
+
+
 # ------------------------------------------------------------------------ a child
 def child(task: str, form: str, n: int) -> dict:
     import torch
@@ -105,7 +206,9 @@ def child(task: str, form: str, n: int) -> dict:
         root = Path(tmp)
         train_ds, kwargs = setup(n, "train", form, root)
         val_ds, _ = setup(n // 5, "val", form, root)
-        loaders = [DataLoader(ds, batch_size=8, shuffle=False, num_workers=0) for ds in (train_ds, val_ds)]
+        collate = kwargs.pop("collate_fn", None)
+        loaders = [DataLoader(ds, batch_size=BATCH_SIZE[task], shuffle=False, num_workers=0, collate_fn=collate)
+                   for ds in (train_ds, val_ds)]
         images = len(train_ds) + len(val_ds)
         t = time.perf_counter()
         for loader in loaders:

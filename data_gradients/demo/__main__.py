@@ -32,7 +32,19 @@ def run_detection(log_dir: str, n_train: int, n_val: int, samples: int):
     ).run()
 
 
-TASKS = {"segmentation": run_segmentation, "detection": run_detection}
+def run_classification(log_dir: str, n_train: int, n_val: int, samples: int):
+    from data_gradients import ClassificationAnalysisManager
+    from data_gradients.demo.classification_data import CLASSIFICATION_CLASS_NAMES, classification_demo_loaders
+
+    # small images are cheap: use more of them
+    train, val = classification_demo_loaders(n_train=n_train * 4, n_val=n_val * 4, batch_size=64, seed=0)
+    return ClassificationAnalysisManager(
+        train, val, num_classes=len(CLASSIFICATION_CLASS_NAMES), class_names=CLASSIFICATION_CLASS_NAMES,
+        samples_to_visualize=samples, log_dir=log_dir, report_title="Demo classification",
+    ).run()
+
+
+TASKS = {"segmentation": run_segmentation, "detection": run_detection, "classification": run_classification}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -49,14 +49,16 @@ class DetectionClassCooccurrence(FeatureExtractor):
             m = st.together[grid].astype(np.float64)
             joint[s] = {"images with both": m / max(int(st.images), 1)}
             conditional[s] = {"P(column | row)": m / np.maximum(np.diag(m)[:, None], 1.0)}
-        axis = "class (k = k-th row of the class table)"
+        axis = "class"
         res.heatmaps.append(Heatmap(
             key="joint", title="Share of images containing both classes", maps=joint, x_label=axis, y_label=axis,
             x_edges=edges, y_edges=edges, value_label="share of images",
+            x_categories=names, y_categories=names,
         ))
         res.heatmaps.append(Heatmap(
             key="conditional", title="Share of images with the row class that also contain the column class",
             maps=conditional, x_label=axis, y_label=axis, x_edges=edges, y_edges=edges, value_label="share",
+            x_categories=names, y_categories=names,
         ))
         res.tables.append(self._top_pairs(ids, names, splits))
         res.data = {"classes": names, "together": {s: self.state(s).together[grid].tolist() for s in splits}}

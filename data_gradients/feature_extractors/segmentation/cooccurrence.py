@@ -63,9 +63,9 @@ class SegmentationCooccurrence(FeatureExtractor):
             }
         edges = np.arange(len(ids) + 1, dtype=np.float64)
         res.heatmaps.append(Heatmap(
-            key="cooccurrence", title="Class co-occurrence (rows and columns: classes in table order)", maps=maps,
-            x_label="class (column index)", y_label="class (row index)", x_edges=edges, y_edges=edges,
-            value_label="share of images",
+            key="cooccurrence", title="Share of images containing both classes", maps=maps,
+            x_label="class", y_label="class", x_edges=edges, y_edges=edges,
+            value_label="share of images", x_categories=names, y_categories=names,
         ))
         if len(ids) <= MAX_MATRIX_TABLE:
             for s in splits:
