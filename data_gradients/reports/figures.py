@@ -66,7 +66,7 @@ def histogram_figure(h: Histogram, width: float = 7.0) -> Figure:
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(FuncFormatter(_plain_number))
             if edges[hi] / max(edges[lo], 1e-300) > 30:
-                ax.xaxis.set_major_locator(LogLocator(base=10))
+                ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
                 ax.xaxis.set_minor_formatter(NullFormatter())
             else:  # less than a decade or two: label the minor ticks too
                 ax.xaxis.set_minor_formatter(FuncFormatter(_plain_number))
@@ -103,11 +103,7 @@ def heatmap_figure(hm: Heatmap, max_cols: int = 6) -> Figure:
     axes = fig.subplots(n_rows, cols, squeeze=False)
     vmax: Dict[str, float] = {p: max(float(np.max(hm.maps[s][p])) if p in hm.maps[s] else 0.0 for s in splits)
                               for p in panels}
-    extent = None
-    if hm.x_edges is not None and hm.y_edges is not None and not (hm.x_categories or hm.y_categories):
-        x0, x1 = float(hm.x_edges[0]), float(hm.x_edges[-1])
-        y0, y1 = float(hm.y_edges[0]), float(hm.y_edges[-1])
-        extent = (x0, x1, y0, y1) if hm.y_up else (x0, x1, y1, y0)
+    extent = _extent(hm)
     image = None
     for si, s in enumerate(splits):
         for pi, p in enumerate(panels):
@@ -140,6 +136,23 @@ def heatmap_figure(hm: Heatmap, max_cols: int = 6) -> Figure:
                      label=f"{hm.value_label} (square-root scale)".strip())
     fig.suptitle(hm.title, fontsize=10)
     return fig
+
+
+def _axis_range(edges, categories) -> tuple:
+    """Data range of an axis: category cells sit at 0, 1, 2...; numeric cells span their edges."""
+    if categories:
+        return -0.5, len(categories) - 0.5
+    if edges is not None:
+        return float(edges[0]), float(edges[-1])
+    return None
+
+
+def _extent(hm: Heatmap):
+    x = _axis_range(hm.x_edges, hm.x_categories)
+    y = _axis_range(hm.y_edges, hm.y_categories)
+    if x is None or y is None:
+        return None
+    return (x[0], x[1], y[0], y[1]) if hm.y_up else (x[0], x[1], y[1], y[0])
 
 
 def _category_ticks(ax, hm: Heatmap) -> None:

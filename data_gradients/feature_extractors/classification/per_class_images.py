@@ -15,12 +15,11 @@ from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.common.brightness import LUMA_WEIGHTS
 from data_gradients.feature_extractors.common.channel_stats import channel_sums
 from data_gradients.feature_extractors.registry import register_feature
-from data_gradients.results import Finding, Heatmap, Histogram, Table
+from data_gradients.results import Finding, Heatmap, Table
 
 N_BINS = 32
 BIN_EDGES = np.linspace(0.0, 255.0, N_BINS + 1)
 FIXED_POINT_BITS = 16
-MAX_CLASS_HISTOGRAMS = 20  # one brightness histogram per class for the first classes; the heatmap shows all
 SHORTCUT_BRIGHTNESS = 0.15 * 255  # a class this much darker/brighter than the rest is flagged
 SHORTCUT_SIZE = 0.25  # ... or with images this much (relative) wider/taller than the rest
 _BIG = np.iinfo(np.int64).max
@@ -107,16 +106,11 @@ class ClassificationPerClassImages(FeatureExtractor):
             hist = self.state(s).brightness_hist[ids].astype(np.float64)
             maps[s] = {"brightness": hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)}
         res.heatmaps.append(Heatmap(
-            key="brightness_by_class", title="Brightness of the images of each class (rows: classes in table order)",
-            maps=maps, x_label="mean luma (0-255)", y_label="class (row index)", x_edges=BIN_EDGES.copy(),
+            key="brightness_by_class", title="Brightness of the images of each class",
+            maps=maps, x_label="mean luma (0-255)", y_label="class", x_edges=BIN_EDGES.copy(),
             y_edges=np.arange(len(ids) + 1, dtype=np.float64), value_label="share of the class's images",
+            y_categories=list(names),
         ))
-        for cid, name in list(zip(ids, names))[:MAX_CLASS_HISTOGRAMS]:
-            res.histograms.append(Histogram(
-                key=f"brightness_{cid}", title=f"Brightness of the images of class {name}", x_label="mean luma (0-255)",
-                counts={s: self.state(s).brightness_hist[cid].copy() for s in splits}, bin_edges=BIN_EDGES.copy(),
-                y_label="share of the class's images",
-            ))
         for s in splits:
             means = [self.state(s).brightness_sum[c] / self.state(s).images[c] / unit for c in ids if self.state(s).images[c]]
             res.scalars.setdefault("class_brightness_range", {})[s] = float(max(means) - min(means)) if means else None

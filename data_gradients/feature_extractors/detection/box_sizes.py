@@ -92,13 +92,14 @@ class DetectionBoxSizes(FeatureExtractor):
         res.heatmaps.append(Heatmap(
             key="size", title="Box width x height relative to the image (all classes)", maps=maps,
             x_label="box width / image width", y_label="box height / image height",
-            x_edges=edges, y_edges=edges, value_label="share of boxes",
+            x_edges=edges, y_edges=edges, value_label="share of boxes", y_up=True,
         ))
         res.heatmaps.append(Heatmap(
             key="area_per_class", title="Box area per class (share of the class's boxes per area bin)",
             maps={s: {"area by class": self._per_class_area(s, ids)} for s in splits},
-            x_label="log10 of box area (% of the image)", y_label="class (row k = k-th row of the class table)",
+            x_label="log10 of box area (% of the image)", y_label="class",
             x_edges=np.log10(AREA_EDGES), y_edges=np.arange(len(ids) + 1) - 0.5, value_label="share of the class's boxes",
+            y_categories=list(self.context.names),
         ))
         res.tables.append(self._class_table(ids, splits))
         for s in splits:

@@ -30,11 +30,10 @@ def test_mean_size_and_brightness_per_class():
                              "4x2", "8x6"]
     assert rows["b"][2:5] == [1, 6.0, 4.0] and rows["b"][5] == pytest.approx(200.0)
     assert rows["c"][2:] == [0, None, None, None, None, None]
-    # brightness histogram per class on 32 fixed bins of 0-255
-    hist_a = next(h for h in res.histograms if h.key == "brightness_0").counts["train"]
-    expected = np.bincount(np.array([10, 20, 30]) * N_BINS // 255, minlength=N_BINS)
-    assert hist_a.tolist() == expected.tolist()
+    # brightness distribution per class on 32 fixed bins of 0-255 (a heatmap row per class)
     heat = res.heatmaps[0].maps["train"]["brightness"]
+    expected = np.bincount(np.array([10, 20, 30]) * N_BINS // 255, minlength=N_BINS)
+    assert heat[0].tolist() == pytest.approx((expected / 3).tolist())
     assert heat.shape == (C, N_BINS) and heat[0].sum() == pytest.approx(1.0) and heat[2].sum() == 0
     assert res.scalars["class_brightness_range"] == {"train": pytest.approx(180.0)}
 
