@@ -33,12 +33,14 @@ def segmentation_setup(n: int, split: str, form: str, root: Path):
 
     from data_gradients.demo.datasets import SyntheticSegmentationDataset
 
-    source = SyntheticSegmentationDataset(n, split=split, size=(256, 256), num_classes=10, seed=0)
     if form == "memory":
-        pool = [source[i] for i in range(min(POOL, n))]
-        pool = [((img * 255).round().to(torch.uint8), mask) for img, mask in pool]
+        # uint8 images and masks, as decoded files would be: the pool itself stays small (~17 MB)
+        source = SyntheticSegmentationDataset(n, split=split, size=(256, 256), num_classes=10, seed=0,
+                                              image_format="chw_uint8")
+        pool = [(img, mask.to(torch.uint8)) for img, mask in (source[i] for i in range(min(POOL, n)))]
         dataset = PoolDataset(pool, n)
     else:
+        source = SyntheticSegmentationDataset(n, split=split, size=(256, 256), num_classes=10, seed=0)
         dataset = FileSegmentationDataset(write_files(source, n, root / split))
     manager_kwargs = dict(num_classes=10, ignore_labels=[0])
     return dataset, manager_kwargs

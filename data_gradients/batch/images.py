@@ -63,7 +63,10 @@ def to_uint8_rgb(stack: np.ndarray, notes: Set[str]) -> Tuple[np.ndarray, np.nda
         out = np.repeat(out, 3, axis=1)
     elif c == 4:
         out = out[:, :3]
-    return np.ascontiguousarray(out), nonfinite
+    # a read-only view: it may share memory with the loader's tensor, extractors must not write
+    out = np.ascontiguousarray(out).view()
+    out.flags.writeable = False
+    return out, nonfinite
 
 
 def _float_to_uint8(stack: np.ndarray, notes: Set[str]) -> Tuple[np.ndarray, np.ndarray]:
@@ -95,6 +98,16 @@ def _float_to_uint8(stack: np.ndarray, notes: Set[str]) -> Tuple[np.ndarray, np.
 
 
 def stack_group(items: List[np.ndarray], idx: List[int]) -> np.ndarray:
+    """Stack ``items[idx]``; when they are exactly the rows of one batched array (the
+    common case of a collated batch), that array is returned without a copy."""
     if len(idx) == 1:
         return items[idx[0]][None]
+    base = items[idx[0]].base
+    if (idx == list(range(len(items))) and isinstance(base, np.ndarray)
+            and base.shape == (len(items),) + items[0].shape
+            and all(x.base is base for x in items)
+            and all(np.shares_memory(x, base[k]) and x.strides == base[k].strides
+                    and x.__array_interface__["data"][0] == base[k].__array_interface__["data"][0]
+                    for k, x in enumerate(items))):
+        return base
     return np.stack([items[i] for i in idx])

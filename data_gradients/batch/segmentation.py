@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Set
 
+import cv2
 import numpy as np
 
 from data_gradients.batch.arrays import describe, group_by_shape, images_to_nchw, masks_to_list
@@ -91,30 +92,38 @@ class SegmentationBatchBuilder:
             else:
                 ids = np.rint(f).astype(np.int64)
         elif m.dtype == np.bool_:
-            ids = m.astype(np.int64)
+            ids = m.view(np.uint8)
         else:
-            ids = m.astype(np.int64, copy=False)
+            ids = m  # any integer dtype: looked up as it is, no widening copy
         lo, hi = int(ids.min()), int(ids.max())
-        lo = min(lo, -1)
-        # lookup tables: id -> counted id or -1, id -> is out of range
-        span = hi - lo + 1
-        if span <= 1 << 20:
-            counted = np.full(span, -1, dtype=np.int32)
-            known = self.class_ids[(self.class_ids >= lo) & (self.class_ids <= hi)]
-            counted[known - lo] = known
-            bad = counted < 0
-            unc = self.uncounted[(self.uncounted >= lo) & (self.uncounted <= hi)]
-            bad[unc - lo] = False
-            if one_hot:
-                bad[-1 - lo] = False  # -1 = no channel on: unlabelled, not an error
-            shifted = ids - lo
-            out_ids = counted[shifted]
-            oor = bad[shifted]
-        else:
+        if hi - min(lo, -1) + 1 > 1 << 20:  # ids too spread for lookup tables
+            ids = ids.astype(np.int64, copy=False)
             valid = np.isin(ids, self.class_ids)
             oor = ~valid & ~np.isin(ids, self.uncounted) & ~((ids == -1) & one_hot)
             out_ids = np.where(valid, ids, -1).astype(np.int32)
-        return out_ids, oor.reshape(n, -1).sum(axis=1).astype(np.int64)
+            return out_ids, oor.reshape(n, -1).sum(axis=1).astype(np.int64)
+        # lookup tables over [lo, hi]: value -> counted id or -1; value -> out of range
+        offset = -lo if lo < 0 else 0
+        counted = np.full(hi + offset + 1, -1, dtype=np.int32)
+        known = self.class_ids[(self.class_ids >= lo) & (self.class_ids <= hi)]
+        counted[known + offset] = known
+        bad = counted < 0
+        if lo > 0:
+            bad[:lo] = False  # values below lo do not occur in this batch
+        unc = self.uncounted[(self.uncounted >= lo) & (self.uncounted <= hi)]
+        bad[unc + offset] = False
+        if one_hot and lo <= -1:
+            bad[offset - 1] = False  # -1 = no channel on: unlabelled, not an error
+        index = ids if offset == 0 else ids.astype(np.int64) + offset
+        if index.dtype == np.uint8 and index.size:  # OpenCV's table lookup is ~10x numpy's gather
+            table = np.full(256, -1, dtype=np.int32)
+            table[: len(counted)] = counted
+            out_ids = cv2.LUT(index.reshape(-1, index.shape[-1]), table).reshape(index.shape)
+        else:
+            out_ids = counted[index]
+        if not bad.any():
+            return out_ids, np.zeros(n, dtype=np.int64)  # no out-of-range value can be present
+        return out_ids, bad[index].reshape(n, -1).sum(axis=1).astype(np.int64)
 
 
 def _split_by(idx: List[int], keys: List[tuple]) -> List[List[int]]:
