@@ -20,10 +20,11 @@ class Writer(Protocol):
 
 def default_writers() -> List[Writer]:
     from data_gradients.reports.json_writer import JsonWriter
+    from data_gradients.reports.pdf import HtmlWriter, PdfWriter
     from data_gradients.reports.tensorboard_writer import TensorBoardWriter
     from data_gradients.reports.txt_writer import TxtWriter
 
-    return [TxtWriter(), JsonWriter(), TensorBoardWriter()]
+    return [TxtWriter(), JsonWriter(), TensorBoardWriter(), HtmlWriter(), PdfWriter()]
 
 
 def write_all(report: AnalysisReport, writers: List[Writer]) -> None:
