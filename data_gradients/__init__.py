@@ -2,8 +2,10 @@
 __version__ = "0.1.0"
 
 from data_gradients.feature_extractors import FeatureExtractor, register_feature, registered_features  # noqa: E402
-from data_gradients.managers import SegmentationAnalysisManager  # noqa: E402
-from data_gradients.managers import DetectionAnalysisManager  # noqa: E402
+from data_gradients.managers import (
+    DetectionAnalysisManager,  # noqa: E402
+    SegmentationAnalysisManager,  # noqa: E402
+)
 from data_gradients.reports import AnalysisReport  # noqa: E402
 
 __all__ = [

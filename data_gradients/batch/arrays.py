@@ -83,7 +83,8 @@ def images_to_nchw(obj: Any, *, torch_layout: bool, n_hint: int | None = None,
             return [x[None] for x in a]  # N,H,W batch of grayscale images
         first_is_c, last_is_c = a.shape[0] in _CHANNEL_COUNTS, a.shape[2] in _CHANNEL_COUNTS
         if first_is_c and last_is_c and hw_hint is not None:
-            first_is_c, last_is_c = _settle(tuple(a.shape[1:]) == tuple(hw_hint), tuple(a.shape[:2]) == tuple(hw_hint), torch_layout)
+            hw = tuple(hw_hint)
+            first_is_c, last_is_c = _settle(tuple(a.shape[1:]) == hw, tuple(a.shape[:2]) == hw, torch_layout)
         if first_is_c and (torch_layout or not last_is_c):
             return [a]
         if last_is_c:
@@ -92,7 +93,8 @@ def images_to_nchw(obj: Any, *, torch_layout: bool, n_hint: int | None = None,
     if a.ndim == 4:
         first_is_c, last_is_c = a.shape[1] in _CHANNEL_COUNTS, a.shape[3] in _CHANNEL_COUNTS
         if first_is_c and last_is_c and hw_hint is not None:
-            first_is_c, last_is_c = _settle(tuple(a.shape[2:]) == tuple(hw_hint), tuple(a.shape[1:3]) == tuple(hw_hint), torch_layout)
+            hw = tuple(hw_hint)
+            first_is_c, last_is_c = _settle(tuple(a.shape[2:]) == hw, tuple(a.shape[1:3]) == hw, torch_layout)
         if first_is_c and (torch_layout or not last_is_c):
             return list(a)
         if last_is_c:

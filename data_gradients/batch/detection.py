@@ -12,7 +12,13 @@ import numpy as np
 
 from data_gradients.batch.arrays import describe, group_by_shape, images_to_nchw
 from data_gradients.batch.boxes import (
-    BBOX_FORMATS, RawBoxes, check_label_column, count_label_samples, infer_format, infer_normalized, parse_labels,
+    BBOX_FORMATS,
+    RawBoxes,
+    check_label_column,
+    count_label_samples,
+    infer_format,
+    infer_normalized,
+    parse_labels,
     to_xyxy,
 )
 from data_gradients.batch.images import ImageBatch, stack_group, to_uint8_rgb
@@ -103,7 +109,8 @@ class DetectionBatchBuilder:
             )
         for i, im in enumerate(imgs):
             if im.shape[0] not in (1, 3, 4):
-                raise BatchFormatError(f"`images` must have 1, 3 or 4 channels, sample {first_sample_id + i} has shape {im.shape}")
+                raise BatchFormatError(
+                    f"`images` must have 1, 3 or 4 channels, sample {first_sample_id + i} has shape {im.shape}")
         raw = self._drop_ignored(raw)
         image_wh = np.array([[im.shape[2], im.shape[1]] for im in imgs], dtype=np.float64).reshape(-1, 2)
         if not self._checked:

@@ -24,7 +24,14 @@ from tqdm import tqdm
 from data_gradients.batch.arrays import is_array_like
 from data_gradients.batch.resolver_cache import ResolverCache, structure_signature
 from data_gradients.batch.structure import (
-    EVERY, PathPart, child_items, format_path, get_path, is_record_list, is_scalar, parse_path,
+    EVERY,
+    PathPart,
+    child_items,
+    format_path,
+    get_path,
+    is_record_list,
+    is_scalar,
+    parse_path,
 )
 from data_gradients.errors import UnresolvedBatchError
 

@@ -148,7 +148,8 @@ def keep_smallest(a: Iterable[Tuple[float, Any]], b: Iterable[Tuple[float, Any]]
 
 def _hash_unit(seed: int, split: str, sample_id: int) -> float:
     # splitmix64 over (seed, split, id): cheap, stable across processes (no hash()).
-    x = (int(seed) * 0x9E3779B97F4A7C15 + int(sample_id) + sum(ord(c) << (8 * (i % 7)) for i, c in enumerate(split)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    split_code = sum(ord(c) << (8 * (i % 7)) for i, c in enumerate(split))
+    x = (int(seed) * 0x9E3779B97F4A7C15 + int(sample_id) + split_code * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
     x ^= x >> 30
     x = (x * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
     x ^= x >> 27

@@ -10,7 +10,7 @@ import time
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Dict, Iterable, List, Optional, Sequence
+from typing import Any, ClassVar, Dict, Iterable, Optional, Sequence
 
 from data_gradients.batch.extraction import BatchSplitter
 from data_gradients.batch.resolver import BatchResolver
@@ -133,7 +133,8 @@ class AnalysisManager:
         results = self._compute(extractors, errors)
         report = AnalysisReport(
             title=self.report_title, task=self.task, run_dir=new_run_dir(self.log_dir, self.report_title),
-            splits=summaries, results=results, config=self._config(), class_names={k: self.class_names[k] for k in self.class_ids},
+            splits=summaries, results=results, config=self._config(),
+            class_names={k: self.class_names[k] for k in self.class_ids},
             started_at=started_at, partial=partial_reason is not None, partial_reason=partial_reason,
             notes=sorted(self.builder.notes),
         )

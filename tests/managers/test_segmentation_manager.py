@@ -70,7 +70,8 @@ def test_key_paths_and_callables_extract_dict_batches(tmp_path):
     by_fn = run(tmp_path, train=batches, images_extractor=lambda b: b["image"], labels_extractor=lambda b: b["target"]["mask"])
     plain = run(tmp_path)
     for r in (by_key, by_fn):
-        assert r.results["segmentation_class_frequency"].tables[0].rows == plain.results["segmentation_class_frequency"].tables[0].rows
+        rows = r.results["segmentation_class_frequency"].tables[0].rows
+        assert rows == plain.results["segmentation_class_frequency"].tables[0].rows
 
 
 def test_unusable_batch_raises(tmp_path):

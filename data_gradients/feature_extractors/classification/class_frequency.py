@@ -7,6 +7,7 @@ import numpy as np
 
 from data_gradients.batch.classification import ClassificationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
+from data_gradients.feature_extractors.class_findings import missing_class_findings
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding, Histogram, Table
 
@@ -82,7 +83,8 @@ class ClassificationClassFrequency(FeatureExtractor):
                 scalars["mean_labels_per_image"] = float(counts.sum() / max(int(st.images), 1))
             for name, value in scalars.items():
                 res.scalars.setdefault(name, {})[s] = value
-        res.findings += self._missing_classes(ids, names, splits)
+        res.findings += missing_class_findings({s: self.state(s).images_with for s in splits}, ids, names,
+                                               "labelled image")
         res.findings += self._out_of_range(splits)
         return res
 
@@ -97,29 +99,6 @@ class ClassificationClassFrequency(FeatureExtractor):
             rows.append(row)
         cols = ["id", "class"] + [f"{c} ({s})" for s in splits for c in ("images", "label share", "image share")]
         return Table(key="per_class", title="Images per class", columns=cols, rows=rows)
-
-    def _missing_classes(self, ids, names, splits) -> List[Finding]:
-        missing = {s: [n for c, n in zip(ids, names) if self.state(s).images_with[c] == 0] for s in splits}
-        everywhere = [n for n in names if all(n in missing[s] for s in splits)]
-        findings = []
-        if everywhere:
-            findings.append(Finding(
-                key="empty_classes", title="Classes that never appear", severity="warning",
-                message=f"{len(everywhere)} class(es) label no image in any split: {', '.join(everywhere)}",
-                why="a class without examples cannot be learned; check num_classes, the label mapping or ignore_labels",
-                counts={s: len(everywhere) for s in splits},
-            ))
-        for s in splits:
-            only_here = [n for n in missing[s] if n not in everywhere]
-            if only_here:
-                findings.append(Finding(
-                    key=f"classes_missing_{s}", title=f"Classes missing from {s}", severity="warning",
-                    message=f"{len(only_here)} class(es) present elsewhere label no image in {s}: {', '.join(only_here)}",
-                    why=("metrics on this split say nothing about these classes" if s != "train"
-                         else "the model never sees these classes during training"),
-                    counts={s: len(only_here)},
-                ))
-        return findings
 
     def _out_of_range(self, splits) -> List[Finding]:
         counts: Dict[str, int] = {s: int(self.state(s).out_of_range_samples) for s in splits}

@@ -5,8 +5,9 @@ import numpy as np
 
 from data_gradients.batch import SegmentationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.feature_extractors.class_findings import missing_class_findings
 from data_gradients.feature_extractors.registry import register_feature
-from data_gradients.results import Finding, Histogram, Table
+from data_gradients.results import Histogram, Table
 
 
 @register_feature
@@ -66,29 +67,6 @@ class SegmentationClassFrequency(FeatureExtractor):
         for s in splits:
             present = int((self.state(s).pixels[ids] > 0).sum())
             res.scalars.setdefault("classes_present", {})[s] = present
-        res.findings += self._missing_classes(ids, names, splits)
+        res.findings += missing_class_findings({s: self.state(s).pixels for s in splits}, ids, names, "labelled pixel")
         return res
 
-    def _missing_classes(self, ids, names, splits):
-        """Findings for classes with no pixel in a split (all splits: empty class)."""
-        missing = {s: [n for c, n in zip(ids, names) if self.state(s).pixels[c] == 0] for s in splits}
-        everywhere = [n for n in names if all(n in missing[s] for s in splits)]
-        findings = []
-        if everywhere:
-            findings.append(Finding(
-                key="empty_classes", title="Classes that never appear", severity="warning",
-                message=f"{len(everywhere)} class(es) have no labelled pixel in any split: {', '.join(everywhere)}",
-                why="a class without examples cannot be learned; check num_classes, the label mapping or ignore_labels",
-                counts={s: len(everywhere) for s in splits},
-            ))
-        for s in splits:
-            only_here = [n for n in missing[s] if n not in everywhere]
-            if only_here:
-                findings.append(Finding(
-                    key=f"classes_missing_{s}", title=f"Classes missing from {s}", severity="warning",
-                    message=f"{len(only_here)} class(es) present elsewhere have no pixel in {s}: {', '.join(only_here)}",
-                    why=("metrics on this split say nothing about these classes" if s != "train"
-                         else "the model never sees these classes during training"),
-                    counts={s: len(only_here)},
-                ))
-        return findings

@@ -4,7 +4,12 @@ import pytest
 from detection_helpers import batch, context
 
 from data_gradients.feature_extractors.detection.box_sizes import (
-    AREA_EDGES, ASPECT_EDGES, SIZE_BINS, DetectionBoxSizes, histogram_median, log_bin,
+    AREA_EDGES,
+    ASPECT_EDGES,
+    SIZE_BINS,
+    DetectionBoxSizes,
+    histogram_median,
+    log_bin,
 )
 
 
