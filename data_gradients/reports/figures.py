@@ -87,11 +87,19 @@ def heatmap_figure(hm: Heatmap, max_cols: int = 6) -> Figure:
     splits = list(hm.maps)
     panels: List[str] = list(dict.fromkeys(p for s in splits for p in hm.maps[s]))
     single = len(panels) <= 1
+    labelled = bool(hm.x_categories or hm.y_categories) and len(panels) <= 4
     if single:
         cols, rows_per_split = max(len(splits), 1), 1
         n_rows = 1
         size = 3.4 if not hm.x_categories else min(0.28 * len(hm.x_categories) + 1.8, 5.5)
         fig = Figure(figsize=(size * cols + 1.0, size + 0.7), layout="constrained")
+    elif labelled:
+        # a few matrices whose axes are classes: keep the names, let the layout engine place them
+        cols = min(len(panels), 2)
+        rows_per_split = math.ceil(len(panels) / cols)
+        n_rows = rows_per_split * max(len(splits), 1)
+        side = min(0.28 * max(len(hm.x_categories or []), len(hm.y_categories or [])) + 1.6, 4.2)
+        fig = Figure(figsize=(side * cols + 0.6, side * n_rows + 0.6), layout="constrained")
     else:
         cols = min(len(panels), max_cols)
         rows_per_split = math.ceil(len(panels) / cols)
@@ -118,7 +126,7 @@ def heatmap_figure(hm: Heatmap, max_cols: int = 6) -> Figure:
             image = ax.imshow(data, cmap="magma", norm=norm, extent=extent, aspect="auto",
                               interpolation="nearest", origin="lower" if hm.y_up else "upper")
             ax.set_title(s if single else f"{p} ({s})", fontsize=9 if single else 8)
-            if single:
+            if single or labelled:
                 ax.tick_params(labelsize=7)
                 _category_ticks(ax, hm)
             else:

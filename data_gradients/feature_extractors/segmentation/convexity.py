@@ -112,9 +112,10 @@ class SegmentationConvexity(FeatureExtractor):
             hist = self.state(s).hist[ids].astype(np.float64)
             maps[s] = {"convexity": hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)}
         res.heatmaps.append(Heatmap(
-            key="convexity_by_class", title="Object convexity per class (rows: classes in table order)", maps=maps,
-            x_label="convex hull perimeter / perimeter", y_label="class (row index)", x_edges=BIN_EDGES.copy(),
+            key="convexity_by_class", title="Object convexity per class", maps=maps,
+            x_label="convex hull perimeter / perimeter", y_label="class", x_edges=BIN_EDGES.copy(),
             y_edges=np.arange(len(ids) + 1, dtype=np.float64), value_label="share of the class's objects",
+            y_categories=list(self.context.names),
         ))
         res.tables.append(self._class_table(ids, splits))
         below = int(round(NON_CONVEX_BELOW * N_BINS))

@@ -63,7 +63,7 @@ class SegmentationCooccurrence(FeatureExtractor):
             }
         edges = np.arange(len(ids) + 1, dtype=np.float64)
         res.heatmaps.append(Heatmap(
-            key="cooccurrence", title="Share of images containing both classes", maps=maps,
+            key="cooccurrence", title="Class co-occurrence", maps=maps,
             x_label="class", y_label="class", x_edges=edges, y_edges=edges,
             value_label="share of images", x_categories=names, y_categories=names,
         ))
