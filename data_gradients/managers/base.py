@@ -19,7 +19,7 @@ from data_gradients.context import AnalysisContext
 from data_gradients.errors import ConfigurationError
 from data_gradients.feature_extractors import select_features
 from data_gradients.feature_extractors.base import FeatureExtractor
-from data_gradients.managers.progress import progress_bar, total_samples
+from data_gradients.managers.progress import estimated_total, progress_bar, total_samples
 from data_gradients.managers.run_dir import new_run_dir
 from data_gradients.reports.report import AnalysisReport, SplitSummary
 from data_gradients.reports.writers import default_writers, write_all
@@ -167,6 +167,9 @@ class AnalysisManager:
                     summary.samples += len(canonical)
                     bar.update(len(canonical))
                 summary.batches += 1
+                if bar.total is None and index == 0:
+                    bar.total = estimated_total(data, summary.samples, self.max_batches)
+                    bar.refresh()
 
     def _compute(self, extractors: Dict[str, FeatureExtractor], errors: Dict[str, str]) -> Dict[str, FeatureResult]:
         results = {}

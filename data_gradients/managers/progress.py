@@ -20,6 +20,18 @@ def total_samples(data: Any, max_batches: Optional[int]) -> Optional[int]:
     return total
 
 
+def estimated_total(data: Any, first_batch_samples: int, max_batches: Optional[int]) -> Optional[int]:
+    """For a loader that knows its number of batches only (e.g. a list of batches):
+    batches x the first batch's size, an estimate shown until the real count is known."""
+    try:
+        batches = len(data)
+    except TypeError:
+        return None
+    if max_batches is not None:
+        batches = min(batches, max_batches)
+    return batches * first_batch_samples or None
+
+
 @contextmanager
 def progress_bar(total: Optional[int], desc: str, enabled: bool) -> Iterator[Any]:
     bar = tqdm(total=total, desc=desc, unit="img", disable=not enabled, dynamic_ncols=True)

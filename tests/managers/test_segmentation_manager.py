@@ -174,3 +174,13 @@ def test_generators_and_lists_of_single_samples(tmp_path):
     samples = [(rng.random((3, 8, 8)), rng.integers(0, 4, (8, 8))) for _ in range(5)]
     report = run(tmp_path, train=(s for s in samples))
     assert report.splits["train"].samples == 5 and report.splits["train"].batches == 5
+
+
+def test_progress_total_for_a_list_of_batches():
+    from data_gradients.managers.progress import estimated_total, total_samples
+
+    batches = segmentation_raw_batches(0)
+    assert total_samples(batches, None) is None
+    assert estimated_total(batches, 3, None) == 18
+    assert estimated_total(batches, 3, 2) == 6
+    assert estimated_total((b for b in batches), 3, None) is None
