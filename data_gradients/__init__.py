@@ -2,14 +2,16 @@
 __version__ = "0.1.0"
 
 from data_gradients.feature_extractors import FeatureExtractor, register_feature, registered_features  # noqa: E402
-from data_gradients.managers import (
-    DetectionAnalysisManager,  # noqa: E402
-    SegmentationAnalysisManager,  # noqa: E402
+from data_gradients.managers import (  # noqa: E402
+    ClassificationAnalysisManager,
+    DetectionAnalysisManager,
+    SegmentationAnalysisManager,
 )
 from data_gradients.reports import AnalysisReport  # noqa: E402
 
 __all__ = [
     "AnalysisReport",
+    "ClassificationAnalysisManager",
     "DetectionAnalysisManager",
     "FeatureExtractor",
     "SegmentationAnalysisManager",
@@ -17,6 +19,3 @@ __all__ = [
     "register_feature",
     "registered_features",
 ]
-from data_gradients.managers import ClassificationAnalysisManager  # noqa: E402
-
-__all__ += ["ClassificationAnalysisManager"]

@@ -1,11 +1,15 @@
-"""Batch extraction and the canonical, validated batch types."""
+"""Batch extraction and the canonical, validated batch types (one per task)."""
+from data_gradients.batch.classification import ClassificationBatch, ClassificationBatchBuilder
+from data_gradients.batch.detection import DetectionBatch, DetectionBatchBuilder
 from data_gradients.batch.images import ImageBatch
 from data_gradients.batch.segmentation import SegmentationBatch, SegmentationBatchBuilder
 
-__all__ = ["ImageBatch", "SegmentationBatch", "SegmentationBatchBuilder"]
-from data_gradients.batch.detection import DetectionBatch, DetectionBatchBuilder  # noqa: E402
-
-__all__ += ["DetectionBatch", "DetectionBatchBuilder"]
-from data_gradients.batch.classification import ClassificationBatch, ClassificationBatchBuilder  # noqa: E402
-
-__all__ += ["ClassificationBatch", "ClassificationBatchBuilder"]
+__all__ = [
+    "ClassificationBatch",
+    "ClassificationBatchBuilder",
+    "DetectionBatch",
+    "DetectionBatchBuilder",
+    "ImageBatch",
+    "SegmentationBatch",
+    "SegmentationBatchBuilder",
+]

@@ -1,11 +1,10 @@
 """Feature extractors: the base class, the registry and the built-ins.
 
-Built-ins are imported explicitly here (no directory scanning); importing this
-package registers them.
+Built-ins are imported explicitly here (no directory scanning); importing a module
+registers its extractors, and the import order below is the order of the report's
+sections: image statistics, data quality, then each task's label statistics.
 """
-from data_gradients.feature_extractors import detection  # noqa: F401  (registers the detection features)
 from data_gradients.feature_extractors.base import FeatureExtractor
-from data_gradients.feature_extractors.common import brightness, channel_stats, data_quality, resolution  # noqa: F401
 from data_gradients.feature_extractors.registry import (
     get_feature,
     register_feature,
@@ -13,7 +12,14 @@ from data_gradients.feature_extractors.registry import (
     select_features,
     unregister_feature,
 )
-from data_gradients.feature_extractors.segmentation import class_frequency, components, heatmap, samples  # noqa: F401
+
+# isort: off
+from data_gradients.feature_extractors.common import resolution, brightness, channel_stats, color_histogram  # noqa: F401
+from data_gradients.feature_extractors.common import data_quality, duplicates  # noqa: F401
+from data_gradients.feature_extractors.segmentation import class_frequency, components, heatmap  # noqa: F401
+from data_gradients.feature_extractors.segmentation import convexity, erosion, cooccurrence, samples  # noqa: F401
+from data_gradients.feature_extractors import detection, classification  # noqa: F401
+# isort: on
 
 __all__ = [
     "FeatureExtractor",
@@ -23,6 +29,3 @@ __all__ = [
     "select_features",
     "unregister_feature",
 ]
-from data_gradients.feature_extractors import classification  # noqa: E402,F401  (registers the classification features)
-from data_gradients.feature_extractors.common import color_histogram, duplicates  # noqa: E402,F401
-from data_gradients.feature_extractors.segmentation import convexity, cooccurrence, erosion  # noqa: E402,F401
