@@ -19,6 +19,7 @@ from data_gradients.context import AnalysisContext
 from data_gradients.errors import ConfigurationError
 from data_gradients.feature_extractors import select_features
 from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.managers.memory import HeapTrimmer
 from data_gradients.managers.progress import estimated_total, progress_bar, total_samples
 from data_gradients.managers.run_dir import new_run_dir
 from data_gradients.reports.report import AnalysisReport, SplitSummary
@@ -149,6 +150,7 @@ class AnalysisManager:
     def _consume(self, split: str, data: Iterable, extractors: Dict[str, FeatureExtractor],
                  errors: Dict[str, str], summary: SplitSummary) -> None:
         total = total_samples(data, self.max_batches)
+        trimmer = HeapTrimmer()
         with progress_bar(total=total, desc=f"Analysing {split}", enabled=self.verbose) as bar:
             for index, batch in enumerate(data):
                 if self.max_batches is not None and index >= self.max_batches:
@@ -167,6 +169,7 @@ class AnalysisManager:
                     summary.samples += len(canonical)
                     bar.update(len(canonical))
                 summary.batches += 1
+                trimmer.tick()
                 if bar.total is None and index == 0:
                     bar.total = estimated_total(data, summary.samples, self.max_batches)
                     bar.refresh()

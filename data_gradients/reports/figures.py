@@ -200,8 +200,17 @@ def figure_rgb(fig: Figure) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
+def release(fig: Figure) -> None:
+    """Free a figure's artists and canvas now: figures hold reference cycles, and waiting
+    for the garbage collector let a report's worth of canvases pile up (~100+ MB)."""
+    fig.clear()
+    fig.canvas = None  # drops the Agg renderer and its pixel buffer
+
+
 def rendered_plot(store: Dict[str, np.ndarray], tag: str, item) -> np.ndarray:
     """The RGB image of a plot, drawn on first use and kept in ``store``."""
     if tag not in store:
-        store[tag] = figure_rgb(make_figure(item))
+        fig = make_figure(item)
+        store[tag] = figure_rgb(fig)
+        release(fig)
     return store[tag]

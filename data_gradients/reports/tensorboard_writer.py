@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_gradients.reports.figures import figure_rgb, make_figure, plot_items
+from data_gradients.reports.figures import figure_rgb, make_figure, plot_items, release
 from data_gradients.reports.formatting import render_feature
 from data_gradients.reports.report import AnalysisReport
 from data_gradients.reports.txt_writer import render_findings, render_header
@@ -44,6 +44,7 @@ class TensorBoardWriter:
                         fig = make_figure(item)
                         writer.add_figure(tag, fig, 0, close=False)
                         report.figure_images[tag] = figure_rgb(fig)  # the canvas add_figure drew
+                        release(fig)
                     if isinstance(item, Histogram):
                         _add_raw_histograms(writer, result.name, item)
                 for grid in result.images:
