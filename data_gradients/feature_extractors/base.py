@@ -115,6 +115,13 @@ class FeatureExtractor:
         """Deterministic pseudo-random key in [0, 1) for reservoir sampling."""
         return _hash_unit(self.context.seed, split, sample_id)
 
+    def reservoir_candidates(self, reservoir: list, split: str, sample_ids, k: int) -> list:
+        """``(key, index in batch)`` of the samples that would enter a "smallest" reservoir of
+        size ``k``, smallest keys first. Only these need a payload (e.g. a thumbnail)."""
+        threshold = reservoir[-1][0] if len(reservoir) >= k else np.inf  # the reservoir is sorted
+        keys = [self.sample_key(split, int(i)) for i in sample_ids]
+        return sorted((key, j) for j, key in enumerate(keys) if key < threshold)[:k]
+
 
 def _reduce(reduce: str, cap: Optional[int], a: Any, b: Any) -> Any:
     if reduce == "sum":

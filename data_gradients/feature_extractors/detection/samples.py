@@ -71,10 +71,8 @@ class DetectionSamples(FeatureExtractor):
         if self.k == 0 or len(batch) == 0:
             return
         st = self.state(split)
-        threshold = st.reservoir[-1][0] if len(st.reservoir) >= self.k else np.inf
         ids = np.asarray(batch.sample_ids).tolist()
-        keys = [self.sample_key(split, i) for i in ids]
-        candidates = sorted((k, j) for j, k in enumerate(keys) if k < threshold)[:self.k]
+        candidates = self.reservoir_candidates(st.reservoir, split, ids, self.k)
         if not candidates:
             return
         new = []

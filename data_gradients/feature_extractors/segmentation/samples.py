@@ -77,12 +77,8 @@ class SegmentationSamples(FeatureExtractor):
         if self.k == 0 or len(batch) == 0:
             return
         st = self.state(split)
-        # keep_smallest keeps the reservoir sorted by key: the last entry is the k-th smallest
-        threshold = st.reservoir[-1][0] if len(st.reservoir) >= self.k else np.inf
         ids = np.asarray(batch.sample_ids).tolist()
-        keys = [self.sample_key(split, i) for i in ids]
-        # only the batch's k smallest keys below the current k-th smallest can enter: thumbnail those
-        candidates = sorted((key, j) for j, key in enumerate(keys) if key < threshold)[:self.k]
+        candidates = self.reservoir_candidates(st.reservoir, split, ids, self.k)
         if not candidates:
             return
         new = []
