@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Dict, Iterable, Optional, Sequence
 
-from data_gradients.batch.extraction import BatchSplitter
+from data_gradients.batch.extraction import BatchSplitter, as_extractor
 from data_gradients.batch.resolver import BatchResolver
 from data_gradients.classes import check_ignore_labels, check_num_classes, counted_class_ids, resolve_class_names
 from data_gradients.context import AnalysisContext
@@ -95,7 +95,8 @@ class AnalysisManager:
             samples_to_visualize=samples_to_visualize, seed=seed,
         )
         self.feature_classes = select_features(self.task, features, exclude_features)
-        self.splitter = BatchSplitter(images_extractor or images_key, labels_extractor or labels_key,
+        self.splitter = BatchSplitter(images_extractor or as_extractor(images_key, "images_key"),
+                                      labels_extractor or as_extractor(labels_key, "labels_key"),
                                       resolver=BatchResolver(self.task, reset=reset_resolver, verbose=verbose))
         self.samples_to_visualize = samples_to_visualize
         self.log_dir = Path(log_dir)
