@@ -46,6 +46,31 @@ def thumbnail(image_chw: np.ndarray, mask: np.ndarray, side: int = THUMBNAIL_SID
     return np.stack(planes, axis=-1), small_mask
 
 
+def with_legend(image: np.ndarray, entries, colours: np.ndarray) -> np.ndarray:
+    """``image`` with a white strip below naming each ``(class id, name)`` in its colour."""
+    if not entries:
+        return image
+    font, scale, pad = cv2.FONT_HERSHEY_SIMPLEX, 0.4, 4
+    width = image.shape[1]
+    lines, x, row = [[]], pad, 0
+    for cid, name in entries:  # wrap the legend over as many lines as the width needs
+        text_w = cv2.getTextSize(name, font, scale, 1)[0][0]
+        if x + 14 + text_w > width and lines[-1]:
+            lines.append([])
+            x = pad
+        lines[-1].append((cid, name, x))
+        x += 14 + text_w + 10
+    line_h = 16
+    strip = np.full((line_h * len(lines) + pad, width, 3), 255, dtype=np.uint8)
+    for row, line in enumerate(lines):
+        y = pad + row * line_h
+        for cid, name, x in line:
+            colour = tuple(int(v) for v in colours[cid])
+            cv2.rectangle(strip, (x, y + 2), (x + 10, y + 12), colour, -1)
+            cv2.putText(strip, name, (x + 14, y + 11), font, scale, (30, 30, 30), 1, cv2.LINE_AA)
+    return np.concatenate([image, strip], axis=0)
+
+
 def overlay(image: np.ndarray, mask: np.ndarray, colours: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
     """``image`` blended with the colour of each pixel's class; pixels with id -1 (or beyond the
     palette) are left as they are."""
@@ -95,9 +120,15 @@ class SegmentationSamples(FeatureExtractor):
         images, captions = {}, {}
         for s in self.splits:
             picks = sorted((payload for _, payload in self.state(s).reservoir), key=lambda p: p[0])
-            images[s] = [overlay(image, mask, colours) for _, image, mask in picks]
+            images[s] = [with_legend(overlay(image, mask, colours), self._present(mask), colours)
+                         for _, image, mask in picks]
             captions[s] = [f"sample {sample_id}" for sample_id, _, _ in picks]
         if any(images.values()):
             res.images.append(ImageGrid(key="samples", title="Images with their masks", images=images,
                                         captions=captions))
         return res
+
+    def _present(self, mask: np.ndarray):
+        """(id, name) of the counted classes visible in a thumbnail, for its legend."""
+        ids = np.unique(mask)
+        return [(int(c), self.context.name_of(int(c))) for c in ids if c >= 0 and c in self.context.class_ids]

@@ -103,7 +103,23 @@ def test_compute_grid_with_captions_per_split():
     assert grid.captions["val"] == ["sample 0", "sample 1"]
     ids = [int(c.split()[1]) for c in grid.captions["train"]]
     assert ids == sorted(ids) == picked(ext)
-    assert all(im.shape == (6, 8, 3) and im.dtype == np.uint8 for im in grid.images["train"])
+    # the 6x8 overlay, with a legend strip below it when a class is visible
+    assert all(im.shape[0] >= 6 and im.shape[1:] == (8, 3) and im.dtype == np.uint8 for im in grid.images["train"])
+
+
+def test_legend_names_each_visible_class_in_its_colour():
+    from data_gradients.feature_extractors.segmentation.samples import palette, with_legend
+
+    colours = palette(3)
+    image = np.zeros((40, 120, 3), dtype=np.uint8)
+    out = with_legend(image, [(0, "road"), (2, "car")], colours)
+    assert out.shape[1:] == (120, 3) and out.shape[0] > 40
+    np.testing.assert_array_equal(out[:40], image)
+    strip = out[40:].reshape(-1, 3)
+    for cid in (0, 2):
+        assert (strip == colours[cid]).all(axis=1).sum() >= 50  # its colour swatch
+    assert (strip == colours[1]).all(axis=1).sum() == 0  # absent class: no swatch
+    assert with_legend(image, [], colours) is image
 
 
 def test_zero_samples_is_empty_and_keeps_no_state():
