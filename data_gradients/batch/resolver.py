@@ -12,298 +12,28 @@ from __future__ import annotations
 import builtins
 import json
 import logging
-import os
 import re
 import sys
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
-import numpy as np
 from tqdm import tqdm
 
-from data_gradients.batch.arrays import is_array_like
 from data_gradients.batch.resolver_cache import ResolverCache, structure_signature
+from data_gradients.batch.resolver_rules import rules_for
+from data_gradients.batch.resolver_tree import Item, Path_, Style, build_tree, describe_item, render_tree
 from data_gradients.batch.structure import (
     EVERY,
-    PathPart,
-    child_items,
     format_path,
     get_path,
     is_record_list,
-    is_scalar,
     parse_path,
 )
 from data_gradients.errors import UnresolvedBatchError
 
 logger = logging.getLogger("data_gradients")
 
-Path_ = Tuple[PathPart, ...]
 Extractor = Callable[[Any], Any]
 ROLES = ("images", "labels")
-
-# ------------------------------------------------------------------ candidate rules
-
-
-def _shape(x: Any) -> Tuple[int, ...]:
-    if hasattr(x, "getbands"):  # PIL: (H, W) or (H, W, C)
-        w, h = x.size
-        return (h, w) if len(x.getbands()) == 1 else (h, w, len(x.getbands()))
-    return tuple(int(d) for d in x.shape)
-
-
-def _numeric(x: Any) -> bool:
-    if hasattr(x, "getbands"):
-        return True
-    if isinstance(x, np.ndarray):
-        return x.dtype.kind in "biuf"
-    return not x.dtype.is_complex
-
-
-def _array(x: Any, ranks: Sequence[int], last: Sequence[int] = ()) -> bool:
-    """An array-like of numbers whose rank is in ``ranks`` (and last dim in ``last``)."""
-    if not is_array_like(x) or not _numeric(x):
-        return False
-    shape = _shape(x)
-    return len(shape) in ranks and (not last or shape[-1] in last)
-
-
-def _each(x: Any, rule: Callable[[Any], bool]) -> bool:
-    return isinstance(x, (list, tuple)) and len(x) > 0 and all(rule(i) for i in x)
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-BOX_KEYS = {"boxes", "bboxes", "bbox", "box"}
-CLASS_KEYS = {"labels", "label", "classes", "class", "class_ids", "cls", "category_id", "category_ids"}
-
-
-def _box_dict(x: Any) -> bool:
-    return isinstance(x, dict) and bool(BOX_KEYS & set(x)) and bool(CLASS_KEYS & set(x))
-
-
-MIN_SIDE = 8  # a rank-2 image or mask is at least this large: (n, 4) boxes and (n, 2) sizes are not pictures
-
-
-def _picture(x: Any) -> bool:
-    return _array(x, (3, 4)) or (_array(x, (2,)) and min(_shape(x)) >= MIN_SIDE)
-
-
-def _images(x: Any) -> bool:
-    return _picture(x) or _each(x, _picture)
-
-
-def _masks(x: Any) -> bool:
-    return _picture(x) or _each(x, _picture)
-
-
-def _detections(x: Any) -> bool:
-    boxes = lambda i: _array(i, (2,), last=(4, 5, 6))  # noqa: E731
-    return (boxes(x) or _each(x, boxes) or _array(x, (3,), last=(5, 6))
-            or _box_dict(x) or _each(x, _box_dict))
-
-
-def _class_ids(x: Any) -> bool:
-    return (_is_int(x) or _array(x, (0, 1, 2)) or _each(x, _is_int)
-            or _each(x, lambda i: _array(i, (0, 1))))
-
-
-@dataclass(frozen=True)
-class TaskRules:
-    """Which items could be the images / the labels of a task, and how to say it."""
-
-    images: Callable[[Any], bool]
-    labels: Callable[[Any], bool]
-    images_expected: str
-    labels_expected: str
-
-
-_PICTURE = f"of rank 3-4, or rank 2 and at least {MIN_SIDE}x{MIN_SIDE}, or a list of them"
-_IMAGES_EXPECTED = f"a tensor, ndarray or PIL image {_PICTURE}"
-RULES: Dict[str, TaskRules] = {
-    "segmentation": TaskRules(_images, _masks, _IMAGES_EXPECTED,
-                              f"masks: an integer, bool or float array {_PICTURE}"),
-    "detection": TaskRules(_images, _detections, _IMAGES_EXPECTED,
-                           "boxes: (n, 4|5|6) arrays or a list of them, a padded (N, max, 5|6) array, "
-                           "or dicts with boxes and labels (or a list of them)"),
-    "classification": TaskRules(_images, _class_ids, _IMAGES_EXPECTED,
-                                "class ids: an int, a list of ints, or an array of rank 0-2"),
-}
-_ANY = TaskRules(_images, lambda x: not isinstance(x, (str, bytes, dict)) and x is not None, _IMAGES_EXPECTED,
-                 "anything but a string or None")
-
-
-def rules_for(task: str) -> TaskRules:
-    return RULES.get(task, _ANY)
-
-
-# ------------------------------------------------------------------------- the tree
-
-
-@dataclass
-class Item:
-    """One node of the batch tree. Leaves always get a number, containers only when they
-    could be the labels (detection: dicts with boxes and labels)."""
-
-    path: Path_
-    name: str
-    value: Any
-    leaf: bool
-    children: List["Item"] = field(default_factory=list)
-    number: Optional[int] = None
-    roles: Tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return format_path(self.path)
-
-
-def build_tree(batch: Any, rules: TaskRules) -> Tuple[Item, Dict[int, Item]]:
-    """The item tree of ``batch`` and its numbered items (pre-order, from 1)."""
-    numbered: Dict[int, Item] = {}
-
-    def visit(value: Any, path: Path_, name: str) -> Item:
-        kids = child_items(value)
-        item = Item(path, name, value, leaf=kids is None)
-        if path:
-            roles = []
-            if item.leaf and rules.images(value):
-                roles.append("images")
-            if (item.leaf or isinstance(value, dict) or is_record_list(value)) and rules.labels(value):
-                roles.append("labels")
-            item.roles = tuple(roles)
-            if item.leaf or item.roles:
-                item.number = len(numbered) + 1
-                numbered[item.number] = item
-        for rel, v in kids or ():
-            item.children.append(visit(v, path + rel, str(rel[-1])))
-        return item
-
-    return visit(batch, (), "batch"), numbered
-
-
-def summary(value: Any) -> Tuple[str, str, str]:
-    """(type, shape or value, dtype) columns describing an item."""
-    if isinstance(value, dict):
-        return "dict", "", ""
-    if is_record_list(value):
-        return f"{_seq_name(value)} of {len(value)} dicts, each:", "", ""
-    if is_array_like(value):
-        if hasattr(value, "getbands"):
-            return "PIL.Image", str(_shape(value)), f"mode {value.mode}"
-        kind = "numpy.ndarray" if isinstance(value, np.ndarray) else type(value).__module__.split(".")[0] + ".Tensor"
-        return kind, str(_shape(value)), str(value.dtype).replace("torch.", "")
-    if isinstance(value, (list, tuple)):
-        kind = _seq_name(value)
-        if not value:
-            return f"empty {kind}", "", ""
-        if all(is_array_like(v) for v in value):
-            first = summary(value[0])
-            return f"{kind} of {len(value)} {first[0]}", _common_shape([_shape(v) for v in value]), first[2]
-        if all(is_scalar(v) for v in value):
-            types = sorted({type(v).__name__ for v in value})
-            return f"{kind} of {len(value)} {'|'.join(types)}", _preview(value), ""
-        return f"{kind} of {len(value)} items", "", ""
-    if is_scalar(value):
-        return ("None", "", "") if value is None else (type(value).__name__, _clip(repr(value)), "")
-    return type(value).__name__, "", ""
-
-
-def _seq_name(value: Any) -> str:
-    return "tuple" if isinstance(value, tuple) else "list"
-
-
-def _common_shape(shapes: List[Tuple[int, ...]]) -> str:
-    if len({len(s) for s in shapes}) != 1:
-        return "(mixed ranks)"
-    dims = [str(d[0]) if len(set(d)) == 1 else "*" for d in zip(*shapes)]
-    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
-
-
-def _preview(values: Sequence[Any], limit: int = 28) -> str:
-    shown = ", ".join(_clip(repr(v), 16) for v in values)
-    return "[" + shown + "]" if len(shown) <= limit else "[" + shown[: limit - 5].rsplit(", ", 1)[0] + ", ...]"
-
-
-def _clip(text: str, n: int = 30) -> str:
-    return text if len(text) <= n else text[: n - 3] + "..."
-
-
-def describe_item(item: Item) -> str:
-    return " ".join(part for part in summary(item.value) if part)
-
-
-@dataclass(frozen=True)
-class Style:
-    """Terminal styling: ANSI colours only on a terminal and never with NO_COLOR set."""
-
-    colour: bool = False
-    unicode: bool = True
-
-    @classmethod
-    def for_stream(cls, stream: Any) -> "Style":
-        try:
-            tty = bool(stream.isatty())
-        except (AttributeError, ValueError):
-            tty = False
-        colour = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        try:
-            "├└│─".encode(encoding)
-            unicode = True
-        except (LookupError, UnicodeEncodeError):
-            unicode = False
-        return cls(colour, unicode)
-
-    def paint(self, text: str, *codes: str) -> str:
-        return f"\033[{';'.join(codes)}m{text}\033[0m" if self.colour and codes and text else text
-
-
-YELLOW, DIM, BOLD = "33", "2", "1"
-
-
-_GLYPHS = ("├── ", "└── ", "│   ", "    ")
-_ASCII_GLYPHS = ("|-- ", "`-- ", "|   ", "    ")
-
-
-def render_tree(root: Item, style: Style = Style()) -> str:
-    """The tree as text: numbered leaves with type, shape and dtype, candidates tagged."""
-    branch, last, pipe, space = _GLYPHS if style.unicode else _ASCII_GLYPHS
-    rows: List[Tuple[str, str, Item]] = []  # (tree prefix, left text, item)
-
-    def walk(item: Item, prefix: str, connector: str) -> None:
-        number = f"[{item.number}] " if item.number is not None else ""
-        rows.append((prefix + connector, number + item.name, item))
-        child_prefix = prefix + ("" if not connector else (space if connector == last else pipe))
-        for i, child in enumerate(item.children):
-            walk(child, child_prefix, last if i == len(item.children) - 1 else branch)
-
-    walk(root, "", "")
-    aligned = [(p, t, it) for p, t, it in rows if it.number is not None]
-    width = max((len(p) + len(t) for p, t, _ in aligned), default=0)
-    cols = [max((len(summary(it.value)[c]) for _, _, it in aligned), default=0) for c in range(3)]
-    lines = []
-    for prefix, text, item in rows:
-        kind, shape, dtype = summary(item.value)
-        if item.number is None:  # a container: its name and kind, not aligned
-            lines.append(style.paint(prefix, DIM) + style.paint(text, BOLD) + "  " + style.paint(kind, DIM))
-            continue
-        pad = " " * (width - len(prefix) - len(text))
-        body = f"{kind:<{cols[0]}}  {shape:<{cols[1]}}  {dtype:<{cols[2]}}"
-        tag = "/".join(item.roles)
-        if item.roles:
-            number, _, name = text.partition(" ")
-            line = (style.paint(prefix, DIM) + style.paint(number, BOLD, YELLOW) + " " + style.paint(name + pad, YELLOW)
-                    + "  " + style.paint(body, YELLOW) + "  " + style.paint(tag, YELLOW))
-        else:
-            line = style.paint(prefix, DIM) + style.paint((text + pad + "  " + body).rstrip(), DIM)
-        lines.append(line.rstrip())
-    return "\n".join(lines)
-
-
-# ------------------------------------------------------------------------ resolving
-
 
 def stdin_is_interactive() -> bool:
     """True on a terminal, or in a Jupyter-like kernel where ``input()`` works."""
@@ -567,4 +297,4 @@ def _what(batch: Any) -> str:
     return f"a {type(batch).__name__}"
 
 
-__all__ = ["BatchResolver", "RULES", "TaskRules", "build_tree", "render_tree", "rules_for", "stdin_is_interactive"]
+__all__ = ["BatchResolver", "build_tree", "render_tree", "rules_for", "stdin_is_interactive"]
