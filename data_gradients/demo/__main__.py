@@ -6,7 +6,9 @@ Runs every task's manager on deterministic example data the package generates
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 
@@ -47,6 +49,14 @@ def run_classification(log_dir: str, n_train: int, n_val: int, samples: int):
 TASKS = {"segmentation": run_segmentation, "detection": run_detection, "classification": run_classification}
 
 
+def tensorboard_command() -> str:
+    """``tensorboard`` if it is on PATH, else the one beside this Python (e.g. in .venv/bin)."""
+    if shutil.which("tensorboard"):
+        return "tensorboard"
+    beside = Path(sys.executable).parent / "tensorboard"
+    return str(beside) if beside.exists() else "tensorboard"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_gradients.demo", description=__doc__)
     parser.add_argument("--log-dir", default="logs/demo", help="where the runs are written (default: logs/demo)")
@@ -62,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for key in ("pdf", "txt", "json"):
             if key in r.outputs:
                 print(f"  {'':15s}   {key}: {r.outputs[key]}")
-    print(f"\nView them in TensorBoard:\n  tensorboard --logdir {args.log_dir}")
+    print(f"\nView them in TensorBoard:\n  {tensorboard_command()} --logdir {args.log_dir}")
     if any(r.warnings for r in reports):
         for r in reports:
             for w in r.warnings:
