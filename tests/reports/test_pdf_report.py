@@ -2,9 +2,12 @@
 degradation when wkhtmltopdf is missing or too slow."""
 from __future__ import annotations
 
+import html as html_lib
 import json
+import re
 import shutil
 import subprocess
+import time
 
 import pytest
 from conftest import segmentation_raw_batches
@@ -13,16 +16,31 @@ from data_gradients import SegmentationAnalysisManager
 from data_gradients.reports.formatting import fmt
 from data_gradients.reports.json_writer import JsonWriter
 from data_gradients.reports.pdf import HtmlWriter, PdfWriter
+from data_gradients.reports.pdf.pdf_writer import is_complete_pdf
 from data_gradients.reports.txt_writer import TxtWriter
 
 needs_wkhtmltopdf = pytest.mark.skipif(shutil.which("wkhtmltopdf") is None or shutil.which("pdftotext") is None,
                                        reason="wkhtmltopdf and pdftotext are installed by ./dev setup")
 EVIL_CLASS = "<img src=x onerror=alert(1)>"
 EVIL_FRAME = '<iframe src="file:///etc/passwd">'
+EVIL_KEY = "<b>mask</b>"
 
 
 def pdf_text(path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def page_text(path, page: int) -> str:
+    return subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def fake_wkhtmltopdf(folder, body: str):
+    """An executable named wkhtmltopdf running ``body`` (sh); ``$out`` is the output path it was given."""
+    fake = folder / "wkhtmltopdf"
+    fake.write_text('#!/bin/sh\nfor out; do :; done\n' + body + "\n")
+    fake.chmod(0o755)
+    return str(fake)
 
 
 def page_count(path) -> int:
@@ -30,12 +48,17 @@ def page_count(path) -> int:
     return int(next(line.split()[-1] for line in out.splitlines() if line.startswith("Pages:")))
 
 
+def as_dicts(batches):
+    return [{"image": images, EVIL_KEY: masks} for images, masks in batches]
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     return SegmentationAnalysisManager(
-        segmentation_raw_batches(0), segmentation_raw_batches(1, n_batches=3), num_classes=4, ignore_labels=[255],
-        class_names=["road", EVIL_CLASS, EVIL_FRAME, "sky"], report_title="Review <b>bold</b> & co",
-        log_dir=tmp_path_factory.mktemp("logs"), verbose=False,
+        as_dicts(segmentation_raw_batches(0)), as_dicts(segmentation_raw_batches(1, n_batches=3)), num_classes=4,
+        ignore_labels=[255], class_names=["road", EVIL_CLASS, EVIL_FRAME, "sky"], images_key="image",
+        labels_key=EVIL_KEY, report_title="Review <b>bold</b> & co", log_dir=tmp_path_factory.mktemp("logs"),
+        verbose=False,
     ).run()
 
 
@@ -70,7 +93,79 @@ def test_user_text_is_escaped_and_no_local_file_is_read(report):
     text = pdf_text(report.outputs["pdf"])
     assert EVIL_CLASS in text and "iframe src=" in text
     assert "Review <b>bold</b> & co" in text
+    assert EVIL_KEY in text and EVIL_KEY not in html
     assert "root:x:0:0" not in text
+
+
+@needs_wkhtmltopdf
+def test_pages_are_numbered_and_writing_is_fast(report):
+    pages = page_count(report.outputs["pdf"])
+    assert f"1 / {pages}" in page_text(report.outputs["pdf"], 1)
+    assert f"{pages} / {pages}" in page_text(report.outputs["pdf"], pages)
+    assert report.write_s < 10  # all outputs, every default feature
+
+
+@needs_wkhtmltopdf
+def test_no_figure_is_cut_and_no_title_is_left_alone(report):
+    """Each figure prints whole on one page; a feature's title shares the page with its first figure."""
+    pdf, page = report.outputs["pdf"], report.outputs["html"].read_text()
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    image_pages = [int(line.split()[0]) for line in listing.splitlines()[2:]]
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert len(image_pages) == len(sources)  # a figure split over two pages would print as two images
+    page_of = dict(zip(sources, image_pages))
+    texts = [page_text(pdf, i) for i in range(1, page_count(pdf) + 1)]
+    checked = 0
+    for feature in page.split('<div class="feature keep">')[1:]:
+        title = html_lib.unescape(re.search(r"<h3>(.*?)</h3>", feature).group(1))
+        first = re.match(r'\s*<h3>.*?</h3>\s*<p class="description">.*?</p>\s*<div class="figure keep"><img src="([^"]+)"',
+                         feature, re.S)
+        if first:
+            title_pages = [i for i, t in enumerate(texts, 1) if i > 1 and title in t.splitlines()]
+            assert page_of[first.group(1)] in title_pages, (title, title_pages, page_of[first.group(1)])
+            checked += 1
+    assert checked >= 3
+
+
+def test_timeout_kills_a_hanging_wkhtmltopdf(tmp_path):
+    writers = [TxtWriter(), HtmlWriter(), PdfWriter(timeout_s=0.5, wkhtmltopdf=fake_wkhtmltopdf(tmp_path, "exec sleep 30"))]
+    start = time.perf_counter()
+    report = SegmentationAnalysisManager(
+        segmentation_raw_batches(0, n_batches=1), num_classes=4, ignore_labels=[255], log_dir=tmp_path,
+        verbose=False, writers=writers, features=["image_brightness"],
+    ).run()
+    assert time.perf_counter() - start < 10
+    assert "pdf" not in report.outputs and report.outputs["html"].exists() and report.outputs["txt"].exists()
+    assert len(report.warnings) == 1 and "did not finish within 0.5 s" in report.warnings[0]
+    assert not list(report.run_dir.glob("*.pdf"))
+
+
+def test_exit_code_1_with_a_complete_pdf_is_a_success(tmp_path):
+    """wkhtmltopdf exits 1 after refusing a blocked load but still prints: the file decides."""
+    from pypdf import PdfWriter as PdfFile
+
+    blank = tmp_path / "blank.pdf"
+    doc = PdfFile()
+    doc.add_blank_page(595, 842)
+    doc.add_metadata({"/Title": "x" * 2000})  # over the size floor of a real PDF
+    with open(blank, "wb") as f:
+        doc.write(f)
+    fake = fake_wkhtmltopdf(tmp_path, f'cp {blank} "$out"\necho "Warning: Blocked access to file" >&2\nexit 1')
+    report = SegmentationAnalysisManager(
+        segmentation_raw_batches(0, n_batches=1), num_classes=4, ignore_labels=[255], log_dir=tmp_path,
+        verbose=False, writers=[HtmlWriter(), PdfWriter(wkhtmltopdf=fake)], features=["image_brightness"],
+    ).run()
+    assert report.warnings == [] and is_complete_pdf(report.outputs["pdf"])
+
+
+def test_a_truncated_pdf_is_not_kept(tmp_path):
+    fake = fake_wkhtmltopdf(tmp_path, 'printf "%%PDF-1.4\\n" > "$out"\nhead -c 4000 /dev/zero >> "$out"\nexit 1')
+    report = SegmentationAnalysisManager(
+        segmentation_raw_batches(0, n_batches=1), num_classes=4, ignore_labels=[255], log_dir=tmp_path,
+        verbose=False, writers=[HtmlWriter(), PdfWriter(wkhtmltopdf=fake)], features=["image_brightness"],
+    ).run()
+    assert "pdf" not in report.outputs and not list(report.run_dir.glob("*.pdf"))
+    assert len(report.warnings) == 1 and "wkhtmltopdf failed" in report.warnings[0]
 
 
 def test_html_is_written_and_missing_wkhtmltopdf_is_one_warning(tmp_path, monkeypatch):

@@ -1,27 +1,35 @@
-"""PDF report: the HTML report printed by wkhtmltopdf, driven through pdfkit.
+"""PDF report: the HTML report printed by wkhtmltopdf, its command line built by pdfkit.
 
-wkhtmltopdf runs with JavaScript off, local file access off except for the run
-folder, and a timeout. When it is missing, fails or times out, the other outputs
-are kept and the report carries one warning that says how to install it.
+wkhtmltopdf runs with JavaScript off, local file access off except for the run folder,
+and a timeout. pdfkit builds the command but waits on wkhtmltopdf without a timeout and
+treats its exit code 1 (which it also returns after merely refusing a blocked load) as a
+failure, so the command runs here through ``subprocess.run(timeout=...)`` and the
+written file is checked instead of the exit code.
+
+When wkhtmltopdf is missing, fails or times out, the other outputs are kept and the
+report carries one warning that says how to install it. Never an exception.
 """
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from data_gradients.reports.report import AnalysisReport
 
 logger = logging.getLogger("data_gradients")
 
-INSTALL_HINT = ("install wkhtmltopdf to get the PDF report (Debian/Ubuntu: `apt-get install wkhtmltopdf`; "
-                "other systems: the wkhtmltopdf project's downloads page); the HTML report is complete without it")
+INSTALL_HINT = ("install wkhtmltopdf to get the PDF report (Debian/Ubuntu: `sudo apt-get install wkhtmltopdf`; "
+                "macOS: `brew install --cask wkhtmltopdf`; others: https://wkhtmltopdf.org/downloads.html)")
+MARGINS_MM = {"top": 15, "bottom": 16, "left": 15, "right": 15}
 
 
 class PdfWriter:
-    """Prints ``report.html`` to ``report.pdf``. ``timeout_s`` bounds wkhtmltopdf's run."""
+    """Prints ``report.html`` to ``report.pdf`` beside it. ``timeout_s`` bounds wkhtmltopdf's run;
+    ``wkhtmltopdf`` is the executable (default: found on PATH)."""
 
     name = "pdf"
 
@@ -37,47 +45,130 @@ class PdfWriter:
             html = report.outputs["html"] = HtmlWriter().write(report)
         binary = self.wkhtmltopdf or shutil.which("wkhtmltopdf")
         if binary is None:
-            return self._skip(report, "wkhtmltopdf was not found on PATH")
+            return _skip(report, html, "wkhtmltopdf was not found on PATH")
         pdf = report.run_dir / "report.pdf"
+        part = report.run_dir / "report.part.pdf"  # renamed once complete: no half-written report.pdf
         try:
-            command = self._command(binary, Path(html), pdf, report.run_dir)
+            command = pdf_command(binary, Path(html), part, report.run_dir, report.title)
             done = subprocess.run(command, capture_output=True, timeout=self.timeout_s, check=False)
-        except subprocess.TimeoutExpired:
-            pdf.unlink(missing_ok=True)
-            return self._skip(report, f"wkhtmltopdf did not finish within {self.timeout_s:g} s")
+        except subprocess.TimeoutExpired:  # subprocess.run has killed it
+            part.unlink(missing_ok=True)
+            return _skip(report, html, f"wkhtmltopdf did not finish within {self.timeout_s:g} s")
         except OSError as e:
-            return self._skip(report, f"wkhtmltopdf could not be run ({e})")
-        # with local file access disabled it may exit 1 after refusing a load yet write the PDF
-        if _is_pdf(pdf):
-            return pdf
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
-        return self._skip(report, f"wkhtmltopdf failed: {detail[0]}")
-
-    @staticmethod
-    def _command(binary: str, html: Path, pdf: Path, run_dir: Path) -> list:
-        import pdfkit
-
-        options = {
-            "page-size": "A4", "margin-top": "16mm", "margin-bottom": "16mm", "margin-left": "15mm",
-            "margin-right": "15mm", "encoding": "UTF-8", "disable-javascript": None,
-            "disable-local-file-access": None, "allow": str(run_dir.resolve()),
-            "footer-center": "[page] / [topage]", "footer-font-size": "8", "quiet": None,
-            "image-dpi": "150", "enable-smart-shrinking": None,
-        }
-        config = pdfkit.configuration(wkhtmltopdf=binary)
-        return pdfkit.PDFKit(str(html.resolve()), "file", options=options, configuration=config).command(str(pdf))
-
-    @staticmethod
-    def _skip(report: AnalysisReport, reason: str) -> None:
-        message = f"PDF report not written: {reason}; {INSTALL_HINT}"
-        report.warnings.append(message)
-        logger.warning("data_gradients: %s", message)
-        return None
+            part.unlink(missing_ok=True)
+            return _skip(report, html, f"wkhtmltopdf could not be run ({e})")
+        # it may exit 1 after refusing a blocked load yet write a complete PDF: trust the file
+        if not is_complete_pdf(part):
+            part.unlink(missing_ok=True)
+            return _skip(report, html, f"wkhtmltopdf failed: {_error_line(done)}")
+        _number_pages(part)
+        os.replace(part, pdf)
+        return pdf
 
 
-def _is_pdf(path: Path) -> bool:
+def pdf_command(binary: str, html: Path, pdf: Path, run_dir: Path, title: str) -> List[str]:
+    """The wkhtmltopdf command line (built by pdfkit from options; the HTML is read as a file,
+    so pdfkit's ``<meta name="pdfkit-...">`` option parsing never sees the report's text)."""
+    import pdfkit
+
+    options = {
+        "page-size": "A4", "encoding": "UTF-8", "title": title, "quiet": None,
+        **{f"margin-{side}": f"{mm}mm" for side, mm in MARGINS_MM.items()},
+        "disable-javascript": None, "disable-local-file-access": None, "allow": str(run_dir.resolve()),
+        "load-error-handling": "ignore", "load-media-error-handling": "ignore",
+        "image-dpi": "300",  # keep the 150 dpi figures as they are (the default would resample them)
+    }
+    if not _can_number_pages():  # wkhtmltopdf's own footer works only in its patched-Qt builds
+        options.update({"footer-center": "[page] / [topage]", "footer-font-size": "8"})
+    config = pdfkit.configuration(wkhtmltopdf=binary)
+    return pdfkit.PDFKit(str(html.resolve()), "file", options=options, configuration=config).command(str(pdf))
+
+
+def is_complete_pdf(path: Path) -> bool:
+    """A PDF header at the start and an end-of-file marker near the end."""
     try:
+        size = path.stat().st_size
         with open(path, "rb") as f:
-            return path.stat().st_size > 1000 and f.read(5) == b"%PDF-"
+            head = f.read(5)
+            f.seek(max(size - 1024, 0))
+            tail = f.read()
     except OSError:
         return False
+    return size > 1000 and head == b"%PDF-" and b"%%EOF" in tail
+
+
+def _error_line(done: subprocess.CompletedProcess) -> str:
+    lines = [ln.strip() for ln in done.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    useful = [ln for ln in lines if "error" in ln.lower() or "exit with code" in ln.lower()]
+    return (useful or lines or [f"exit code {done.returncode} and no PDF"])[-1]
+
+
+def _skip(report: AnalysisReport, html: Path, reason: str) -> None:
+    message = f"PDF report not written: {reason}; {INSTALL_HINT}. The HTML report has the same content: {html}"
+    report.warnings.append(message)
+    logger.warning("data_gradients: %s", message)
+    return None
+
+
+# ------------------------------------------------------------------ page numbers
+def _can_number_pages() -> bool:
+    try:
+        import pypdf  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_HELVETICA_WIDTHS = {**{str(d): 556 for d in range(10)}, " ": 278, "/": 278}  # per 1000 em
+
+
+def _number_pages(path: Path, font_size: float = 8.0) -> None:
+    """Stamp "page / pages" at the bottom centre of every page.
+
+    Debian's wkhtmltopdf (unpatched Qt) ignores ``--footer-*``, so the numbers are added
+    afterwards: one small content stream per page, the page's own content wrapped in
+    ``q``/``Q`` so its graphics state cannot move the stamp. A failure leaves the PDF
+    unnumbered, never unwritten.
+    """
+    if not _can_number_pages():
+        return
+    tmp = path.with_name(path.name + ".numbered")
+    try:
+        from pypdf import PdfWriter as _PdfFile
+        from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+        doc = _PdfFile(clone_from=str(path))
+        font = doc._add_object(DictionaryObject({
+            NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"), NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+        }))
+        total = len(doc.pages)
+
+        def stream(data: bytes):
+            s = DecodedStreamObject()
+            s.set_data(data)
+            return doc._add_object(s)
+
+        for number, page in enumerate(doc.pages, start=1):
+            text = f"{number} / {total}"
+            width = sum(_HELVETICA_WIDTHS[c] for c in text) * font_size / 1000
+            box = page.mediabox
+            x = float(box.left) + (float(box.width) - width) / 2
+            y = float(box.bottom) + MARGINS_MM["bottom"] * 72 / 25.4 / 2 - font_size / 3
+            if "/Resources" not in page:
+                page[NameObject("/Resources")] = DictionaryObject()
+            resources = page["/Resources"].get_object()
+            if "/Font" not in resources:
+                resources[NameObject("/Font")] = DictionaryObject()
+            resources["/Font"].get_object()[NameObject("/DGPageNumber")] = font
+            old = page.get("/Contents")
+            old_list = [] if old is None else (list(old.get_object()) if isinstance(old.get_object(), ArrayObject)
+                                              else [old])
+            stamp = f"\nQ\nq BT /DGPageNumber {font_size:g} Tf 0.4 g {x:.2f} {y:.2f} Td ({text}) Tj ET Q\n"
+            page[NameObject("/Contents")] = ArrayObject([stream(b"q\n"), *old_list, stream(stamp.encode("ascii"))])
+        with open(tmp, "wb") as f:
+            doc.write(f)
+        os.replace(tmp, path)
+    except Exception as e:  # an unnumbered report beats no report
+        tmp.unlink(missing_ok=True)
+        logger.info("data_gradients: page numbers not added to the PDF: %s", e)
