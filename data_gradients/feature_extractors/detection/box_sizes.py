@@ -7,6 +7,7 @@ import numpy as np
 
 from data_gradients.batch import DetectionBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.feature_extractors.histograms import histogram_median as shared_median
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Heatmap, Histogram, Table
 
@@ -22,15 +23,7 @@ def log_bin(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 def histogram_median(counts: np.ndarray, edges: np.ndarray) -> Optional[float]:
     """Median estimated from a log-binned histogram (geometric interpolation in the middle bin)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    total = counts.sum()
-    if total <= 0:
-        return None
-    cum = np.cumsum(counts)
-    k = int(np.searchsorted(cum, total / 2.0))
-    frac = (total / 2.0 - (cum[k - 1] if k else 0.0)) / counts[k]
-    lo, hi = np.log10(edges[k]), np.log10(edges[k + 1])
-    return float(10 ** (lo + frac * (hi - lo)))
+    return shared_median(counts, edges, log=True)
 
 
 @register_feature

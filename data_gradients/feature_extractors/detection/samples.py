@@ -7,9 +7,8 @@ import cv2
 import numpy as np
 
 from data_gradients.batch import DetectionBatch
-from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.registry import register_feature
-from data_gradients.results import ImageGrid
+from data_gradients.feature_extractors.sample_reservoir import SampleReservoir
 
 THUMBNAIL_SIDE = 512  # longest side of a stored sample, in pixels (never upscaled)
 GOLDEN = 0.618033988749895
@@ -51,7 +50,7 @@ def draw_boxes(image: np.ndarray, boxes: np.ndarray, classes: np.ndarray, names:
 
 
 @register_feature
-class DetectionSamples(FeatureExtractor):
+class DetectionSamples(SampleReservoir):
     name = "detection_samples"
     title = "Sample images with boxes"
     description = (
@@ -60,38 +59,12 @@ class DetectionSamples(FeatureExtractor):
         "with the wrong class: the usual signs of a wrong box format."
     )
     tasks = ("detection",)
-    group = "samples"
+    grid_title = "Images with their boxes"
 
-    def setup(self) -> None:
-        self.k = max(int(self.context.samples_to_visualize), 0)
-        # (key, (sample_id, image HWC, boxes (n, 4) float32, classes (n,))) with the k smallest seeded keys
-        self.add_state("reservoir", [], "smallest", cap=self.k)
+    def payload(self, batch: DetectionBatch, index: int) -> Tuple:
+        mine = batch.box_image == index
+        image, boxes = thumbnail(batch.images[index], batch.boxes[mine])
+        return image, boxes, batch.box_classes[mine].copy()
 
-    def update(self, batch: DetectionBatch, split: str) -> None:
-        if self.k == 0 or len(batch) == 0:
-            return
-        st = self.state(split)
-        ids = np.asarray(batch.sample_ids).tolist()
-        candidates = self.reservoir_candidates(st.reservoir, split, ids, self.k)
-        if not candidates:
-            return
-        new = []
-        for key, j in candidates:
-            mine = batch.box_image == j
-            image, boxes = thumbnail(batch.images[j], batch.boxes[mine])
-            new.append((key, (int(ids[j]), image, boxes, batch.box_classes[mine].copy())))
-        st.reservoir = keep_smallest(st.reservoir, new, self.k)
-
-    def compute(self):
-        res = self.new_result()
-        if self.k == 0:
-            return res
-        names = self.context.class_names
-        images, captions = {}, {}
-        for s in self.splits:
-            picks = sorted((payload for _, payload in self.state(s).reservoir), key=lambda p: p[0])
-            images[s] = [draw_boxes(image, boxes, classes, names) for _, image, boxes, classes in picks]
-            captions[s] = [f"sample {sample_id}" for sample_id, _, _, _ in picks]
-        if any(images.values()):
-            res.images.append(ImageGrid(key="samples", title="Images with their boxes", images=images, captions=captions))
-        return res
+    def picture(self, image: np.ndarray, boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        return draw_boxes(image, boxes, classes, self.context.class_names)

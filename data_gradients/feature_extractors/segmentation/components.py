@@ -12,13 +12,12 @@ present in the batch.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import cv2
 import numpy as np
 
 from data_gradients.batch import SegmentationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.feature_extractors.histograms import histogram_median
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Heatmap, Histogram, Table
 
@@ -117,22 +116,6 @@ class SegmentationComponents(FeatureExtractor):
         cols = (["id", "class"] + [f"components ({s})" for s in splits] + [f"mean area % ({s})" for s in splits]
                 + [f"median area % approx. ({s})" for s in splits])
         return Table(key="per_class", title="Objects per class", columns=cols, rows=rows)
-
-
-def histogram_median(counts: np.ndarray, edges: np.ndarray, log: bool = False) -> Optional[float]:
-    """Median estimated from a histogram: interpolated inside the bin holding the middle
-    value (geometrically when ``log``); ``None`` for an empty histogram."""
-    counts = np.asarray(counts, dtype=np.float64)
-    total = counts.sum()
-    if total <= 0:
-        return None
-    cum = np.cumsum(counts)
-    k = int(np.searchsorted(cum, total / 2.0))
-    frac = (total / 2.0 - (cum[k - 1] if k else 0.0)) / counts[k]
-    lo, hi = float(edges[k]), float(edges[k + 1])
-    if log:
-        return float(10 ** (np.log10(lo) + frac * (np.log10(hi) - np.log10(lo))))
-    return lo + frac * (hi - lo)
 
 
 def _components(masks: np.ndarray, n_ids: int) -> dict:

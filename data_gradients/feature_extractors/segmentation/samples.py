@@ -7,9 +7,8 @@ import cv2
 import numpy as np
 
 from data_gradients.batch import SegmentationBatch
-from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.registry import register_feature
-from data_gradients.results import ImageGrid
+from data_gradients.feature_extractors.sample_reservoir import SampleReservoir
 
 THUMBNAIL_SIDE = 256  # longest side of a stored sample, in pixels
 ALPHA = 0.5  # weight of the class colour over the image
@@ -83,7 +82,7 @@ def overlay(image: np.ndarray, mask: np.ndarray, colours: np.ndarray, alpha: flo
 
 
 @register_feature
-class SegmentationSamples(FeatureExtractor):
+class SegmentationSamples(SampleReservoir):
     name = "segmentation_samples"
     title = "Sample images with masks"
     description = (
@@ -91,42 +90,14 @@ class SegmentationSamples(FeatureExtractor):
         "class painted in its own colour. Look for masks that are shifted, incomplete or use the wrong ids."
     )
     tasks = ("segmentation",)
-    group = "samples"
+    grid_title = "Images with their masks"
 
-    def setup(self) -> None:
-        self.k = max(int(self.context.samples_to_visualize), 0)
-        # (key, (sample_id, image HWC, mask HW)) with the k smallest seeded hash keys
-        self.add_state("reservoir", [], "smallest", cap=self.k)
+    def payload(self, batch: SegmentationBatch, index: int) -> Tuple:
+        return thumbnail(batch.images[index], batch.masks[index])
 
-    def update(self, batch: SegmentationBatch, split: str) -> None:
-        if self.k == 0 or len(batch) == 0:
-            return
-        st = self.state(split)
-        ids = np.asarray(batch.sample_ids).tolist()
-        candidates = self.reservoir_candidates(st.reservoir, split, ids, self.k)
-        if not candidates:
-            return
-        new = []
-        for key, j in candidates:
-            image, mask = thumbnail(batch.images[j], batch.masks[j])
-            new.append((key, (int(ids[j]), image, mask)))
-        st.reservoir = keep_smallest(st.reservoir, new, self.k)
-
-    def compute(self):
-        res = self.new_result()
-        if self.k == 0:
-            return res
+    def picture(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         colours = palette(self.context.n_label_ids)
-        images, captions = {}, {}
-        for s in self.splits:
-            picks = sorted((payload for _, payload in self.state(s).reservoir), key=lambda p: p[0])
-            images[s] = [with_legend(overlay(image, mask, colours), self._present(mask), colours)
-                         for _, image, mask in picks]
-            captions[s] = [f"sample {sample_id}" for sample_id, _, _ in picks]
-        if any(images.values()):
-            res.images.append(ImageGrid(key="samples", title="Images with their masks", images=images,
-                                        captions=captions))
-        return res
+        return with_legend(overlay(image, mask, colours), self._present(mask), colours)
 
     def _present(self, mask: np.ndarray):
         """(id, name) of the counted classes visible in a thumbnail, for its legend."""
