@@ -1,0 +1,165 @@
+"""Milliseconds per image of each segmentation feature and of batch building, one thread.
+
+Street scenes from :mod:`street_scenes` (19 classes, 255 ignored) are built into
+canonical batches; then per feature, ``update`` is timed on fresh copies of those
+batches (so each feature also pays for any per-batch view it builds), and the whole
+label feature set is timed in registry order on shared copies (what a run pays: the view
+is built once per batch and shared). One thread everywhere (OpenCV, BLAS, torch).
+
+With ``--baseline PATH`` (a checkout of the code before a change, e.g.
+``git worktree add /tmp/base <commit>``) the same figures are measured for both trees
+side by side: one worker process per tree, repetitions alternating between them, so
+machine load hits both alike. Figures are medians over ``--reps`` repetitions.
+
+Usage: python bench/bench_segmentation_features.py [--baseline /tmp/base] [--size 720 1280] [--images 32]
+       [--batch 8] [--reps 5] [--all]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LABEL_FEATURES = ["segmentation_class_frequency", "segmentation_components", "segmentation_class_heatmap",
+                  "segmentation_convexity", "segmentation_erosion", "segmentation_cooccurrence", "segmentation_samples"]
+SINGLE_THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+# ------------------------------------------------------------------ worker (one per code tree)
+def worker(root: str, size, n_images: int, batch_size: int, include_all: bool) -> None:
+    sys.path.insert(0, root)
+    sys.path.insert(1, str(HERE))
+    import dataclasses
+
+    import cv2
+    import numpy as np
+    import torch
+    from street_scenes import IGNORE, STREET_CLASS_NAMES, street_scene
+
+    import data_gradients
+    from data_gradients.batch import SegmentationBatchBuilder
+    from data_gradients.classes import counted_class_ids
+    from data_gradients.context import AnalysisContext
+    from data_gradients.feature_extractors import get_feature, registered_features
+
+    if not Path(data_gradients.__file__).resolve().is_relative_to(Path(root).resolve()):
+        raise SystemExit(f"data_gradients was imported from {data_gradients.__file__}, not from {root}")
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+    num_classes = len(STREET_CLASS_NAMES)
+    ids = counted_class_ids(num_classes, (IGNORE,))
+    ctx = AnalysisContext(task="segmentation", num_classes=num_classes, class_ids=ids,
+                          class_names=dict(enumerate(STREET_CLASS_NAMES)), samples_to_visualize=10)
+    builder = SegmentationBatchBuilder(num_classes, ids, (IGNORE,))
+    raw = []
+    for start in range(0, n_images, batch_size):
+        scenes = [street_scene(i, size=tuple(size)) for i in range(start, min(start + batch_size, n_images))]
+        images = torch.from_numpy(np.stack([im.transpose(2, 0, 1) for im, _ in scenes]))
+        masks = torch.from_numpy(np.stack([m for _, m in scenes]))
+        raw.append((images, masks, start))
+    batches = [b for images, masks, start in raw for b in builder.build(images, masks, start)]
+    names = registered_features("segmentation") if include_all else LABEL_FEATURES
+
+    def fresh():  # new batch objects: nothing cached on them yet
+        return [dataclasses.replace(b) for b in batches]
+
+    def timed_build():
+        t = time.perf_counter()
+        for images, masks, start in raw:
+            builder.build(images, masks, start)
+        return time.perf_counter() - t
+
+    def timed_features(feature_names, shared: bool):
+        extractors = [get_feature(n)(ctx) for n in feature_names]
+        copies = fresh()
+        spent = np.zeros(len(extractors))
+        for b in copies:
+            for k, ex in enumerate(extractors):
+                one = b if shared else dataclasses.replace(b)
+                t = time.perf_counter()
+                ex.update(one, "train")
+                spent[k] += time.perf_counter() - t
+        return spent
+
+    print(json.dumps({"ready": names}), flush=True)
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        if cmd["what"] == "build":
+            out = {"build": timed_build()}
+        elif cmd["what"] == "feature":
+            out = {cmd["name"]: float(timed_features([cmd["name"]], shared=False)[0])}
+        else:  # the label set (or every feature) in order on shared batches
+            spent = timed_features(names, shared=True)
+            out = {"set": float(spent.sum())}
+        out = {k: 1000.0 * v / n_images for k, v in out.items()}
+        print(json.dumps(out), flush=True)
+
+
+# ------------------------------------------------------------------ parent
+class Worker:
+    def __init__(self, root: Path, args):
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(root), "--size", *map(str, args.size),
+               "--images", str(args.images), "--batch", str(args.batch)] + (["--all"] if args.all else [])
+        env = dict(os.environ, **SINGLE_THREAD_ENV)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self.names = json.loads(self.proc.stdout.readline())["ready"]
+
+    def ask(self, **cmd) -> dict:
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--baseline", type=Path, help="checkout of the code to compare with (old)")
+    p.add_argument("--size", type=int, nargs=2, default=[720, 1280], metavar=("H", "W"))
+    p.add_argument("--images", type=int, default=32)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--all", action="store_true", help="every segmentation feature, image features included")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        return worker(args.worker, args.size, args.images, args.batch, args.all)
+    trees = {"new": HERE.parent}
+    if args.baseline:
+        trees = {"old": args.baseline.resolve(), **trees}
+    workers = {k: Worker(root, args) for k, root in trees.items()}
+    names = workers["new"].names
+    rows = ["build"] + names + ["set"]
+    samples = {k: {r: [] for r in rows} for k in workers}
+    for rep in range(args.reps):
+        order = list(workers) if rep % 2 == 0 else list(workers)[::-1]  # alternate who goes first
+        for cmd in [{"what": "build"}] + [{"what": "feature", "name": n} for n in names] + [{"what": "set"}]:
+            for k in order:
+                for r, v in workers[k].ask(**cmd).items():
+                    samples[k][r].append(v)
+    for w in workers.values():
+        w.close()
+    h, w_ = args.size
+    print(f"ms per image, {h}x{w_}, {args.images} street scenes in batches of {args.batch}, one thread, "
+          f"median of {args.reps} alternating repetitions")
+    label = {"build": "batch building", "set": "label features in order (shared view)" if not args.all
+             else "all features in order (shared view)"}
+    head = f"{'':44s}" + "".join(f"{k:>9s}" for k in workers) + ("   speed-up" if len(workers) == 2 else "")
+    print(head)
+    for r in rows:
+        med = {k: sorted(samples[k][r])[len(samples[k][r]) // 2] for k in workers}
+        line = f"{label.get(r, r + ' (alone)'):44s}" + "".join(f"{med[k]:9.2f}" for k in workers)
+        if len(workers) == 2:
+            line += f"   {med['old'] / max(med['new'], 1e-9):7.1f}x"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
