@@ -9,8 +9,8 @@ Reductions:
 - ``"sum"``: numbers / numpy arrays, added.
 - ``"min"`` / ``"max"``: element-wise.
 - ``"cat"``: a list, concatenated and capped at ``cap`` items (first come first kept).
-- ``"counter"``: a dict key -> count, summed; at most ``cap`` keys, the rest is
-  counted under the key ``"other"``.
+- ``"counter"``: a dict key -> count, summed; at most ``cap`` keys (those of smallest
+  stable hash, so independent of order), the rest is counted under the key ``"other"``.
 - ``"smallest"``: a list of ``(key, payload)`` keeping the ``cap`` smallest keys.
   With keys derived from a seeded hash of the sample id this is a uniform
   reservoir that does not depend on batching or on the merge order.
@@ -18,6 +18,8 @@ Reductions:
 from __future__ import annotations
 
 import copy
+import functools
+import hashlib
 import heapq
 from typing import Any, Callable, ClassVar, Dict, Iterable, Optional, Tuple
 
@@ -138,14 +140,26 @@ def _reduce(reduce: str, cap: Optional[int], a: Any, b: Any) -> Any:
 
 
 def merge_counter(counter: Dict[Any, int], items: Iterable[Tuple[Any, int]], cap: int) -> Dict[Any, int]:
-    """Add counts into ``counter`` keeping at most ``cap`` keys (overflow under "other")."""
+    """Add counts into ``counter`` keeping at most ``cap`` keys; the others are counted under "other".
+
+    The keys kept are the ``cap`` keys with the smallest stable hash among all keys ever
+    seen (a bottom-k sketch), so the result does not depend on the order of the data nor
+    on how producers' counters are merged: a key that is dropped once has a larger hash
+    than ``cap`` keys already seen and could never be kept later.
+    """
     out = dict(counter)
     for key, n in items:
-        if key in out or len(out) < cap:
-            out[key] = out.get(key, 0) + int(n)
-        else:
-            out["other"] = out.get("other", 0) + int(n)
+        out[key] = out.get(key, 0) + int(n)
+    keys = [k for k in out if k != "other"]
+    if len(keys) > cap:
+        for key in sorted(keys, key=_stable_hash)[cap:]:
+            out["other"] = out.get("other", 0) + out.pop(key)
     return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _stable_hash(key: Any) -> bytes:
+    return hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
 
 
 def keep_smallest(a: Iterable[Tuple[float, Any]], b: Iterable[Tuple[float, Any]], cap: int) -> list:

@@ -5,12 +5,14 @@ It holds no statistics of its own; task managers only choose the batch builder.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import threading
 import time
-import traceback
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Dict, Iterable, Optional, Sequence
+from typing import Any, ClassVar, Dict, Iterable, Iterator, Optional, Sequence
 
 from data_gradients.batch.extraction import BatchSplitter, as_extractor
 from data_gradients.batch.resolver import BatchResolver
@@ -18,8 +20,9 @@ from data_gradients.classes import check_ignore_labels, check_num_classes, count
 from data_gradients.context import AnalysisContext
 from data_gradients.errors import ConfigurationError
 from data_gradients.feature_extractors import select_features
-from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.managers.memory import HeapTrimmer
+from data_gradients.managers.pipeline import Pipeline, run_pipeline
+from data_gradients.managers.producer import Producer, describe_failure, merge_producers
 from data_gradients.managers.progress import estimated_total, progress_bar, total_samples
 from data_gradients.managers.run_dir import new_run_dir
 from data_gradients.reports.report import AnalysisReport, SplitSummary
@@ -27,6 +30,7 @@ from data_gradients.reports.writers import default_writers, write_all
 from data_gradients.results import FeatureResult
 
 logger = logging.getLogger("data_gradients")
+MAX_DEFAULT_WORKERS = 8
 
 
 class AnalysisManager:
@@ -61,6 +65,7 @@ class AnalysisManager:
         seed: int = 0,
         verbose: bool = True,
         writers: Optional[Sequence[Any]] = None,
+        workers: Optional[int] = None,
     ):
         self.num_classes = check_num_classes(num_classes)
         self.ignore_labels = check_ignore_labels(ignore_labels)
@@ -70,6 +75,8 @@ class AnalysisManager:
         _check_int(samples_to_visualize, "samples_to_visualize", minimum=0)
         if max_batches is not None:
             _check_int(max_batches, "max_batches", minimum=1)
+        if workers is not None:
+            _check_int(workers, "workers", minimum=1)
         if images_extractor is not None and images_key is not None:
             raise ConfigurationError("pass `images_extractor` or `images_key`, not both")
         if labels_extractor is not None and labels_key is not None:
@@ -104,6 +111,7 @@ class AnalysisManager:
         self.max_batches = max_batches
         self.seed = seed
         self.verbose = verbose
+        self.workers = workers if workers is not None else default_workers()
         self.writers = list(writers) if writers is not None else default_writers()
         self.builder = self._make_builder()
 
@@ -116,15 +124,15 @@ class AnalysisManager:
         """Read every split once, compute every feature, write all outputs; return the report."""
         t0 = time.perf_counter()
         started_at = datetime.now().isoformat(timespec="seconds")
-        extractors = {cls.name: cls(self.context) for cls in self.feature_classes}
-        errors: Dict[str, str] = {}
+        producers = [Producer(self.feature_classes, self.context) for _ in range(self.workers)]
         summaries = {s: SplitSummary(s) for s in self.splits_data}
         partial_reason = None
         unread = list(self.splits_data)
         try:
-            for split, data in self.splits_data.items():
-                self._consume(split, data, extractors, errors, summaries[split])
-                unread.remove(split)
+            with single_threaded_opencv(self.workers > 1), run_pipeline(producers) as pipeline:
+                for split, data in self.splits_data.items():
+                    self._consume(split, data, pipeline, summaries[split])
+                    unread.remove(split)
         except KeyboardInterrupt:
             partial_reason = "interrupted (Ctrl-C) while reading the data; statistics cover only what was read"
             for split in unread:
@@ -132,7 +140,7 @@ class AnalysisManager:
             logger.warning("data_gradients: interrupted; writing a partial report")
         if partial_reason is None and any(not s.complete for s in summaries.values()):
             partial_reason = f"stopped after max_batches={self.max_batches} batches per split"
-        results = self._compute(extractors, errors)
+        results = self._compute(merge_producers(producers))
         report = AnalysisReport(
             title=self.report_title, task=self.task, run_dir=new_run_dir(self.log_dir, self.report_title),
             splits=summaries, results=results, config=self._config(),
@@ -148,42 +156,42 @@ class AnalysisManager:
             print(report.summary(), file=sys.stderr)
         return report
 
-    def _consume(self, split: str, data: Iterable, extractors: Dict[str, FeatureExtractor],
-                 errors: Dict[str, str], summary: SplitSummary) -> None:
+    def _consume(self, split: str, data: Iterable, pipeline: Pipeline, summary: SplitSummary) -> None:
         total = total_samples(data, self.max_batches)
         trimmer = HeapTrimmer()
         with progress_bar(total=total, desc=f"Analysing {split}", enabled=self.verbose) as bar:
+            lock = threading.Lock()
+
+            def done(canonical) -> None:  # may run in a worker thread
+                with lock:
+                    bar.update(len(canonical))
+
             for index, batch in enumerate(data):
                 if self.max_batches is not None and index >= self.max_batches:
                     summary.complete = False
                     break
                 images, labels = self.splitter(batch)
                 for canonical in self.builder.build(images, labels, first_sample_id=summary.samples):
-                    for name, extractor in extractors.items():
-                        if name in errors:
-                            continue
-                        try:
-                            extractor.update(canonical, split)
-                        except Exception as e:  # one failing extractor must not stop the others
-                            errors[name] = _describe_failure(e, "update")
-                            logger.warning("data_gradients: feature %r failed and is skipped: %s", name, e)
+                    pipeline.submit(canonical, split, done)
                     summary.samples += len(canonical)
-                    bar.update(len(canonical))
                 summary.batches += 1
                 trimmer.tick()
                 if bar.total is None and index == 0:
-                    bar.total = estimated_total(data, summary.samples, self.max_batches)
-                    bar.refresh()
+                    with lock:
+                        bar.total = estimated_total(data, summary.samples, self.max_batches)
+                        bar.refresh()
+            pipeline.drain()  # the bar closes on a finished split
 
-    def _compute(self, extractors: Dict[str, FeatureExtractor], errors: Dict[str, str]) -> Dict[str, FeatureResult]:
+    def _compute(self, producer: Producer) -> Dict[str, FeatureResult]:
+        errors = {name: message for name, (_, message) in producer.errors.items()}
         results = {}
-        for name, extractor in extractors.items():
+        for name, extractor in producer.extractors.items():
             if name not in errors:
                 try:
                     results[name] = extractor.compute()
                     continue
                 except Exception as e:
-                    errors[name] = _describe_failure(e, "compute")
+                    errors[name] = describe_failure(e, "compute")
                     logger.warning("data_gradients: feature %r failed in compute: %s", name, e)
             result = extractor.new_result()
             result.error = errors[name]
@@ -213,10 +221,30 @@ class AnalysisManager:
         }
 
 
-def _describe_failure(e: BaseException, stage: str) -> str:
-    tb = traceback.extract_tb(e.__traceback__)
-    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-    return f"{type(e).__name__} in {stage}(){where}: {e}"
+def default_workers() -> int:
+    """Cores this process may use (its CPU affinity), at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+
+
+@contextmanager
+def single_threaded_opencv(enabled: bool) -> Iterator[None]:
+    """With several workers, OpenCV's own thread pool would oversubscribe the cores: use one
+    OpenCV thread per worker for the run, then restore the caller's setting."""
+    if not enabled:
+        yield
+        return
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
 
 
 def _check_iterable(data: Any, arg: str) -> Iterable:

@@ -1,0 +1,104 @@
+"""Feeding canonical batches to producers: inline, or concurrently in worker threads.
+
+The calling thread iterates the loader, extracts and builds the canonical batches (so
+the dict resolver asks there, sample ids follow the stream, and Ctrl-C lands there);
+with ``workers > 1`` it hands each canonical batch to a bounded queue that ``workers``
+threads drain, each into its own :class:`Producer`. At the end the producers are merged.
+
+Why threads and not processes: the heavy per-batch work is in OpenCV and numpy calls
+that release the GIL, and a canonical batch is passed by reference, with no copy and
+no pickling (a batch of eight 1280x720 images and masks is ~50 MB). Measured numbers are
+in ``bench/bench_analysis.py``'s output.
+
+Memory stays bounded: at most ``2 * workers`` batches wait in the queue, plus one in each
+worker's hands.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, List, Optional
+
+from data_gradients.managers.producer import Producer
+
+_STOP = object()
+
+
+class Pipeline:
+    """Runs ``producer.update(batch, split, seq)`` for every submitted batch.
+
+    ``submit(batch, split, on_done)`` calls ``on_done(batch)`` after the batch was
+    analysed (from a worker thread when ``workers > 1``). ``drain()`` waits until every
+    submitted batch is analysed. ``close()`` stops the workers and re-raises the first
+    unexpected error of a worker thread (an extractor's own error never gets here: the
+    producer records it).
+    """
+
+    def __init__(self, producers: List[Producer]):
+        self.producers = producers
+        self._seq = 0
+        self._threads: List[threading.Thread] = []
+        self._error: Optional[BaseException] = None
+        if len(producers) > 1:
+            self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=2 * len(producers))
+            for i, producer in enumerate(producers):
+                t = threading.Thread(target=self._work, args=(producer,), name=f"data_gradients-worker-{i}",
+                                     daemon=True)
+                t.start()
+                self._threads.append(t)
+
+    def submit(self, batch: Any, split: str, on_done: Callable[[Any], None]) -> None:
+        seq, self._seq = self._seq, self._seq + 1
+        if not self._threads:
+            self.producers[0].update(batch, split, seq)
+            on_done(batch)
+            return
+        self._raise_worker_error()
+        self._queue.put((batch, split, seq, on_done))
+
+    def drain(self) -> None:
+        if self._threads:
+            self._queue.join()
+            self._raise_worker_error()
+
+    def close(self) -> None:
+        """Let the workers finish what is queued, then stop them."""
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for t in self._threads:
+            t.join()
+        self._threads = []
+        self._raise_worker_error()
+
+    # ----------------------------------------------------------------- workers
+    def _work(self, producer: Producer) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is _STOP:
+                    return
+                if self._error is None:  # after an unexpected error, only drain the queue
+                    batch, split, seq, on_done = item
+                    producer.update(batch, split, seq)
+                    on_done(batch)
+            except BaseException as e:  # noqa: BLE001 - handed to the calling thread
+                if self._error is None:
+                    self._error = e
+            finally:
+                self._queue.task_done()
+
+    def _raise_worker_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise RuntimeError(f"a data_gradients worker thread failed: {error!r}") from error
+
+
+@contextmanager
+def run_pipeline(producers: List[Producer]) -> Iterator[Pipeline]:
+    """A pipeline whose workers are always stopped, on success, error or Ctrl-C."""
+    pipeline = Pipeline(producers)
+    try:
+        yield pipeline
+    finally:
+        pipeline.close()

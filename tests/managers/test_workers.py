@@ -1,0 +1,219 @@
+"""`workers`: batches analysed concurrently by independent producers give the result of one thread."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from conftest import (
+    classification_raw_batches,
+    detection_raw_batches,
+    isclose_tree,
+    segmentation_raw_batches,
+)
+
+from data_gradients import (
+    ClassificationAnalysisManager,
+    DetectionAnalysisManager,
+    FeatureExtractor,
+    SegmentationAnalysisManager,
+    register_feature,
+)
+from data_gradients.errors import ConfigurationError
+from data_gradients.feature_extractors import unregister_feature
+from data_gradients.managers.base import MAX_DEFAULT_WORKERS, default_workers
+from data_gradients.managers.pipeline import Pipeline
+from data_gradients.managers.producer import Producer
+from data_gradients.reports.json_writer import to_jsonable
+
+TASKS = {
+    "segmentation": (SegmentationAnalysisManager, segmentation_raw_batches, dict(ignore_labels=[255])),
+    "detection": (DetectionAnalysisManager, detection_raw_batches, dict(bbox_format="xyxy", normalized_boxes=False)),
+    "classification": (ClassificationAnalysisManager, classification_raw_batches, dict(multi_label=True)),
+}
+
+
+def run(task, tmp_path, workers, n_batches=12, **kw):
+    manager, raw, task_kw = TASKS[task]
+    train = raw(0, n_batches=n_batches)
+    val = raw(1, n_batches=n_batches // 2)
+    kw = {**task_kw, **kw}
+    return manager(train, val, num_classes=4, log_dir=tmp_path, verbose=False, workers=workers, writers=[],
+                   samples_to_visualize=3, **kw).run()
+
+
+def tree(report):
+    """Every number of every feature, findings with their sample ids, and the sample pictures."""
+    out = {}
+    for name, result in report.results.items():
+        t = to_jsonable(result)
+        t["images"] = [{s: [np.asarray(i).tolist() for i in imgs] for s, imgs in g.images.items()} for g in result.images]
+        out[name] = t
+    out["splits"] = {s: (v.samples, v.batches, v.complete) for s, v in report.splits.items()}
+    out["partial"] = report.partial_reason
+    return out
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_give_the_single_thread_result(task, workers, tmp_path):
+    single = tree(run(task, tmp_path, workers=1))
+    many = tree(run(task, tmp_path, workers=workers))
+    assert single["splits"]["train"][0] > 0
+    isclose_tree(single, many, rel=1e-9)
+
+
+def test_findings_and_samples_are_present_in_what_is_compared(tmp_path):
+    # the comparison above would be empty-handed if the data had no findings or samples
+    report = run("segmentation", tmp_path, workers=2)
+    ids = [i for r in report.results.values() for f in r.findings for i in (f.sample_ids or {}).get("train", [])]
+    assert ids, "the test data should give findings with sample ids"
+    assert any(g.images.get("train") for r in report.results.values() for g in r.images)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_max_batches_and_counts(workers, tmp_path):
+    report = run("segmentation", tmp_path, workers=workers, max_batches=4)
+    assert report.partial
+    assert report.splits["train"].batches == 4
+    assert report.splits["train"].samples == 12
+
+
+class Boom(FeatureExtractor):
+    name = "boom_at_sample_9"
+    title = "fails on the batch holding sample 9"
+    tasks = ("segmentation",)
+
+    def update(self, batch, split):
+        if split == "train" and 9 in batch.sample_ids:
+            raise ValueError(f"bad batch {batch.sample_ids.tolist()}")
+
+    def compute(self):
+        return self.new_result()
+
+
+@pytest.fixture
+def boom():
+    register_feature(Boom)
+    yield Boom.name
+    unregister_feature(Boom.name)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_a_failing_feature_fails_alone_with_the_same_message(workers, tmp_path, boom):
+    report = run("segmentation", tmp_path, workers=workers,
+                 features=["segmentation_class_frequency", "data_quality", boom])
+    assert report.results[boom].error.startswith("ValueError in update()")
+    assert "bad batch [9, 10, 11]" in report.results[boom].error
+    assert report.results["segmentation_class_frequency"].error is None
+    assert report.splits["train"].samples == 36
+
+
+def interrupted(raw, at):
+    for i, batch in enumerate(raw):
+        if i == at:
+            raise KeyboardInterrupt
+        yield batch
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_writes_what_was_read(workers, tmp_path):
+    manager, raw, kw = TASKS["segmentation"]
+    report = manager(interrupted(raw(0, n_batches=10), at=5), num_classes=4, log_dir=tmp_path, verbose=False,
+                     workers=workers, writers=[], **kw).run()
+    assert report.partial and "interrupted" in report.partial_reason
+    assert report.splits["train"].samples == 15
+    freq = report.results["segmentation_class_frequency"]
+    assert sum(freq.scalars["classes_present"].values()) > 0
+
+
+def test_extraction_runs_in_the_calling_thread(tmp_path):
+    seen = set()
+
+    def images(batch):
+        seen.add(threading.current_thread().name)
+        return batch[0]
+
+    manager, raw, kw = TASKS["segmentation"]
+    manager(raw(0), num_classes=4, log_dir=tmp_path, verbose=False, workers=3, writers=[],
+            images_extractor=images, labels_extractor=lambda b: b[1], **kw).run()
+    assert seen == {threading.current_thread().name}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, "2", True])
+def test_workers_must_be_a_positive_int(bad, tmp_path):
+    with pytest.raises(ConfigurationError, match=r"`workers` must be a positive int, got"):
+        SegmentationAnalysisManager(segmentation_raw_batches(0), num_classes=4, workers=bad, log_dir=tmp_path)
+
+
+def test_default_workers_is_the_usable_cores_capped(monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(32)), raising=False)
+    assert default_workers() == MAX_DEFAULT_WORKERS == 8
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert default_workers() == 1
+
+
+class _Blocking(Producer):
+    """A producer whose update waits until released: shows how far the loader may run ahead."""
+
+    def __init__(self, release: threading.Event):
+        self.extractors, self.errors, self.release, self.seen = {}, {}, release, 0
+
+    def update(self, batch, split, seq):
+        assert self.release.wait(timeout=30)
+        self.seen += 1
+
+
+def test_the_queue_bounds_the_batches_in_flight():
+    release = threading.Event()
+    workers = 2
+    pipeline = Pipeline([_Blocking(release) for _ in range(workers)])
+    submitted = []
+
+    def feed():
+        for i in range(50):
+            pipeline.submit(i, "train", lambda b: None)
+            submitted.append(i)
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    capacity = 2 * workers + workers  # the queue, plus one batch in each worker's hands
+    pause = threading.Event()  # never set: its wait() is a bounded pause
+    for _ in range(1000):
+        if len(submitted) >= capacity:
+            break
+        pause.wait(0.01)
+    pause.wait(0.2)  # an unbounded queue would have taken all 50 by now
+    assert len(submitted) == capacity and t.is_alive()
+    release.set()
+    t.join(timeout=30)
+    pipeline.close()
+    assert submitted == list(range(50))
+    assert sum(p.seen for p in pipeline.producers) == 50
+
+
+def test_an_unexpected_worker_error_reaches_the_caller():
+    class Broken(Producer):
+        def __init__(self):
+            self.extractors, self.errors = {}, {}
+
+        def update(self, batch, split, seq):
+            raise MemoryError("out of memory in a worker")
+
+    pipeline = Pipeline([Broken(), Broken()])
+    pipeline.submit(1, "train", lambda b: None)
+    with pytest.raises(RuntimeError, match="worker thread failed") as info:
+        pipeline.drain()
+    assert isinstance(info.value.__cause__, MemoryError)
+    pipeline.close()
+
+
+def test_merged_producers_report_the_earliest_failure():
+    a, b = Producer([], None), Producer([], None)
+    a.errors["f"] = (7, "failed at batch 7")
+    b.errors["f"] = (3, "failed at batch 3")
+    b.errors["g"] = (5, "g failed")
+    a.merge(b)
+    assert a.errors == {"f": (3, "failed at batch 3"), "g": (5, "g failed")}
