@@ -1,16 +1,21 @@
-"""Speed and memory of a full analysis, per task, on synthetic data.
+"""Speed and memory of a whole analysis, per task. Every configuration runs in a process of its own.
 
-For each task, N in (500, 2000) train plus N/5 val, and two data forms:
-- memory: a Dataset serving tensors held in memory (a pool of pre-generated samples,
-  so the data itself does not grow with N): measures the analysis alone;
-- files: JPEG images and PNG masks on disk decoded by a torch Dataset (what users live with).
-Each configuration runs in a fresh process so peak RSS is its own. Printed per row:
-images/s of iterating the loader alone (a) and of the full run() (b), the analysis
-overhead in ms per image ((b - a) / images, with b = iteration + compute, writing
-excluded), the literal (b_total - a) / images including writing, the time spent writing
-all outputs, and the process's peak RSS.
+Three suites (default: all):
 
-Usage: python bench/bench_analysis.py [--tasks segmentation] [--sizes 500 2000] [--forms memory files]
+real    Real resolutions: street scenes at 1280x720 with 19 classes (:mod:`street_scenes`), detection
+        at 640x480 with ~10 boxes (1-20), classification at 224x224 with 100 classes.
+        - files: JPEG images (PNG masks, .npy boxes) decoded by a torch DataLoader with num_workers=2:
+          images/s of decoding alone, and of the whole run with workers=1 and workers=2;
+        - pool: the same kind of samples, already decoded, served from memory: the analysis alone, in ms
+          per image ((run - iteration alone) / images) with workers=1 and workers=2, and the speed-up.
+        Also the seconds spent writing every output and the peak RSS of the workers=2 pool run.
+legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 classes, batch 8,
+        tensors in memory; the whole run() (analysis and every output) with the default workers, against
+        the time 0.3.2 took on this machine (measured once and quoted in issue 8; 0.3.2 needs torchvision,
+        which does not install beside this torch, so it cannot run here side by side).
+memory  Peak RSS of the real-resolution pool run at N=500 and N=20000 (workers=2): it must stay flat.
+
+Usage: python bench/bench_analysis.py [--suites real legacy memory] [--tasks segmentation ...] [--n 400]
 """
 from __future__ import annotations
 
@@ -24,146 +29,66 @@ import tempfile
 import time
 from pathlib import Path
 
-POOL = 64
+HERE = Path(__file__).resolve().parent
+POOL = 16
+REAL = {"segmentation": (720, 1280), "detection": (480, 640), "classification": (224, 224)}
+BATCH = {"segmentation": 8, "detection": 8, "classification": 64}
+DG032_SECONDS = {"segmentation": 45.2, "detection": 24.9, "classification": 4.7}  # issue 8, this machine
+TARGET_SPEEDUP = {"segmentation": 10, "detection": 10, "classification": 4}
 
 
-# ------------------------------------------------------------------ data per task
-def segmentation_setup(n: int, split: str, form: str, root: Path):
-    import torch
-
-    from data_gradients.demo.datasets import SyntheticSegmentationDataset
-
-    if form == "memory":
-        # uint8 images and masks, as decoded files would be: the pool itself stays small (~17 MB)
-        source = SyntheticSegmentationDataset(n, split=split, size=(256, 256), num_classes=10, seed=0,
-                                              image_format="chw_uint8")
-        pool = [(img, mask.to(torch.uint8)) for img, mask in (source[i] for i in range(min(POOL, n)))]
-        dataset = PoolDataset(pool, n)
-    else:
-        source = SyntheticSegmentationDataset(n, split=split, size=(256, 256), num_classes=10, seed=0)
-        dataset = FileSegmentationDataset(write_files(source, n, root / split))
-    manager_kwargs = dict(num_classes=10, ignore_labels=[0])
-    return dataset, manager_kwargs
-
-
-def detection_setup(n: int, split: str, form: str, root: Path):
+# ----------------------------------------------------------------------- samples
+def sample(task: str, i: int, split: str, size, num_classes: int):
+    """(HWC uint8 image, label) of sample i: a mask, (n, 5) class+xyxy boxes, or a class id."""
     import numpy as np
-    import torch
 
-    from data_gradients.demo.detection_data import SyntheticDetectionDataset
+    if task == "segmentation":
+        if size == REAL["segmentation"]:
+            sys.path.insert(0, str(HERE))
+            from street_scenes import street_scene
 
-    source = SyntheticDetectionDataset(n, split=split, seed=0)
-    pool = []  # uint8 images, as decoded files would be: the pool itself stays small
-    for i in range(min(POOL, n)):
-        img, rows = source.render(i)
-        pool.append((torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))), torch.from_numpy(rows)))
-    if form == "memory":
-        dataset = PoolDataset(pool, n)
-    else:
-        folder = root / split
-        folder.mkdir(parents=True, exist_ok=True)
-        import cv2
+            return street_scene(i + (0 if split == "train" else 10 ** 6), size=size, num_classes=num_classes)
+        from data_gradients.demo.datasets import render_sample
 
-        for i in range(n):
-            img, boxes = pool[i % len(pool)]
-            rgb = img.numpy().transpose(1, 2, 0)
-            cv2.imwrite(str(folder / f"{i:06d}.jpg"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-            np.save(folder / f"{i:06d}.npy", np.asarray(boxes, dtype=np.float32))
-        dataset = FileDetectionDataset(folder)
-    return dataset, dict(num_classes=10, bbox_format="xyxy", normalized_boxes=False, collate_fn=list_collate)
+        img, mask = render_sample(0, split, i, size, num_classes)
+        return img, mask.astype(np.uint8)
+    if task == "detection":
+        from data_gradients.demo.detection_data import render_detection_sample
+
+        return render_detection_sample(0, split, i, size, num_classes, mean_boxes=10.0 if size == REAL[task] else 6.0)
+    from data_gradients.demo.classification_data import render_classification_sample
+
+    img, classes = render_classification_sample(0, split, i, size, num_classes)
+    return img, classes[0]
 
 
-def classification_setup(n: int, split: str, form: str, root: Path):
-    import torch
-
-    from data_gradients.demo.classification_data import SyntheticClassificationDataset
-
-    source = SyntheticClassificationDataset(n, split=split, seed=0)
-    pool = []
-    for i in range(min(POOL, n)):
-        img, label = source[i]
-        pool.append(((img * 255).round().to(torch.uint8) if img.is_floating_point() else img, label))
-    if form == "memory":
-        dataset = PoolDataset(pool, n)
-    else:
-        import cv2
-
-        folder = root / split
-        folder.mkdir(parents=True, exist_ok=True)
-        labels = []
-        for i in range(n):
-            img, label = pool[i % len(pool)]
-            cv2.imwrite(str(folder / f"{i:06d}.png"), cv2.cvtColor(img.numpy().transpose(1, 2, 0), cv2.COLOR_RGB2BGR))
-            labels.append(int(label))
-        dataset = FileClassificationDataset(folder, labels)
-    return dataset, dict(num_classes=10)
+def manager_kwargs(task: str, num_classes: int) -> dict:
+    if task == "segmentation":
+        return dict(num_classes=num_classes, ignore_labels=[255] if num_classes == 19 else [0])
+    if task == "detection":
+        return dict(num_classes=num_classes, bbox_format="xyxy", normalized_boxes=False)
+    return dict(num_classes=num_classes)
 
 
-def list_collate(batch):
-    """Images stacked, boxes kept as a list of per-image (n, 5) tensors."""
-    import torch
-
-    return torch.stack([b[0] for b in batch]), [b[1] for b in batch]
-
-
-TASKS = {
-    "segmentation": ("SegmentationAnalysisManager", segmentation_setup),
-    "detection": ("DetectionAnalysisManager", detection_setup),
-    "classification": ("ClassificationAnalysisManager", classification_setup),
-}
-BATCH_SIZE = {"segmentation": 8, "detection": 8, "classification": 64}
-
-
-class PoolDataset:
-    """n samples served from a fixed pool of tensors held in memory."""
-
-    def __init__(self, pool, n):
-        self.pool, self.n = pool, n
-
-    def __len__(self):
-        return self.n
-
-    def __getitem__(self, i):
-        return self.pool[i % len(self.pool)]
-
-
-def write_files(source, n: int, folder: Path) -> Path:
+def write_files(task: str, folder: Path, n: int, split: str, size, num_classes: int) -> None:
     import cv2
     import numpy as np
 
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        img, mask = source[i]
-        rgb = (np.nan_to_num(img.numpy().transpose(1, 2, 0)) * 255).round().astype(np.uint8)
-        cv2.imwrite(str(folder / f"{i:06d}.jpg"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-        cv2.imwrite(str(folder / f"{i:06d}.png"), mask.numpy().astype(np.uint8))
-    return folder
+        img, label = sample(task, i, split, size, num_classes)
+        cv2.imwrite(str(folder / f"{i:06d}.jpg"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        if task == "segmentation":
+            cv2.imwrite(str(folder / f"{i:06d}.png"), label)
+        else:
+            np.save(folder / f"{i:06d}.npy", np.asarray(label, dtype=np.float32))
 
 
-class FileSegmentationDataset:
-    """Decodes JPEG images and PNG masks from a folder."""
+class FileDataset:
+    """Decodes a JPEG and its label file (PNG mask, or .npy boxes / class id)."""
 
-    def __init__(self, folder: Path):
-        self.images = sorted(folder.glob("*.jpg"))
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        import cv2
-        import torch
-
-        path = self.images[i]
-        rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-        mask = cv2.imread(str(path.with_suffix(".png")), cv2.IMREAD_UNCHANGED)
-        return torch.from_numpy(rgb).permute(2, 0, 1), torch.from_numpy(mask.astype("int64"))
-
-
-class FileDetectionDataset:
-    """Decodes JPEG images; boxes (class, x1, y1, x2, y2) from .npy files."""
-
-    def __init__(self, folder: Path):
-        self.images = sorted(folder.glob("*.jpg"))
+    def __init__(self, task: str, folder: Path):
+        self.task, self.images = task, sorted(Path(folder).glob("*.jpg"))
 
     def __len__(self):
         return len(self.images)
@@ -174,99 +99,148 @@ class FileDetectionDataset:
         import torch
 
         path = self.images[i]
-        rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-        return torch.from_numpy(rgb).permute(2, 0, 1), torch.from_numpy(np.load(path.with_suffix(".npy")))
+        image = torch.from_numpy(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)).permute(2, 0, 1)
+        if self.task == "segmentation":
+            return image, torch.from_numpy(cv2.imread(str(path.with_suffix(".png")), cv2.IMREAD_UNCHANGED))
+        label = torch.from_numpy(np.load(path.with_suffix(".npy")))
+        return image, label if self.task == "detection" else int(label)
 
 
-class FileClassificationDataset:
-    """Decodes PNG images; labels from a list."""
+class PoolDataset:
+    """n samples served from a fixed pool of decoded tensors (the data itself does not grow with n)."""
 
-    def __init__(self, folder: Path, labels):
-        self.images, self.labels = sorted(folder.glob("*.png")), labels
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        import cv2
+    def __init__(self, task: str, n: int, split: str, size, num_classes: int):
         import torch
 
-        rgb = cv2.cvtColor(cv2.imread(str(self.images[i])), cv2.COLOR_BGR2RGB)
-        return torch.from_numpy(rgb).permute(2, 0, 1), self.labels[i]
+        self.n, self.pool = n, []
+        for i in range(min(POOL, n)):
+            img, label = sample(task, i, split, size, num_classes)
+            label = torch.from_numpy(label) if task != "classification" else int(label)
+            self.pool.append((torch.from_numpy(img).permute(2, 0, 1).contiguous(), label))
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return self.pool[i % len(self.pool)]
+
+
+def list_collate(batch):
+    import torch
+
+    return torch.stack([b[0] for b in batch]), [b[1] for b in batch]
 
 
 # ------------------------------------------------------------------------ a child
-def child(task: str, form: str, n: int) -> dict:
+def child(spec: dict) -> dict:
     import torch
     from torch.utils.data import DataLoader
 
     import data_gradients
 
     torch.set_num_threads(1)
-    manager_name, setup = TASKS[task]
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        train_ds, kwargs = setup(n, "train", form, root)
-        val_ds, _ = setup(n // 5, "val", form, root)
-        collate = kwargs.pop("collate_fn", None)
-        loaders = [DataLoader(ds, batch_size=BATCH_SIZE[task], shuffle=False, num_workers=0, collate_fn=collate)
-                   for ds in (train_ds, val_ds)]
-        images = len(train_ds) + len(val_ds)
-        t = time.perf_counter()
-        for loader in loaders:
-            for _ in loader:
-                pass
-        iterate_s = time.perf_counter() - t
-        manager = getattr(data_gradients, manager_name)(
-            loaders[0], loaders[1], log_dir=root / "logs", verbose=False, samples_to_visualize=10, **kwargs)
-        t = time.perf_counter()
-        report = manager.run()
-        total_s = time.perf_counter() - t
-    return {
-        "task": task, "form": form, "n": n, "images": images, "iterate_s": iterate_s,
-        "run_s": report.duration_s, "write_s": report.write_s, "total_s": total_s,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "failed": sorted(report.failed_features), "warnings": report.warnings,
-    }
+    task, n, size, k = spec["task"], spec["n"], tuple(spec["size"]), spec["classes"]
+    if spec["source"] == "files":
+        datasets = [FileDataset(task, Path(spec["folder"]) / s) for s in ("train", "val")]
+        loader_kw = dict(num_workers=2, persistent_workers=False)
+    else:
+        datasets = [PoolDataset(task, m, s, size, k) for m, s in ((n, "train"), (n // 5, "val"))]
+        loader_kw = dict(num_workers=0)
+    collate = list_collate if task == "detection" else None
+    loaders = [DataLoader(ds, batch_size=spec.get("batch", BATCH[task]), shuffle=False, collate_fn=collate, **loader_kw) for ds in datasets]
+    images = sum(len(ds) for ds in datasets)
+    out = {**spec, "images": images}
+    t = time.perf_counter()
+    for loader in loaders:
+        for _ in loader:
+            pass
+    out["iterate_s"] = time.perf_counter() - t
+    if spec["workers"]:
+        manager = getattr(data_gradients, f"{task.capitalize()}AnalysisManager")
+        with tempfile.TemporaryDirectory() as tmp:
+            m = manager(loaders[0], loaders[1], log_dir=tmp, verbose=False, workers=spec["workers"],
+                        **manager_kwargs(task, k))
+            t = time.perf_counter()
+            report = m.run()
+            out["total_s"] = time.perf_counter() - t
+        out.update(run_s=report.duration_s, write_s=report.write_s, failed=sorted(report.failed_features))
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def spawn(**spec) -> dict:
+    res = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    if res.returncode != 0:
+        raise SystemExit(f"child {spec} failed:\n{res.stderr[-3000:]}")
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    if out.get("failed"):
+        print(f"  !! failed features in {spec['task']}: {out['failed']}")
+    return out
+
+
+# ------------------------------------------------------------------------ suites
+def suite_real(tasks, n: int) -> None:
+    print(f"\n== real resolution: N={n} train + {n // 5} val; files via DataLoader(num_workers=2); "
+          f"pool = decoded samples in memory\n")
+    head = (f"{'task':14s} {'size':>9s} {'decode img/s':>12s} {'run w=1':>8s} {'run w=2':>8s} | "
+            f"{'analysis ms/img w=1':>19s} {'w=2':>6s} {'speed-up':>8s} | {'write s':>7s} {'peak RSS MB':>11s}")
+    print(head + "\n" + "-" * len(head))
+    for task in tasks:
+        size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
+        with tempfile.TemporaryDirectory() as tmp:
+            for split, m in (("train", n), ("val", n // 5)):
+                write_files(task, Path(tmp) / split, m, split, size, k)
+            common = dict(task=task, n=n, size=size, classes=k, folder=tmp)
+            decode = spawn(source="files", workers=0, **common)
+            f1, f2 = (spawn(source="files", workers=w, **common) for w in (1, 2))
+        p1, p2 = (spawn(source="pool", workers=w, **common) for w in (1, 2))
+        a1, a2 = ((p["run_s"] - p["iterate_s"]) / p["images"] * 1e3 for p in (p1, p2))
+        print(f"{task:14s} {size[1]:4d}x{size[0]:<4d} {decode['images'] / decode['iterate_s']:12.0f} "
+              f"{f1['images'] / f1['run_s']:8.0f} {f2['images'] / f2['run_s']:8.0f} | {a1:19.2f} {a2:6.2f} "
+              f"{a1 / a2:7.2f}x | {p2['write_s']:7.2f} {p2['peak_rss_mb']:11.0f}")
+
+
+def suite_legacy(tasks) -> None:
+    print("\n== data-gradients 0.3.2's benchmark: 256x256, 2000 + 400 images, 10 classes, batch 8, in memory; "
+          "whole run() incl. every output, default workers\n")
+    head = f"{'task':14s} {'run() s':>8s} {'of which write s':>16s} {'0.3.2 s':>8s} {'faster':>7s} {'target':>7s}"
+    print(head + "\n" + "-" * len(head))
+    for task in tasks:
+        r = spawn(source="pool", workers=default_workers(), task=task, n=2000, size=(256, 256), classes=10, batch=8)
+        print(f"{task:14s} {r['total_s']:8.2f} {r['write_s']:16.2f} {DG032_SECONDS[task]:8.1f} "
+              f"{DG032_SECONDS[task] / r['total_s']:6.1f}x {TARGET_SPEEDUP[task]:6d}x")
+
+
+def suite_memory(tasks, sizes=(500, 20000)) -> None:
+    print(f"\n== peak RSS, real resolution from memory, workers=2, N={sizes[0]} vs N={sizes[1]}\n")
+    for task in tasks:
+        size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
+        rss = [spawn(source="pool", workers=2, task=task, n=n, size=size, classes=k)["peak_rss_mb"] for n in sizes]
+        print(f"{task:14s} peak RSS N={sizes[0]}: {rss[0]:.0f} MB, N={sizes[1]}: {rss[1]:.0f} MB "
+              f"({rss[1] - rss[0]:+.0f} MB)")
+
+
+def default_workers() -> int:
+    from data_gradients.managers.base import default_workers as dw
+
+    return dw()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--sizes", nargs="+", type=int, default=[500, 2000])
-    parser.add_argument("--forms", nargs="+", default=["memory", "files"], choices=["memory", "files"])
-    parser.add_argument("--child", nargs=3, metavar=("TASK", "FORM", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--suites", nargs="+", default=["real", "legacy", "memory"], choices=["real", "legacy", "memory"])
+    parser.add_argument("--tasks", nargs="+", default=list(REAL), choices=list(REAL))
+    parser.add_argument("--n", type=int, default=400, help="train images of the real suite (val: n/5)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        task, form, n = args.child
-        print(json.dumps(child(task, form, int(n))))
+        print(json.dumps(child(json.loads(args.child))))
         return
-    header = (f"{'task':13s} {'form':6s} {'N':>5s} {'images':>6s} {'loader img/s':>12s} {'run img/s':>9s} "
-              f"{'overhead ms/img':>15s} {'incl. write':>11s} {'write s':>7s} {'peak RSS MB':>11s}")
-    print(header)
-    print("-" * len(header))
-    rows = []
-    for task in args.tasks:
-        for form in args.forms:
-            for n in args.sizes:
-                out = subprocess.run([sys.executable, __file__, "--child", task, form, str(n)], capture_output=True,
-                                     text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-                if out.returncode != 0:
-                    print(f"{task} {form} {n}: FAILED\n{out.stderr[-2000:]}")
-                    continue
-                r = json.loads(out.stdout.strip().splitlines()[-1])
-                rows.append(r)
-                a, b = r["iterate_s"], r["run_s"]
-                print(f"{task:13s} {form:6s} {n:5d} {r['images']:6d} {r['images'] / a:12.0f} {r['images'] / b:9.0f} "
-                      f"{(b - a) / r['images'] * 1e3:15.2f} {(r['total_s'] - a) / r['images'] * 1e3:11.2f} "
-                      f"{r['write_s']:7.2f} {r['peak_rss_mb']:11.0f}"
-                      + (f"  failed: {r['failed']}" if r["failed"] else "") + (f"  {r['warnings']}" if r["warnings"] else ""))
-    for task in args.tasks:
-        for form in args.forms:
-            rss = {r["n"]: r["peak_rss_mb"] for r in rows if r["task"] == task and r["form"] == form}
-            if len(rss) >= 2:
-                lo, hi = min(rss), max(rss)
-                print(f"{task} {form}: peak RSS growth N={lo} -> N={hi}: {rss[hi] - rss[lo]:+.0f} MB")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one torch thread per process")
+    for suite in args.suites:
+        {"real": lambda: suite_real(args.tasks, args.n), "legacy": lambda: suite_legacy(args.tasks),
+         "memory": lambda: suite_memory(args.tasks)}[suite]()
 
 
 if __name__ == "__main__":

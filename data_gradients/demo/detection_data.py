@@ -54,12 +54,14 @@ def corrupted_detection_indices(n: int, kind: str) -> List[int]:
 
 
 def render_detection_sample(seed: int, split: str, index: int, size: Tuple[int, int] = (256, 256),
-                            num_classes: int = 10, corrupt: bool = True) -> Tuple[np.ndarray, np.ndarray]:
-    """One sample: RGB image (H, W, 3) uint8 and boxes (n, 5) float32 rows ``class, x1, y1, x2, y2`` in pixels."""
+                            num_classes: int = 10, corrupt: bool = True,
+                            mean_boxes: float = 6.0) -> Tuple[np.ndarray, np.ndarray]:
+    """One sample: RGB image (H, W, 3) uint8 and boxes (n, 5) float32 rows ``class, x1, y1, x2, y2`` in pixels;
+    about ``mean_boxes`` boxes (1 + a Poisson count, at most 20; a few may fall off the image)."""
     brightness, scale, imbalance = _STYLES.get(split, _STYLES["train"])
     rng = np.random.default_rng([seed, zlib.crc32(split.encode()), index])
     h, w = size
-    n = int(min(1 + rng.poisson(5.0), 20))
+    n = int(min(1 + rng.poisson(mean_boxes - 1.0), 20))
     p = 1.0 / np.arange(1, num_classes + 1) ** imbalance
     cls = rng.choice(num_classes, size=n, p=p / p.sum())
     # size: log-normal area share; shape: the class's aspect ratio with some spread
