@@ -147,7 +147,8 @@ def child(spec: dict) -> dict:
         datasets = [PoolDataset(task, m, s, size, k) for m, s in ((n, "train"), (n // 5, "val"))]
         loader_kw = dict(num_workers=0)
     collate = list_collate if task == "detection" else None
-    loaders = [DataLoader(ds, batch_size=spec.get("batch", BATCH[task]), shuffle=False, collate_fn=collate, **loader_kw) for ds in datasets]
+    batch_size = spec.get("batch", BATCH[task])
+    loaders = [DataLoader(ds, batch_size=batch_size, shuffle=False, collate_fn=collate, **loader_kw) for ds in datasets]
     images = sum(len(ds) for ds in datasets)
     out = {**spec, "images": images}
     t = time.perf_counter()
