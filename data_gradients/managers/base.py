@@ -215,6 +215,7 @@ class AnalysisManager:
             "max_batches": self.max_batches,
             "features": [c.name for c in self.feature_classes],
             "seed": self.seed,
+            "workers": self.workers,
             "batch_extraction": self.splitter.describe(),
             "versions": {"data_gradients": __version__, "python": sys.version.split()[0],
                          "numpy": numpy.__version__, "torch": torch.__version__},

@@ -30,6 +30,10 @@ class ClassificationAnalysisManager(AnalysisManager):
         seed: seed of the sample reservoir.
         verbose: progress bar and final summary on stderr.
         writers: output writers (default TensorBoard, TXT and JSON).
+        workers: threads that analyse batches concurrently (default: the cores this process may
+            use, at most 8; 1 = everything in the calling thread). The loader is still read,
+            and dict batches resolved, in the calling thread; results are identical for any
+            value (float sums up to rounding).
 
     Images may be tensors, arrays or PIL images, NCHW or NHWC, uint8 0..255 or float
     0..1. Single-label labels are class ids ``(N,)`` or one-hot rows ``(N, num_classes)``.
