@@ -10,7 +10,7 @@ that release the GIL, and a canonical batch is passed by reference, with no copy
 no pickling (a batch of eight 1280x720 images and masks is ~50 MB). Measured numbers are
 in ``bench/bench_analysis.py``'s output.
 
-Memory stays bounded: at most ``2 * workers`` batches wait in the queue, plus one in each
+Memory stays bounded: at most ``workers`` batches wait in the queue, plus one in each
 worker's hands.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Pipeline:
         self._threads: List[threading.Thread] = []
         self._error: Optional[BaseException] = None
         if len(producers) > 1:
-            self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=2 * len(producers))
+            self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=len(producers))
             for i, producer in enumerate(producers):
                 t = threading.Thread(target=self._work, args=(producer,), name=f"data_gradients-worker-{i}",
                                      daemon=True)

@@ -179,7 +179,7 @@ def test_the_queue_bounds_the_batches_in_flight():
 
     t = threading.Thread(target=feed, daemon=True)
     t.start()
-    capacity = 2 * workers + workers  # the queue, plus one batch in each worker's hands
+    capacity = workers + workers  # the queue, plus one batch in each worker's hands
     pause = threading.Event()  # never set: its wait() is a bounded pause
     for _ in range(1000):
         if len(submitted) >= capacity:
