@@ -30,3 +30,11 @@ class FeatureRegistryError(DataGradientsError, KeyError):
 
 class FeatureComputationError(DataGradientsError, RuntimeError):
     """A feature extractor failed while updating or computing."""
+
+
+class DataLoaderError(DataGradientsError, RuntimeError):
+    """The user's loader, or an extractor callable, raised while a split was read (chained)."""
+
+
+class DistributedError(DataGradientsError, RuntimeError):
+    """Another rank of a torch.distributed analysis failed, or did not answer in time."""

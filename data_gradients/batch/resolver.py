@@ -95,6 +95,7 @@ class BatchResolver:
         self.stream = stream
         self.input_fn = input_fn
         self.interactive = interactive
+        self.chosen: Dict[str, Path_] = {}
 
     def __call__(self, batch: Any, *, need_images: bool = True,
                  need_labels: bool = True) -> Tuple[Optional[Extractor], Optional[Extractor]]:
@@ -252,6 +253,7 @@ class BatchResolver:
         return "\n".join(lines)
 
     def _extractors(self, chosen: Dict[str, Path_]) -> Tuple[Optional[Extractor], Optional[Extractor]]:
+        self.chosen = dict(chosen)  # the last answer, as key paths (shared with other ranks)
         return tuple(path_extractor(chosen[r], r) if r in chosen else None for r in ROLES)  # type: ignore[return-value]
 
 

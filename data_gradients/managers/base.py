@@ -5,32 +5,30 @@ It holds no statistics of its own; task managers only choose the batch builder.
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Dict, Iterable, Iterator, Optional, Sequence
+from typing import Any, ClassVar, Dict, Iterable, Optional, Sequence
 
 from data_gradients.batch.extraction import BatchSplitter, as_extractor
 from data_gradients.batch.resolver import BatchResolver
 from data_gradients.classes import check_ignore_labels, check_num_classes, counted_class_ids, resolve_class_names
 from data_gradients.context import AnalysisContext
-from data_gradients.errors import ConfigurationError
+from data_gradients.errors import ConfigurationError, DistributedError
 from data_gradients.feature_extractors import select_features
-from data_gradients.managers.memory import HeapTrimmer
-from data_gradients.managers.pipeline import Pipeline, run_pipeline
+from data_gradients.managers.distributed import Cluster, SharedResolver, local_world_size
+from data_gradients.managers.pipeline import default_workers, run_pipeline, single_threaded_opencv
 from data_gradients.managers.producer import Producer, describe_failure, merge_producers
-from data_gradients.managers.progress import estimated_total, progress_bar, total_samples
+from data_gradients.managers.reading import SplitReader, StoppedElsewhere
 from data_gradients.managers.run_dir import new_run_dir
+from data_gradients.managers.run_state import RunState, merge_states
 from data_gradients.reports.report import AnalysisReport, SplitSummary
 from data_gradients.reports.writers import default_writers, write_all
 from data_gradients.results import FeatureResult
 
 logger = logging.getLogger("data_gradients")
-MAX_DEFAULT_WORKERS = 8
+DEFAULT_TIMEOUT_S = 30 * 60
 
 
 class AnalysisManager:
@@ -66,6 +64,8 @@ class AnalysisManager:
         verbose: bool = True,
         writers: Optional[Sequence[Any]] = None,
         workers: Optional[int] = None,
+        distributed: Optional[bool] = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
     ):
         self.num_classes = check_num_classes(num_classes)
         self.ignore_labels = check_ignore_labels(ignore_labels)
@@ -77,6 +77,11 @@ class AnalysisManager:
             _check_int(max_batches, "max_batches", minimum=1)
         if workers is not None:
             _check_int(workers, "workers", minimum=1)
+        if distributed not in (None, True, False):
+            raise ConfigurationError(f"`distributed` must be None, True or False, got {distributed!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ConfigurationError(f"`timeout` must be a positive number of seconds, got {timeout!r}")
+        self.cluster = Cluster.detect(distributed, float(timeout))
         if images_extractor is not None and images_key is not None:
             raise ConfigurationError("pass `images_extractor` or `images_key`, not both")
         if labels_extractor is not None and labels_key is not None:
@@ -104,16 +109,21 @@ class AnalysisManager:
         self.feature_classes = select_features(self.task, features, exclude_features)
         self.splitter = BatchSplitter(images_extractor or as_extractor(images_key, "images_key"),
                                       labels_extractor or as_extractor(labels_key, "labels_key"),
-                                      resolver=BatchResolver(self.task, reset=reset_resolver, verbose=verbose))
+                                      resolver=self._resolver(reset_resolver, verbose))
         self.samples_to_visualize = samples_to_visualize
         self.log_dir = Path(log_dir)
         self.report_title = report_title or f"{self.task.capitalize()} analysis"
         self.max_batches = max_batches
         self.seed = seed
         self.verbose = verbose
-        self.workers = workers if workers is not None else default_workers()
+        local = local_world_size() if self.cluster is not None else 1
+        self.workers = workers if workers is not None else default_workers(local)
         self.writers = list(writers) if writers is not None else default_writers()
         self.builder = self._make_builder()
+
+    def _resolver(self, reset: bool, verbose: bool) -> Any:
+        resolver = BatchResolver(self.task, reset=reset, verbose=verbose)
+        return resolver if self.cluster is None else SharedResolver(resolver, self.cluster)
 
     # ------------------------------------------------------------------ hooks
     def _make_builder(self) -> Any:  # pragma: no cover - abstract
@@ -121,33 +131,75 @@ class AnalysisManager:
 
     # -------------------------------------------------------------------- run
     def run(self) -> AnalysisReport:
-        """Read every split once, compute every feature, write all outputs; return the report."""
+        """Read every split once, compute every feature, write all outputs; return the report.
+
+        Under torch.distributed (see ``distributed``) every rank calls ``run()`` with its own
+        loaders; rank 0 writes the outputs and every rank returns the same report. When reading
+        stops on an error, the report of what was read is written first (marked partial), then
+        the error is raised.
+        """
         t0 = time.perf_counter()
         started_at = datetime.now().isoformat(timespec="seconds")
+        cluster = self.cluster
+        if cluster is not None:
+            cluster.start()
+        state, error = self._read(cluster)
+        if cluster is None:
+            report = self._report(state, started_at, t0)
+        else:
+            if state.stops:
+                cluster.announce_stop(state.stops[0])
+            gathered = cluster.gather(state)
+            report = self._report(merge_states(gathered), started_at, t0) if cluster.is_main else None
+            report = cluster.broadcast(report)
+            if error is None and report.errors:
+                error = DistributedError("; ".join(report.errors))
+        if error is not None:
+            raise error
+        return report
+
+    def _read(self, cluster: Optional[Cluster]):
+        """Read every split into this process's producers: (state, the error that stopped reading, if any)."""
         producers = [Producer(self.feature_classes, self.context) for _ in range(self.workers)]
-        summaries = {s: SplitSummary(s) for s in self.splits_data}
-        partial_reason = None
-        unread = list(self.splits_data)
+        state = RunState(producer=producers[0], splits={s: SplitSummary(s) for s in self.splits_data})
+        reader = SplitReader(self.splitter, self.builder, max_batches=self.max_batches, cluster=cluster,
+                             progress=self.verbose and (cluster is None or cluster.is_main))
+        where = "" if cluster is None else f"rank {cluster.rank}: "
+        error, split = None, None
         try:
             with single_threaded_opencv(self.workers > 1), run_pipeline(producers) as pipeline:
                 for split, data in self.splits_data.items():
-                    self._consume(split, data, pipeline, summaries[split])
-                    unread.remove(split)
+                    reader.read(split, data, pipeline, state.splits[split], state.notes)
+                split = None
         except KeyboardInterrupt:
-            partial_reason = "interrupted (Ctrl-C) while reading the data; statistics cover only what was read"
-            for split in unread:
-                summaries[split].complete = False
+            state.stops.append(f"{where}interrupted (Ctrl-C) while reading {split or 'the data'}")
             logger.warning("data_gradients: interrupted; writing a partial report")
-        if partial_reason is None and any(not s.complete for s in summaries.values()):
-            partial_reason = f"stopped after max_batches={self.max_batches} batches per split"
-        results = self._compute(merge_producers(producers))
+        except StoppedElsewhere as e:
+            state.stops.append(f"{where}stopped reading {split} because {e}")
+        except Exception as e:  # the report of what was read comes out first, then the error
+            error = e
+            state.stops.append(f"{where}{type(e).__name__}: {e}")
+            state.errors.append(f"{where}{type(e).__name__}: {e}")
+            logger.warning("data_gradients: reading stopped on an error; writing a partial report: %s", e)
+        if split is not None:
+            names = list(self.splits_data)
+            for name in names[names.index(split):]:
+                state.splits[name].complete = False
+        state.notes |= self.builder.notes
+        merge_producers(producers)
+        return state, error
+
+    def _report(self, state: RunState, started_at: str, t0: float) -> AnalysisReport:
+        """Compute every feature from the merged state and write every output."""
+        partial_reason = state.partial_reason(self.max_batches)
         report = AnalysisReport(
             title=self.report_title, task=self.task, run_dir=new_run_dir(self.log_dir, self.report_title),
-            splits=summaries, results=results, config=self._config(),
+            splits=state.splits, results=self._compute(state.producer), config=self._config(),
             class_names={k: self.class_names[k] for k in self.class_ids},
             started_at=started_at, partial=partial_reason is not None, partial_reason=partial_reason,
-            notes=sorted(self.builder.notes),
+            notes=sorted(state.notes),
         )
+        report.errors = list(state.errors)
         report.duration_s = time.perf_counter() - t0
         t1 = time.perf_counter()
         write_all(report, self.writers)
@@ -155,32 +207,6 @@ class AnalysisManager:
         if self.verbose:
             print(report.summary(), file=sys.stderr)
         return report
-
-    def _consume(self, split: str, data: Iterable, pipeline: Pipeline, summary: SplitSummary) -> None:
-        total = total_samples(data, self.max_batches)
-        trimmer = HeapTrimmer()
-        with progress_bar(total=total, desc=f"Analysing {split}", enabled=self.verbose) as bar:
-            lock = threading.Lock()
-
-            def done(canonical) -> None:  # may run in a worker thread
-                with lock:
-                    bar.update(len(canonical))
-
-            for index, batch in enumerate(data):
-                if self.max_batches is not None and index >= self.max_batches:
-                    summary.complete = False
-                    break
-                images, labels = self.splitter(batch)
-                for canonical in self.builder.build(images, labels, first_sample_id=summary.samples):
-                    pipeline.submit(canonical, split, done)
-                    summary.samples += len(canonical)
-                summary.batches += 1
-                trimmer.tick()
-                if bar.total is None and index == 0:
-                    with lock:
-                        bar.total = estimated_total(data, summary.samples, self.max_batches)
-                        bar.refresh()
-            pipeline.drain()  # the bar closes on a finished split
 
     def _compute(self, producer: Producer) -> Dict[str, FeatureResult]:
         errors = {name: message for name, (_, message) in producer.errors.items()}
@@ -216,36 +242,11 @@ class AnalysisManager:
             "features": [c.name for c in self.feature_classes],
             "seed": self.seed,
             "workers": self.workers,
+            "distributed": None if self.cluster is None else {"world_size": self.cluster.world},
             "batch_extraction": self.splitter.describe(),
             "versions": {"data_gradients": __version__, "python": sys.version.split()[0],
                          "numpy": numpy.__version__, "torch": torch.__version__},
         }
-
-
-def default_workers() -> int:
-    """Cores this process may use (its CPU affinity), at most 8."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_DEFAULT_WORKERS))
-
-
-@contextmanager
-def single_threaded_opencv(enabled: bool) -> Iterator[None]:
-    """With several workers, OpenCV's own thread pool would oversubscribe the cores: use one
-    OpenCV thread per worker for the run, then restore the caller's setting."""
-    if not enabled:
-        yield
-        return
-    import cv2
-
-    before = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        yield
-    finally:
-        cv2.setNumThreads(before)
 
 
 def _check_iterable(data: Any, arg: str) -> Iterable:

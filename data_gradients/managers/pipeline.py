@@ -15,6 +15,7 @@ worker's hands.
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from typing import Any, Callable, Iterator, List, Optional
 from data_gradients.managers.producer import Producer
 
 _STOP = object()
+MAX_DEFAULT_WORKERS = 8
 
 
 class Pipeline:
@@ -102,3 +104,30 @@ def run_pipeline(producers: List[Producer]) -> Iterator[Pipeline]:
         yield pipeline
     finally:
         pipeline.close()
+
+
+def default_workers(processes_on_this_machine: int = 1) -> int:
+    """Cores this process may use (its CPU affinity) shared by the processes of a job on
+    this machine (torchrun's LOCAL_WORLD_SIZE), at least 1 and at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores // max(processes_on_this_machine, 1), MAX_DEFAULT_WORKERS))
+
+
+@contextmanager
+def single_threaded_opencv(enabled: bool) -> Iterator[None]:
+    """With several workers, OpenCV's own thread pool would oversubscribe the cores: use one
+    OpenCV thread per worker for the run, then restore the caller's setting."""
+    if not enabled:
+        yield
+        return
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)

@@ -21,8 +21,7 @@ from data_gradients import (
 )
 from data_gradients.errors import ConfigurationError
 from data_gradients.feature_extractors import unregister_feature
-from data_gradients.managers.base import MAX_DEFAULT_WORKERS, default_workers
-from data_gradients.managers.pipeline import Pipeline
+from data_gradients.managers.pipeline import MAX_DEFAULT_WORKERS, Pipeline, default_workers
 from data_gradients.managers.producer import Producer
 from data_gradients.reports.json_writer import to_jsonable
 

@@ -1,0 +1,113 @@
+"""Reading one split: loader batches -> raw (images, labels) -> canonical batches with ids -> pipeline.
+
+All of it runs in the calling thread: the dict resolver asks there, sample ids follow the
+stream, Ctrl-C lands there. Errors say which split and batch they come from:
+
+- the user's loader (or extractor callable) raising becomes a :class:`DataLoaderError`
+  naming split, batch and samples read, with the original exception chained;
+- our own errors (an unusable batch) keep their type and gain the split and batch;
+- another rank of a distributed job that stopped ends the reading with :class:`StoppedElsewhere`.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterable, Optional, Set
+
+from data_gradients.batch.select import select_samples
+from data_gradients.errors import DataGradientsError, DataLoaderError
+from data_gradients.managers.memory import HeapTrimmer
+from data_gradients.managers.pipeline import Pipeline
+from data_gradients.managers.progress import estimated_total, progress_bar, total_samples
+from data_gradients.managers.sample_ids import KIND_INDICES, SampleIds
+from data_gradients.reports.report import SplitSummary
+
+
+class StoppedElsewhere(Exception):
+    """Another rank stopped reading (an error or Ctrl-C): this rank stops too."""
+
+
+class SplitReader:
+    """Reads splits for one run; see the module docstring."""
+
+    def __init__(self, splitter: Any, builder: Any, *, max_batches: Optional[int], progress: bool,
+                 cluster: Any = None):
+        self.splitter, self.builder = splitter, builder
+        self.max_batches, self.progress, self.cluster = max_batches, progress, cluster
+
+    def read(self, split: str, data: Iterable, pipeline: Pipeline, summary: SplitSummary, notes: Set[str]) -> None:
+        rank = self.cluster.rank if self.cluster is not None else 0
+        ids_source = SampleIds(data, rank=rank, distributed=self.cluster is not None)
+        batches = iter(ids_source)
+        position = 0  # samples of the stream so far, padding included
+        trimmer = HeapTrimmer()
+        with progress_bar(total=total_samples(data, self.max_batches), desc=f"Analysing {split}",
+                          enabled=self.progress) as bar:
+            lock = threading.Lock()
+
+            def done(canonical) -> None:  # may run in a worker thread
+                with lock:
+                    bar.update(len(canonical))
+
+            index = 0
+            while True:
+                if self.max_batches is not None and index >= self.max_batches:
+                    summary.complete = False
+                    break
+                if self.cluster is not None:
+                    elsewhere = self.cluster.stopped_elsewhere()
+                    if elsewhere is not None:
+                        raise StoppedElsewhere(elsewhere)
+                try:
+                    batch, ids, padding = next(batches)
+                except StopIteration:
+                    break
+                except Exception as e:
+                    raise DataLoaderError(f"the {split} loader raised at batch {index} (after {summary.samples} "
+                                          f"samples): {type(e).__name__}: {e}") from e
+                built = self._build(split, index, batch, position)
+                n = sum(len(c) for c in built)
+                if ids is not None and len(ids) != n:
+                    notes.add(f"{split}: a batch held {n} samples but the loader's sampler drew {len(ids)} indices; "
+                              "such batches are numbered by stream position")
+                    ids = padding = None
+                for canonical in built:
+                    pos = canonical.sample_ids - position  # 0..n-1 within this loader batch
+                    canonical.sample_ids = (ids if ids is not None else ids_source.position_ids(position, n))[pos]
+                    if padding is not None and padding[pos].any():
+                        canonical = select_samples(canonical, ~padding[pos])
+                        if len(canonical) == 0:
+                            continue
+                    pipeline.submit(canonical, split, done)
+                    summary.samples += len(canonical)
+                position += n
+                summary.batches += 1
+                index += 1
+                trimmer.tick()
+                if bar.total is None and index == 1:
+                    with lock:
+                        bar.total = estimated_total(data, summary.samples, self.max_batches)
+                        bar.refresh()
+            pipeline.drain()  # the bar closes on a finished split
+        notes.add(_ids_note(split, ids_source.kind, self.cluster is not None))
+
+    def _build(self, split: str, index: int, batch: Any, position: int) -> list:
+        where = f"{split} batch {index}"
+        try:
+            images, labels = self.splitter(batch)
+        except DataGradientsError as e:
+            raise type(e)(f"{where}: {e}") from None
+        except Exception as e:
+            raise DataLoaderError(f"taking images and labels out of {where} raised {type(e).__name__}: {e}") from e
+        try:
+            return self.builder.build(images, labels, first_sample_id=position)
+        except DataGradientsError as e:
+            raise type(e)(f"{where}: {e}") from None
+
+
+def _ids_note(split: str, kind: str, distributed: bool) -> str:
+    if kind == KIND_INDICES:
+        return f"sample ids of {split} are dataset indices, taken from the DataLoader's sampler"
+    if distributed:
+        return f"sample ids of {split} are positions in each rank's stream, written rank:position"
+    return f"sample ids of {split} are positions in the loader's stream (0 = its first sample)"
+
