@@ -131,7 +131,7 @@ def _skyline(rng, img, mask, h, w, horizon, s) -> None:
         _both(img, mask, cv2.line, VEGETATION, (70, 55, 40), (int(cx), int(cy)), (int(cx), base), max(2, int(r / 8)))
         for _ in range(int(rng.integers(0, 4))):
             hx, hy = cx + rng.uniform(-0.5, 0.5) * r, cy + rng.uniform(-0.5, 0.3) * r
-            _both(img, mask, cv2.fillPoly, SKY, (175, 195, 215), [_blob(rng, hx, hy, rng.uniform(2, 0.15 * r) + 1, 8)])
+            _both(img, mask, cv2.fillPoly, SKY, (175, 195, 215), [_blob(rng, hx, hy, rng.uniform(2, max(2.0, 0.15 * r)) + 1, 8)])
 
 
 def _ground(rng, img, mask, h, w, horizon, vx, s) -> None:

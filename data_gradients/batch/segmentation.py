@@ -9,6 +9,7 @@ import numpy as np
 
 from data_gradients.batch.arrays import describe, group_by_shape, images_to_nchw, masks_to_list
 from data_gradients.batch.images import ImageBatch, stack_group, to_uint8_rgb
+from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.errors import BatchFormatError
 
 
@@ -21,6 +22,15 @@ class SegmentationBatch(ImageBatch):
 
     masks: np.ndarray = None  # type: ignore[assignment]
     out_of_range_pixels: np.ndarray = None  # type: ignore[assignment]
+
+    @property
+    def view(self) -> SegmentationView:
+        """Runs, components and erosion survival of ``masks``, built lazily once per batch and
+        shared by the segmentation features (rebuilt if ``masks`` is replaced)."""
+        cached = self.__dict__.get("_view")
+        if cached is None or cached.masks is not self.masks:
+            cached = self.__dict__["_view"] = SegmentationView(self.masks)
+        return cached
 
 
 class SegmentationBatchBuilder:

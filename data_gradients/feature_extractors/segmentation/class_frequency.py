@@ -29,12 +29,8 @@ class SegmentationClassFrequency(FeatureExtractor):
         self.add_state("images", 0, "sum")
 
     def update(self, batch: SegmentationBatch, split: str) -> None:
-        n_ids = self.context.n_label_ids
-        m = batch.masks.reshape(len(batch), -1)
-        # one bincount over (sample, class) pairs; -1 (not counted) goes to a spare column
-        offsets = (np.arange(len(batch), dtype=np.int64) * (n_ids + 1))[:, None]
-        per_image = np.bincount((m + 1 + offsets).ravel(), minlength=len(batch) * (n_ids + 1))
-        per_image = per_image.reshape(len(batch), n_ids + 1)[:, 1:]
+        # pixels per (image, class): summed run lengths, from the batch's shared view
+        per_image = batch.view.class_pixels(self.context.n_label_ids)
         st = self.state(split)
         st.pixels += per_image.sum(axis=0)
         st.images_with += (per_image > 0).sum(axis=0)

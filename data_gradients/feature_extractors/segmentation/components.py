@@ -1,21 +1,18 @@
 """Connected components (objects) per class: how many, how large, what shape (segmentation).
 
-Speed: per batch, the masks are tiled vertically into one image with a zero row between
-samples, so each class needs ONE ``cv2.connectedComponents`` call (8-connectivity) for
-the whole batch, cropped to the class's bounding box in the tiled image; a zero row never
-joins components of different samples. Component statistics are not read from OpenCV's
-stats pass (about 4x slower: it also walks the background) but from the horizontal runs
-of the tiled mask, found once per batch: a run is a maximal stretch of one class in one
-row, it lies inside one component, and a component's area and bounding box follow from
-its runs with ``bincount`` / ``ufunc.at``. The only Python loop is over the classes
-present in the batch.
+Speed: the components come from the batch's shared view (:mod:`data_gradients.batch.segmentation_view`):
+8-connected components of every class at once, labelled on the horizontal runs of the
+masks (union-find over runs of adjacent rows), with area and bounding box summed from
+their runs. The erosion and convexity features read the same labelling.
 """
 from __future__ import annotations
 
-import cv2
+from typing import Optional
+
 import numpy as np
 
 from data_gradients.batch import SegmentationBatch
+from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.histograms import histogram_median
 from data_gradients.feature_extractors.registry import register_feature
@@ -51,7 +48,7 @@ class SegmentationComponents(FeatureExtractor):
         n, h, w = batch.masks.shape
         if n == 0:
             return
-        comp = _components(batch.masks, self.context.n_label_ids)
+        comp = _components(batch.masks, self.context.n_label_ids, batch.view)
         st = self.state(split)
         st.images += n
         per_image = np.bincount(comp["image"], minlength=n)
@@ -118,60 +115,11 @@ class SegmentationComponents(FeatureExtractor):
         return Table(key="per_class", title="Objects per class", columns=cols, rows=rows)
 
 
-def _components(masks: np.ndarray, n_ids: int) -> dict:
+def _components(masks: np.ndarray, n_ids: int, view: Optional[SegmentationView] = None) -> dict:
     """8-connected components of every class in a (N, H, W) mask (-1 = not counted).
 
     Returns arrays with one entry per component: ``cls``, ``image`` (index in the batch),
     ``area`` (pixels), ``width`` and ``height`` (bounding box, pixels).
     """
-    n, h, w = masks.shape
-    dtype = np.uint8 if n_ids < 255 else np.int32
-    tiled = np.zeros((n, h + 1, w), dtype=dtype)  # value = class id + 1, 0 = nothing
-    np.add(masks, 1, out=tiled[:, :h], casting="unsafe")
-    tiled = tiled.reshape(n * (h + 1), w)
-    # horizontal runs: a run starts at column 0 and wherever the value changes
-    starts = np.empty(tiled.shape, dtype=bool)
-    starts[:, 0] = True
-    np.not_equal(tiled[:, 1:], tiled[:, :-1], out=starts[:, 1:])
-    start = np.flatnonzero(starts)
-    end = np.append(start[1:], tiled.size) - 1  # runs never cross a row end (column 0 starts one)
-    value = tiled.ravel()[start].astype(np.int64)
-    keep = value > 0
-    start, end, value = start[keep], end[keep], value[keep]
-    row = start // w
-    x0, x1 = start - row * w, end - row * w
-    order = np.argsort(value.astype(tiled.dtype), kind="stable")  # runs grouped by class
-    per_value = np.bincount(value)
-    bounds = np.concatenate(([0], np.cumsum(per_value)))  # runs of value v: order[bounds[v]:bounds[v + 1]]
-    run_comp = np.empty(value.size, dtype=np.int64)  # global component index of every run
-    binary = np.empty(tiled.size, dtype=bool)  # buffers reused by every class: fewer page faults
-    labels = np.empty(tiled.size, dtype=np.int32)
-    cls_of_comp, offset = [], 0
-    for v in np.flatnonzero(per_value):
-        sel = order[bounds[v]:bounds[v + 1]]
-        # crop to the bounding box of class v in the tiled image (rows: runs are in raster order)
-        r0, r1 = int(row[sel[0]]), int(row[sel[-1]]) + 1
-        c0, c1 = int(x0[sel].min()), int(x1[sel].max()) + 1
-        shape = (r1 - r0, c1 - c0)
-        crop = binary[: shape[0] * shape[1]].reshape(shape)
-        np.equal(tiled[r0:r1, c0:c1], v, out=crop)
-        n_lab, lab = cv2.connectedComponents(crop.view(np.uint8), labels[: crop.size].reshape(shape),
-                                             connectivity=8, ltype=cv2.CV_32S)
-        run_comp[sel] = lab[row[sel] - r0, x0[sel] - c0] - 1 + offset
-        cls_of_comp.append(np.full(n_lab - 1, v - 1, dtype=np.int64))
-        offset += n_lab - 1
-    big = np.iinfo(np.int64).max
-    top, bottom = np.full(offset, big), np.full(offset, -1)
-    left, right = np.full(offset, big), np.full(offset, -1)
-    np.minimum.at(top, run_comp, row)
-    np.maximum.at(bottom, run_comp, row)
-    np.minimum.at(left, run_comp, x0)
-    np.maximum.at(right, run_comp, x1)
-    area = np.bincount(run_comp, weights=x1 - x0 + 1, minlength=offset).astype(np.int64)
-    return {
-        "cls": np.concatenate(cls_of_comp) if cls_of_comp else np.zeros(0, dtype=np.int64),
-        "image": top // (h + 1),
-        "area": area,
-        "width": right - left + 1,
-        "height": bottom - top + 1,
-    }
+    comp = (view if view is not None else SegmentationView(masks)).components
+    return {k: comp[k] for k in ("cls", "image", "area", "width", "height")}

@@ -8,10 +8,14 @@ concave, ragged or holed ones (a ring of radii R > r scores R / (R + r)). Digiti
 axis-aligned rectangles score exactly 1, a filled disk about 0.95 (the 8-direction
 contour is a little longer than the circle); an object of one or two pixels scores 1.
 
-Speed: per class, one ``findContours`` call on the tile of the images containing the
-class (see :mod:`class_masks`); contour and hull lengths are computed for all contours at
-once with numpy. The only loop over objects is one ``cv2.convexHull`` call per contour of
-more than three points (no vectorised hull exists in numpy/OpenCV).
+Speed: no contour is traced. The components come from the batch's shared view (runs of
+the masks joined by union-find) and so does the perimeter: OpenCV's contours are the
+boundary of the union of the convex hulls of the object's pixel centres in every 2x2
+window, so their total length is a sum of local terms that the runs give in O(runs)
+(see :func:`run_perimeters`). The hull is that of the run end points, for all objects at
+once (see :func:`run_hull_lengths`). An
+object whose convexity lands within 1e-9 of a histogram bin edge is recomputed from its
+own contours (:func:`component_convexity`), so bins never differ from OpenCV's by rounding.
 """
 from __future__ import annotations
 
@@ -21,9 +25,9 @@ import cv2
 import numpy as np
 
 from data_gradients.batch import SegmentationBatch
+from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
-from data_gradients.feature_extractors.segmentation.class_masks import class_binary, class_tiles
 from data_gradients.results import Heatmap, Histogram, Table
 
 N_BINS = 20
@@ -68,6 +72,117 @@ def convexity_bins(values: np.ndarray) -> np.ndarray:
     return np.minimum((values * N_BINS).astype(np.int64), N_BINS - 1)
 
 
+def run_perimeters(view: SegmentationView) -> np.ndarray:
+    """Length of the contours (outer and holes, as OpenCV traces them) of every component of ``view``.
+
+    Contour steps join 8-adjacent pixel centres. An axis step between two pixels of the
+    object is walked 2 - (number of the two 2x2 windows beside it holding a third object
+    pixel) times; a diagonal step once in a window of 3 object pixels, twice in one of 2
+    diagonal pixels. With runs [a, b] above [c, d] that share columns, the vertical steps
+    walked are [a == c] + [b == d]; the horizontal steps of a run are walked twice minus
+    once per column pair covered from above or below; diagonal steps only occur in the two
+    end windows of a pair of runs.
+    """
+    r, comp = view.runs, view.run_component
+    k = len(view.components["cls"])
+    x0, x1 = r["x0"], r["x1"]
+    axis, diag = np.zeros(k), np.zeros(k)
+    axis += np.bincount(comp, weights=2 * (x1 - x0), minlength=k)
+    u, low = view.pairs4
+    a, b, c, d = x0[u], x1[u], x0[low], x1[low]
+    covered = (np.maximum(np.minimum(d - 1, b) - np.maximum(c, a - 1) + 1, 0)
+               + np.maximum(np.minimum(b - 1, d) - np.maximum(a, c - 1) + 1, 0))
+    axis += np.bincount(comp[u], weights=(a == c).astype(np.int64) + (b == d) - covered, minlength=k)
+    diag += np.bincount(comp[u], weights=_diagonal_steps(a, b, c, d, np.maximum(a, c) - 1)
+                       + _diagonal_steps(a, b, c, d, np.minimum(b, d)), minlength=k)
+    u, low = view.pairs_diag
+    a, b, c, d = x0[u], x1[u], x0[low], x1[low]
+    diag += np.bincount(comp[u], weights=_diagonal_steps(a, b, c, d, np.minimum(b, d)), minlength=k)
+    return axis + diag * np.sqrt(2.0)
+
+
+def _diagonal_steps(a, b, c, d, x) -> np.ndarray:
+    """Diagonal contour steps in the 2x2 window at columns x, x+1 of runs [a, b] (above) and [c, d] (below)."""
+    tl, tr = (a <= x) & (x <= b), (a <= x + 1) & (x + 1 <= b)
+    bl, br = (c <= x) & (x <= d), (c <= x + 1) & (x + 1 <= d)
+    n = tl.astype(np.int64) + tr + bl + br
+    return (n == 3) + 2 * ((n == 2) & ((tl & br) | (tr & bl)))
+
+
+def run_hull_lengths(view: SegmentationView) -> np.ndarray:
+    """Perimeter of the convex hull of the pixel centres of every component of ``view``.
+
+    A component covers every row from its top to its bottom, so its hull is bounded by its
+    top and bottom rows and by the convex parts of its left chain (leftmost pixel of each
+    row) and right chain. A chain point that is not outside the segment joining its
+    neighbours is no hull vertex: such points are dropped, all chains at once, until none is left.
+    """
+    r, comp, cp = view.runs, view.run_component, view.components
+    height = cp["height"]
+    if height.size == 0:
+        return np.zeros(0)
+    offset = np.concatenate(([0], np.cumsum(height)[:-1]))
+    slot = offset[comp] + r["row"] - cp["top"][comp]  # (component, row) -> one slot per row of each component
+    total = int(height.sum())
+    left, right = np.full(total, view.w, dtype=np.int64), np.full(total, -1, dtype=np.int64)
+    np.minimum.at(left, slot, r["x0"])
+    np.maximum.at(right, slot, r["x1"])
+    y = np.arange(total) - np.repeat(offset, height)
+    first = np.zeros(total, dtype=bool)
+    first[offset] = True
+    last = np.zeros(total, dtype=bool)
+    last[offset + height - 1] = True
+    out = (right[offset] - left[offset] + right[offset + height - 1] - left[offset + height - 1]).astype(np.float64)
+    owner = np.repeat(np.arange(len(height)), height)
+    for x, sign in ((left, -1), (right, 1)):
+        out += _convex_chain_lengths(x, y, first, last, owner, sign, len(height))
+    return out
+
+
+def _convex_chain_lengths(x, y, first, last, owner, sign, k) -> np.ndarray:
+    """Length of the convex part of every chain (points in row order, ``sign`` 1: bulging right)."""
+    while True:
+        inner = np.flatnonzero(~first & ~last)
+        if inner.size == 0:
+            break
+        xp, yp, xn, yn = x[inner - 1], y[inner - 1], x[inner + 1], y[inner + 1]
+        cross = (x[inner] - xp) * (yn - yp) - (xn - xp) * (y[inner] - yp)
+        drop = inner[sign * cross <= 0]
+        if drop.size == 0:
+            break
+        keep = np.ones(len(x), dtype=bool)
+        keep[drop] = False
+        x, y, first, last, owner = x[keep], y[keep], first[keep], last[keep], owner[keep]
+    step = np.hypot(np.diff(x).astype(np.float64), np.diff(y).astype(np.float64))
+    within = ~last[:-1]
+    return np.bincount(owner[:-1][within], weights=step[within], minlength=k)
+
+
+def view_convexity(view: SegmentationView) -> np.ndarray:
+    """Convexity of every component of ``view`` (the values :func:`component_convexity` gives)."""
+    perimeter = run_perimeters(view)
+    hull_length = run_hull_lengths(view)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.clip(np.where(perimeter > 0, hull_length / perimeter, 1.0), 0.0, 1.0)
+    z = values * N_BINS
+    edge = np.rint(z)
+    for i in np.flatnonzero((np.abs(z - edge) < 1e-9) & (edge >= 1) & (edge < N_BINS)).tolist():
+        values[i] = component_convexity(_component_binary(view, i))[0]  # exact, as OpenCV's contours give it
+    return values
+
+
+def _component_binary(view: SegmentationView, i: int) -> np.ndarray:
+    """The binary image of component ``i`` alone, with a one-pixel empty margin."""
+    r, cp = view.runs, view.components
+    runs = np.flatnonzero(view.run_component == i)
+    top, left = int(cp["top"][i]), int(r["x0"][runs].min())
+    binary = np.zeros((int(cp["height"][i]) + 2, int(cp["width"][i]) + 2), dtype=np.uint8)
+    for row, a, b in zip((r["row"][runs] - top + 1).tolist(), (r["x0"][runs] - left + 1).tolist(),
+                         (r["x1"][runs] - left + 2).tolist()):
+        binary[row, a:b] = 1
+    return binary
+
+
 @register_feature
 class SegmentationConvexity(FeatureExtractor):
     name = "segmentation_convexity"
@@ -90,13 +205,12 @@ class SegmentationConvexity(FeatureExtractor):
         if len(batch) == 0:
             return
         n_ids = self.context.n_label_ids
-        tile, presence = class_tiles(batch, n_ids)
+        view = batch.view
+        values, cls = view_convexity(view), view.components["cls"]
         st = self.state(split)
-        for c in np.flatnonzero(presence.any(axis=0)):
-            binary, _ = class_binary(tile, np.flatnonzero(presence[:, c]), int(c))
-            values = component_convexity(binary)
-            st.hist[c] += np.bincount(convexity_bins(values), minlength=N_BINS)
-            st.convexity_sum[c] += float(values.sum())
+        st.hist += np.bincount(cls * N_BINS + convexity_bins(values), minlength=n_ids * N_BINS)[:n_ids * N_BINS].reshape(
+            n_ids, N_BINS)
+        st.convexity_sum += np.bincount(cls, weights=values, minlength=n_ids)[:n_ids]
 
     def compute(self):
         res = self.new_result()

@@ -1,8 +1,8 @@
 """Class co-occurrence: in how many images two classes appear together (segmentation).
 
-Per batch, which classes each image contains ((N, classes) bool, one histogram call per
-image, shared with the convexity and erosion extractors), then one matrix product
-``P.T @ P`` adds the pair counts; the diagonal is the number of images containing each class.
+Per batch, which classes each image contains ((N, classes) bool, from the pixels per image
+and class of the batch's shared view), then one matrix product ``P.T @ P`` adds the pair
+counts; the diagonal is the number of images containing each class.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import numpy as np
 from data_gradients.batch import SegmentationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
-from data_gradients.feature_extractors.segmentation.class_masks import class_tiles
 from data_gradients.results import Heatmap, Table
 
 MAX_MATRIX_TABLE = 30  # full matrix as a table up to this many classes; the heatmap always shows all
@@ -41,8 +40,7 @@ class SegmentationCooccurrence(FeatureExtractor):
         n = len(batch)
         if n == 0:
             return
-        _, presence = class_tiles(batch, self.context.n_label_ids)
-        present = presence.astype(np.int64)
+        present = (batch.view.class_pixels(self.context.n_label_ids) > 0).astype(np.int64)
         st = self.state(split)
         st.pairs += present.T @ present
         st.images += n

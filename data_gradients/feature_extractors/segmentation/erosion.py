@@ -6,37 +6,24 @@ tiny speck, a 2-px border strip). Pixels outside the image count as background, 
 image edge erodes like any other boundary. Such objects disappear with one pooling step
 or a 2x downscale and are what a segmentation model misses first.
 
-Speed: per class, the tile of the images containing it (see :mod:`class_masks`) gets one
-``cv2.connectedComponents`` and one ``cv2.erode`` call; surviving components are read off
-the labels under the eroded pixels with numpy. No loop over objects.
+Speed: components and their survival come from the batch's shared view
+(:mod:`data_gradients.batch.segmentation_view`): a run survives when the runs of its
+class above and below cover some column x with x-1..x+1; a component survives when one
+of its runs does. No pixel pass of its own, no loop over classes or objects.
 """
 from __future__ import annotations
 
 from typing import List
 
-import cv2
 import numpy as np
 
 from data_gradients.batch import SegmentationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
-from data_gradients.feature_extractors.segmentation.class_masks import class_binary, class_tiles
 from data_gradients.results import Finding, Histogram, Table
 
-KERNEL = np.ones((3, 3), dtype=np.uint8)
 FLAG_SHARE = 0.5  # a class with at least this share of vanishing objects is flagged...
 FLAG_MIN_OBJECTS = 10  # ... when it has at least this many objects in the split
-
-
-def vanishing_components(binary: np.ndarray):
-    """(components, vanished components, rows of ``binary`` where something survives) of a
-    binary uint8 image; pixels outside it count as background."""
-    n_lab, labels = cv2.connectedComponents(binary, connectivity=8, ltype=cv2.CV_32S)
-    eroded = cv2.erode(binary, KERNEL, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    kept = eroded.view(bool)
-    survives = np.zeros(n_lab, dtype=bool)
-    survives[labels[kept]] = True
-    return n_lab - 1, int((~survives[1:]).sum()), kept.any(axis=1)
 
 
 @register_feature
@@ -63,16 +50,17 @@ class SegmentationErosion(FeatureExtractor):
         if len(batch) == 0:
             return
         n_ids = self.context.n_label_ids
-        tile, presence = class_tiles(batch, n_ids)
+        view = batch.view
+        comp, survives = view.components, view.component_survives
         st = self.state(split)
-        for c in np.flatnonzero(presence.any(axis=0)):
-            images = np.flatnonzero(presence[:, c])
-            binary, image_of_row = class_binary(tile, images, int(c))
-            total, vanished, row_survives = vanishing_components(binary)
-            st.components[c] += total
-            st.vanished[c] += vanished
-            st.images_with[c] += len(images)
-            st.images_all_vanish[c] += len(images) - len(np.unique(image_of_row[row_survives]))
+        st.components += np.bincount(comp["cls"], minlength=n_ids)[:n_ids]
+        st.vanished += np.bincount(comp["cls"][~survives], minlength=n_ids)[:n_ids]
+        present = view.class_pixels(n_ids) > 0
+        runs, alive = view.runs, view.run_survives
+        kept = np.zeros((len(batch), n_ids), dtype=bool)  # image i keeps something of class c
+        kept[runs["image"][alive], runs["cls"][alive]] = True
+        st.images_with += present.sum(axis=0)
+        st.images_all_vanish += (present & ~kept).sum(axis=0)
 
     def compute(self):
         res = self.new_result()

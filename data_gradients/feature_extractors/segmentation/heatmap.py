@@ -1,7 +1,7 @@
 """Where each class lies in the image: mean coverage on a fixed grid (segmentation)."""
 from __future__ import annotations
 
-from typing import ClassVar, Tuple
+from typing import ClassVar
 
 import numpy as np
 
@@ -39,29 +39,23 @@ class SegmentationClassHeatmap(FeatureExtractor):
         self.add_state("cell_images", np.zeros((g, g), dtype=np.int64), "sum")
         self.add_state("images", 0, "sum")
 
-    def _cells(self, h: int, w: int) -> Tuple[np.ndarray, np.ndarray]:
-        """(H, W) grid cell index of each pixel and (G*G,) pixel count of each cell."""
+    def _cell_pixels(self, h: int, w: int) -> np.ndarray:
+        """(G*G,) pixel count of each grid cell of an H x W image."""
         g = self.grid
         cy = np.arange(h, dtype=np.int64) * g // h
         cx = np.arange(w, dtype=np.int64) * g // w
-        cell_pixels = np.outer(np.bincount(cy, minlength=g), np.bincount(cx, minlength=g)).ravel()
-        return cy[:, None] * g + cx[None, :], cell_pixels
+        return np.outer(np.bincount(cy, minlength=g), np.bincount(cx, minlength=g)).ravel()
 
     def update(self, batch: SegmentationBatch, split: str) -> None:
         n, h, w = batch.masks.shape
         if n == 0:
             return
-        g2 = self.grid * self.grid
+        g, g2 = self.grid, self.grid * self.grid
         n_ids = self.context.n_label_ids
-        cell, cell_pixels = self._cells(h, w)
-        # one bincount over (class, cell) for the whole batch: all samples share H, W, so
-        # the sum over samples of (pixels / cell pixels) is (summed pixels) / cell pixels.
-        # Not-counted pixels (-1) land in the first G*G slots, which are dropped.
-        idx = batch.masks.astype(np.int64)
-        idx += 1
-        idx *= g2
-        idx += cell
-        counts = np.bincount(idx.ravel(), minlength=(n_ids + 1) * g2)[g2:].reshape(n_ids, g2)
+        cell_pixels = self._cell_pixels(h, w)
+        # all samples share H, W, so the sum over samples of (pixels / cell pixels) is
+        # (summed pixels) / cell pixels: the pixels of each (class, cell) of the batch, from its runs
+        counts = _run_cell_counts(batch.view.runs, n_ids, g, h, w).reshape(n_ids, g2)
         filled = cell_pixels > 0
         share = np.zeros((n_ids, g2), dtype=np.float64)
         share[:, filled] = counts[:, filled] / cell_pixels[filled]
@@ -85,3 +79,28 @@ class SegmentationClassHeatmap(FeatureExtractor):
         ))
         res.data = {"grid": self.grid}
         return res
+
+
+def _run_cell_counts(runs, n_ids: int, g: int, h: int, w: int) -> np.ndarray:
+    """(n_ids, G, G) int64 pixels of each class in each grid cell, summed over the runs' images.
+
+    A run (one row, columns x0..x1) lies in one grid row; it covers its first and last grid
+    columns partly and those between fully: partial counts go straight to their cell, full
+    ones through a difference array along the grid columns, times the cell width.
+    """
+    cx = np.arange(w, dtype=np.int64) * g // w
+    width = np.bincount(cx, minlength=g)
+    first = np.concatenate(([0], np.cumsum(width)))  # first column of each grid column (g + 1 entries)
+    row = runs["row"] % h
+    key = (runs["cls"] * g + row * g // h) * (g + 1)  # (class, grid row) -> a line of g + 1 slots
+    x0, x1 = runs["x0"], runs["x1"]
+    c0, c1 = cx[x0], cx[x1]
+    size = n_ids * g * (g + 1)
+    one = c0 == c1
+    part = np.bincount(key + c0, weights=np.where(one, x1 - x0 + 1, first[c0 + 1] - x0), minlength=size)
+    many = ~one
+    part += np.bincount(key[many] + c1[many], weights=x1[many] - first[c1[many]] + 1, minlength=size)
+    full = np.bincount(key[many] + c0[many] + 1, minlength=size) - np.bincount(key[many] + c1[many], minlength=size)
+    full = np.cumsum(full.reshape(n_ids * g, g + 1), axis=1)[:, :g] * width
+    counts = np.rint(part).astype(np.int64).reshape(n_ids * g, g + 1)[:, :g] + full
+    return counts.reshape(n_ids, g, g)

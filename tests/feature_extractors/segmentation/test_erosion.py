@@ -4,10 +4,19 @@ import numpy as np
 import pytest
 
 from data_gradients.batch import SegmentationBatchBuilder
+from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.context import AnalysisContext
-from data_gradients.feature_extractors.segmentation.erosion import SegmentationErosion, vanishing_components
+from data_gradients.feature_extractors.segmentation.erosion import SegmentationErosion
 
 IGNORE = 255
+
+
+def vanishing_components(binary):
+    """(components, vanished components, rows where something survives) of a 0/1 image, from the view."""
+    view = SegmentationView(np.where(np.asarray(binary) > 0, 0, -1)[None])
+    rows = np.zeros(binary.shape[0], dtype=bool)
+    rows[view.runs["row"][view.run_survives]] = True
+    return len(view.components["cls"]), int((~view.component_survives).sum()), rows
 
 
 def make(masks, num_classes=3):

@@ -1,0 +1,186 @@
+"""Label structures of a segmentation batch that several features need, built lazily, once per batch.
+
+Everything here derives from the horizontal *runs* of the masks: a run is a maximal
+stretch of one class id in one row of one image (``-1``, not counted, makes no run).
+A 1280x720 street scene has ~13 000 runs instead of 0.92 M pixels, so after one pass
+over the pixels (the run starts) every statistic costs O(runs):
+
+* pixels per image and class: the run lengths, summed;
+* run pairs of adjacent rows of one image with the same class: ``pairs4`` share a column
+  (4-adjacent), ``pairs_diag`` only touch at a corner; both are found with one
+  ``searchsorted`` per run, as the row above is a partition of the columns into runs;
+* 8-connected components (objects): union-find over the runs joined by those pairs,
+  vectorised (hook each root to the smallest root it touches, then pointer-jump);
+* survival of a 3x3 erosion (pixels outside the image count as background): a pixel of
+  run R survives when its row above and below hold the class over its columns x-1..x+1,
+  i.e. when an interval ``[max(a, c) + 1, min(b, d) - 1]`` of a pair (R, run above)
+  meets such an interval of a pair (R, run below).
+
+The view belongs to the batch (:attr:`SegmentationBatch.view`); features read it and
+never change it.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Dict
+
+import numpy as np
+
+
+class SegmentationView:
+    """Runs, run pairs, components and erosion survival of ``masks`` (N, H, W) int, -1 = not counted."""
+
+    def __init__(self, masks: np.ndarray):
+        self.masks = masks
+        self.n, self.h, self.w = masks.shape
+
+    # ------------------------------------------------------------------ runs
+    @cached_property
+    def _all_runs(self) -> Dict[str, np.ndarray]:
+        """Every run of the (N*H, W) image, counted or not: start (flat index), x0, value."""
+        flat = self.masks.reshape(self.n * self.h, self.w)
+        if flat.size == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return {"start": empty, "x0": empty, "value": empty}
+        starts = np.empty(flat.shape, dtype=bool)
+        starts[:, 0] = True
+        np.not_equal(flat[:, 1:], flat[:, :-1], out=starts[:, 1:])
+        start = np.flatnonzero(starts)
+        return {"start": start, "x0": start % self.w, "value": flat.ravel()[start].astype(np.int64)}
+
+    @cached_property
+    def runs(self) -> Dict[str, np.ndarray]:
+        """Counted runs in raster order: ``row`` (image * H + y), ``x0``, ``x1`` (inclusive), ``cls``, ``image``."""
+        r = self._all_runs
+        start = r["start"]
+        end = np.append(start[1:], self.n * self.h * self.w) - 1  # a run never crosses a row end
+        keep = r["value"] >= 0
+        row = start[keep] // self.w
+        x0 = r["x0"][keep]
+        return {"row": row, "x0": x0, "x1": end[keep] - row * self.w, "cls": r["value"][keep],
+                "image": row // self.h if self.h else row}
+
+    def class_pixels(self, n_ids: int) -> np.ndarray:
+        """(N, n_ids) int64: pixels of each class in each image."""
+        return self._class_pixels[:, :n_ids] if self._class_pixels.shape[1] >= n_ids else np.pad(
+            self._class_pixels, ((0, 0), (0, n_ids - self._class_pixels.shape[1])))
+
+    @cached_property
+    def _class_pixels(self) -> np.ndarray:
+        r = self.runs
+        k = int(r["cls"].max()) + 1 if r["cls"].size else 0
+        counts = np.bincount(r["image"] * k + r["cls"], weights=r["x1"] - r["x0"] + 1, minlength=self.n * k)
+        return counts.astype(np.int64).reshape(self.n, k)
+
+    # ------------------------------------------------------------------ pairs of runs in adjacent rows
+    @cached_property
+    def _pairs(self) -> Dict[str, np.ndarray]:
+        a = self._all_runs
+        start, x0, value = a["start"], a["x0"], a["value"]
+        counted = value >= 0
+        index = np.cumsum(counted) - 1  # index among the counted runs
+        row = start // self.w if start.size else start
+        not_first = (row % self.h) != 0 if start.size else counted
+        # for every run below the first row of its image: the run above containing its first column
+        lower = np.flatnonzero(not_first)
+        upper = np.searchsorted(start, start[lower] - self.w, side="right") - 1
+        same_start = x0[upper] == x0[lower]
+        # 4-adjacent pairs: one per piece of the common refinement of the two rows, found at the
+        # piece's first column, which is a run start of the lower row (here) or of the upper row
+        # only (below: the lower run containing the upper run's first column)
+        p4_u, p4_l = upper, lower
+        ups = np.flatnonzero((row % self.h) != self.h - 1) if start.size else lower
+        downs = np.searchsorted(start, start[ups] + self.w, side="right") - 1
+        only_upper = x0[downs] != x0[ups]
+        p4_u = np.concatenate([p4_u, ups[only_upper]])
+        p4_l = np.concatenate([p4_l, downs[only_upper]])
+        # corner-only pairs exist where both rows start a run at the same column x >= 1:
+        # (upper run ending at x-1, lower run starting at x) and (upper starting at x, lower ending at x-1)
+        corner = lower[same_start & (x0[lower] >= 1)]
+        corner_up = upper[same_start & (x0[lower] >= 1)]
+        pd_u = np.concatenate([corner_up - 1, corner_up])
+        pd_l = np.concatenate([corner, corner - 1])
+        out = {}
+        for key, (u, low) in {"pairs4": (p4_u, p4_l), "pairs_diag": (pd_u, pd_l)}.items():
+            keep = (value[u] == value[low]) & counted[u]
+            out[key] = (index[u[keep]], index[low[keep]])
+        return out
+
+    @property
+    def pairs4(self):
+        """(upper, lower) indices into :attr:`runs` of same-class runs of adjacent rows sharing a column."""
+        return self._pairs["pairs4"]
+
+    @property
+    def pairs_diag(self):
+        """(upper, lower) indices into :attr:`runs` of same-class runs of adjacent rows touching at a corner only."""
+        return self._pairs["pairs_diag"]
+
+    # ------------------------------------------------------------------ components and erosion
+    @cached_property
+    def run_component(self) -> np.ndarray:
+        """Component index of every counted run; components are numbered in raster order of their first run."""
+        n_runs = len(self.runs["row"])
+        u = np.concatenate([self.pairs4[0], self.pairs_diag[0]])
+        v = np.concatenate([self.pairs4[1], self.pairs_diag[1]])
+        parent = np.arange(n_runs)
+        while u.size:
+            pu, pv = parent[u], parent[v]
+            differ = pu != pv
+            if not differ.any():
+                break
+            lo, hi = np.minimum(pu[differ], pv[differ]), np.maximum(pu[differ], pv[differ])
+            np.minimum.at(parent, hi, lo)  # hook roots to the smallest root they touch
+            while True:  # pointer jumping until every run points at its root
+                nxt = parent[parent]
+                if np.array_equal(nxt, parent):
+                    break
+                parent = nxt
+            u, v = lo, hi
+        roots = parent == np.arange(n_runs)
+        return (np.cumsum(roots) - 1)[parent]
+
+    @cached_property
+    def components(self) -> Dict[str, np.ndarray]:
+        """Per component: ``cls``, ``image``, ``area``, ``width``, ``height`` (pixels), ``top`` / ``bottom`` rows."""
+        r, comp = self.runs, self.run_component
+        k = int(comp.max()) + 1 if comp.size else 0
+        first = np.full(k, len(comp), dtype=np.int64)
+        np.minimum.at(first, comp, np.arange(len(comp)))
+        bottom = np.full(k, -1, dtype=np.int64)
+        left = np.full(k, self.w, dtype=np.int64)
+        right = np.full(k, -1, dtype=np.int64)
+        np.maximum.at(bottom, comp, r["row"])
+        np.minimum.at(left, comp, r["x0"])
+        np.maximum.at(right, comp, r["x1"])
+        top = r["row"][first]
+        area = np.bincount(comp, weights=r["x1"] - r["x0"] + 1, minlength=k).astype(np.int64)
+        return {"cls": r["cls"][first], "image": r["image"][first], "area": area, "width": right - left + 1,
+                "height": bottom - top + 1, "top": top, "bottom": bottom, "first_run": first}
+
+    @cached_property
+    def run_survives(self) -> np.ndarray:
+        """bool per counted run: some pixel of it survives a 3x3 erosion of its class."""
+        r = self.runs
+        u, low = self.pairs4
+        lo = np.maximum(r["x0"][u], r["x0"][low]) + 1
+        hi = np.minimum(r["x1"][u], r["x1"][low]) - 1
+        ok = lo <= hi
+        u, low, lo, hi = u[ok], low[ok], lo[ok], hi[ok]
+        # intervals of the upper run where the run below is wide enough: disjoint, so sortable by start
+        below_start = np.sort(r["row"][u] * self.w + lo)
+        below_end = np.sort(r["row"][u] * self.w + hi)
+        s, e = r["row"][low] * self.w + lo, r["row"][low] * self.w + hi  # the same for the lower run, from above
+        k = np.searchsorted(below_end, s, side="left")
+        hit = k < len(below_end)
+        hit[hit] = below_start[k[hit]] <= e[hit]
+        out = np.zeros(len(r["row"]), dtype=bool)
+        out[low[hit]] = True
+        return out
+
+    @cached_property
+    def component_survives(self) -> np.ndarray:
+        """bool per component: some pixel of it survives a 3x3 erosion of its class."""
+        out = np.zeros(len(self.components["cls"]), dtype=bool)
+        out[self.run_component[self.run_survives]] = True
+        return out
