@@ -1,10 +1,9 @@
 """Exact duplicate images inside a split, and images shared between train and the other splits.
 
-Each image is reduced to a 64-bit hash of its decoded pixels (the canonical uint8 RGB
-array the loader yielded, plus its shape): SHA-256 truncated to 8 bytes. A loop runs over
-the images of a batch (one C call each), never over pixels. SHA-256 is hardware-accelerated
-on current x86 (SHA-NI) and ARM CPUs, about 1.4x faster than BLAKE2b here. With n images the
-chance that two different images share a hash is about n^2 / 2^65 (3e-8 for a million).
+Each image is reduced to a 64-bit hash of its decoded pixels (the canonical uint8 RGB array the
+loader yielded) and its shape: see :mod:`~data_gradients.feature_extractors.common.image_hash`.
+With n images the chance that two different images share a hash is about n^2 / 2^65 (3e-8 for
+a million).
 
 State per split: the (hash, sample id) pairs of at most :data:`MAX_IMAGES` images, as
 numpy arrays (16 bytes per image, so 32 MB for a full split of 2 million images, which
@@ -14,33 +13,23 @@ Keeping the smallest ids makes the state independent of batching and merge order
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Dict, List, Tuple
 
 import numpy as np
 
 from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.feature_extractors.common.image_hash import image_hashes
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding, Table
+
+__all__ = ["Duplicates", "HashIndex", "duplicate_groups", "image_hashes"]
 
 MAX_IMAGES = 2_000_000  # hashed images kept per split (16 bytes each)
 MAX_GROUPS = 20  # duplicate groups listed per split
 MAX_IDS_PER_GROUP = 10  # sample ids listed per group
 MAX_LEAKS = 20  # leaked images listed per split
 _CHUNKS = 256  # batches buffered before they are concatenated into one array
-
-
-def image_hashes(images: np.ndarray) -> np.ndarray:
-    """(N,) uint64: a 64-bit hash of each (C, H, W) image's bytes and shape."""
-    images = np.ascontiguousarray(images)
-    prefix = hashlib.sha256(np.asarray(images.shape[1:], dtype="<i8").tobytes())
-    digests = []
-    for image in images:  # one hashing call per image
-        h = prefix.copy()
-        h.update(image)
-        digests.append(h.digest()[:8])
-    return np.frombuffer(b"".join(digests), dtype="<u8").astype(np.uint64)
 
 
 class HashIndex:
