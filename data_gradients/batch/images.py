@@ -1,22 +1,74 @@
-"""Canonical image batch: N,3,H,W uint8, with per-sample counts of non-finite pixels."""
+"""Canonical image batch: N,3,H,W uint8, with per-sample counts of non-finite pixels, and the
+per-image pixel statistics every image feature reads, computed once per batch on first use."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import List, Set, Tuple
 
+import cv2
 import numpy as np
 
 NOTE_FLOAT_255 = "float images with values above 1 were found; they were read as 0..255, not 0..1"
 NOTE_NEGATIVE = ("images with negative values were found (normalised tensors?); values were clipped to 0..1 "
                  "before analysis: pass un-normalised images for meaningful colour statistics")
 NOTE_WIDE_INT = "integer images with values above 255 were found; they were scaled from 0..65535 to 0..255"
+N_VALUES = 256
+MAX_PIXELS_PER_CALL = 1 << 24  # cv2.calcHist counts in float32: exact up to 2**24 per bin
+_VALUES = np.arange(N_VALUES, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class PixelStats:
+    """``histograms[i, c, v]``: how many pixels of channel c of image i have the value v (int64).
+
+    Every per-image and per-batch pixel statistic the image features need follows from it
+    exactly, in integers: channel sums and sums of squares, and the batch's colour histogram.
+    """
+
+    histograms: np.ndarray
+
+    @property
+    def sums(self) -> np.ndarray:
+        """(N, C) int64 sum of the pixel values of each channel of each image."""
+        return self.histograms @ _VALUES
+
+    @property
+    def sums_of_squares(self) -> np.ndarray:
+        """(N, C) int64 sum of the squared pixel values of each channel of each image."""
+        return self.histograms @ (_VALUES * _VALUES)
+
+    @property
+    def channel_histograms(self) -> np.ndarray:
+        """(C, 256) int64 counts of each value in each channel over the whole batch."""
+        return self.histograms.sum(axis=0)
+
+
+def plane_histograms(images: np.ndarray) -> np.ndarray:
+    """(N, C, 256) int64 counts of each value in each channel plane of (N, C, H, W) uint8 images.
+
+    One ``cv2.calcHist`` call per plane: a single pass over the pixels gives every pixel
+    statistic of the image features. Planes above :data:`MAX_PIXELS_PER_CALL` pixels are
+    counted in slices of rows (float32 counts are exact up to 2**24).
+    """
+    n, c = images.shape[:2]
+    out = np.zeros((n * c, N_VALUES), dtype=np.int64)
+    if images.size == 0:
+        return out.reshape(n, c, N_VALUES)
+    planes = np.ascontiguousarray(images).reshape(n * c, images.shape[2], -1)
+    rows = max(1, MAX_PIXELS_PER_CALL // planes.shape[2])
+    for k, plane in enumerate(planes):
+        for start in range(0, plane.shape[0], rows):
+            hist = cv2.calcHist([plane[start:start + rows]], [0], None, [N_VALUES], [0, N_VALUES])
+            out[k] += hist.reshape(-1).astype(np.int64)
+    return out.reshape(n, c, N_VALUES)
 
 
 @dataclass
 class ImageBatch:
     """Images every task shares. ``images`` is (N, 3, H, W) uint8 RGB (grayscale repeated,
     alpha dropped); ``source_channels`` is the channel count the loader gave;
-    ``nonfinite_pixels[i]`` counts NaN/inf values of sample i (set to 0 before analysis)."""
+    ``nonfinite_pixels[i]`` counts NaN/inf values of sample i (set to 0 before analysis).
+    ``pixel_stats`` is built from ``images`` on first use and shared by every feature."""
 
     images: np.ndarray
     sample_ids: np.ndarray
@@ -25,6 +77,15 @@ class ImageBatch:
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    @property
+    def pixel_stats(self) -> PixelStats:
+        """Per-image channel histograms of ``images``, built once per batch on first use and
+        shared by the image features (rebuilt if ``images`` is replaced)."""
+        cached = self.__dict__.get("_pixel_stats")
+        if cached is None or cached[0] is not self.images:
+            cached = self.__dict__["_pixel_stats"] = (self.images, PixelStats(plane_histograms(self.images)))
+        return cached[1]
 
     @property
     def height(self) -> int:
@@ -63,16 +124,32 @@ def to_uint8_rgb(stack: np.ndarray, notes: Set[str]) -> Tuple[np.ndarray, np.nda
         out = np.repeat(out, 3, axis=1)
     elif c == 4:
         out = out[:, :3]
+    if not out.flags.c_contiguous and _channels_last(out):
+        out = _planes_from_channels_last(out)
     # a read-only view: it may share memory with the loader's tensor, extractors must not write
     out = np.ascontiguousarray(out).view()
     out.flags.writeable = False
     return out, nonfinite
 
 
+def _channels_last(images: np.ndarray) -> bool:
+    """(N, 3, H, W) uint8 whose pixels are stored H, W, C (a permuted HWC array or tensor)."""
+    n, c, h, w = images.shape
+    s = images.strides
+    return images.dtype == np.uint8 and c == 3 and s[1] == 1 and s[3] == 3 and s[2] == 3 * w and h * w > 0
+
+
+def _planes_from_channels_last(images: np.ndarray) -> np.ndarray:
+    """The same images as contiguous (N, 3, H, W) planes: OpenCV splits each HWC image into
+    its three planes (several times faster than numpy's strided copy)."""
+    out = np.empty(images.shape, dtype=np.uint8)
+    for src, dst in zip(images.transpose(0, 2, 3, 1), out):
+        cv2.split(src, [dst[0], dst[1], dst[2]])  # writes into the planes of ``out``
+    return out
+
+
 def _float_to_uint8(stack: np.ndarray, notes: Set[str]) -> Tuple[np.ndarray, np.ndarray]:
     """Float images to uint8 in as few passes as possible (min, max, one OpenCV convert)."""
-    import cv2
-
     n = stack.shape[0]
     nonfinite = np.zeros(n, dtype=np.int64)
     f = stack if stack.dtype in (np.float32, np.float64) else stack.astype(np.float32)

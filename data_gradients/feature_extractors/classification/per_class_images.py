@@ -13,7 +13,6 @@ import numpy as np
 from data_gradients.batch.classification import ClassificationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.common.brightness import LUMA_WEIGHTS
-from data_gradients.feature_extractors.common.channel_stats import channel_sums
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding, Heatmap, Table
 
@@ -58,7 +57,7 @@ class ClassificationPerClassImages(FeatureExtractor):
         if n == 0:
             return
         n_ids = self.context.n_label_ids
-        sums, _ = channel_sums(batch.images, squares=False)
+        sums = batch.pixel_stats.sums  # (N, 3) exact, shared with the other image features
         scale = 1000 * max(h * w, 1)
         luma_k = sums @ LUMA_WEIGHTS  # 1000 x summed luma, exact
         fixed = ((luma_k << FIXED_POINT_BITS) + scale // 2) // scale

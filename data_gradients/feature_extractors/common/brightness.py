@@ -5,7 +5,6 @@ import numpy as np
 
 from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
-from data_gradients.feature_extractors.common.channel_stats import channel_sums
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Histogram
 
@@ -41,7 +40,7 @@ class ImageBrightness(FeatureExtractor):
     def update(self, batch: ImageBatch, split: str) -> None:
         if len(batch) == 0:
             return
-        sums, _ = channel_sums(batch.images, squares=False)
+        sums = batch.pixel_stats.sums  # (N, 3) exact, shared with the other image features
         pixels = batch.height * batch.width
         # luma sum x 1000 is an integer: bins and thresholds are decided exactly
         luma_k = sums @ LUMA_WEIGHTS

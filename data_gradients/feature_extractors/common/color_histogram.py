@@ -1,12 +1,11 @@
 """Distribution of pixel values per colour channel (R, G, B), 256 exact bins per split.
 
-Speed: the (N, 3, H, W) batch is viewed as (N, 3, H*W); for each channel the strided
-(N, H*W) view goes to one ``cv2.calcHist`` call (no copy, exact integer counts), so the
-whole batch costs three calls.
+The counts are the batch's shared per-image histograms (``ImageBatch.pixel_stats``: one
+``cv2.calcHist`` pass per image plane, also read by brightness and channel statistics) summed
+over the images.
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from data_gradients.batch import ImageBatch
@@ -17,22 +16,6 @@ from data_gradients.results import Histogram
 CHANNELS = ("R", "G", "B")
 N_BINS = 256
 BIN_EDGES = np.arange(N_BINS + 1, dtype=np.float64)  # bin v holds the value v
-MAX_PIXELS_PER_CALL = 1 << 24  # calcHist counts in float32: exact up to 2**24 per bin
-
-
-def channel_histograms(images: np.ndarray) -> np.ndarray:
-    """(3, 256) int64 counts of each value in each channel of (N, 3, H, W) uint8 images."""
-    n, c = images.shape[:2]
-    out = np.zeros((c, N_BINS), dtype=np.int64)
-    if images.size == 0:
-        return out
-    planes = np.ascontiguousarray(images).reshape(n, c, -1)
-    for ch in range(c):
-        rows = max(1, MAX_PIXELS_PER_CALL // planes.shape[2])  # larger batches are split
-        for start in range(0, n, rows):
-            hist = cv2.calcHist([planes[start:start + rows, ch, :]], [0], None, [N_BINS], [0, N_BINS])
-            out[ch] += hist.reshape(-1).astype(np.int64)
-    return out
 
 
 @register_feature
@@ -54,7 +37,7 @@ class ColorDistribution(FeatureExtractor):
         if len(batch) == 0:
             return
         st = self.state(split)
-        st.counts += channel_histograms(batch.images)
+        st.counts += batch.pixel_stats.channel_histograms
 
     def compute(self):
         res = self.new_result()

@@ -5,7 +5,7 @@ import pytest
 
 from data_gradients.batch import SegmentationBatchBuilder
 from data_gradients.context import AnalysisContext
-from data_gradients.feature_extractors.common.channel_stats import ImageChannelStats, channel_sums, normalize_line
+from data_gradients.feature_extractors.common.channel_stats import ImageChannelStats, normalize_line
 
 CTX = AnalysisContext(task="segmentation", num_classes=3, class_ids=(0, 1, 2))
 
@@ -66,10 +66,11 @@ def test_matches_numpy_over_two_sizes_and_two_splits():
 def test_channel_sums_are_exact_on_a_large_plane():
     rng = np.random.default_rng(2)
     img = rng.integers(0, 256, (1, 3, 2048, 1536), dtype=np.uint8)
-    sums, sumsq = channel_sums(img)
+    st = feed(ImageChannelStats(CTX), img).state("train")
     flat = img.reshape(3, -1)
-    assert sums[0].tolist() == [int(x) for x in flat.sum(axis=1, dtype=np.int64)]
-    assert sumsq[0].tolist() == [int(x) for x in np.square(flat, dtype=np.uint32).sum(axis=1, dtype=np.int64)]
+    assert [int(x) for x in st.sum] == [int(x) for x in flat.sum(axis=1, dtype=np.int64)]
+    assert [int(x) for x in st.sumsq] == [int(x) for x in np.square(flat, dtype=np.uint32).sum(axis=1, dtype=np.int64)]
+    assert st.pixels == 2048 * 1536
 
 
 def test_source_channels_are_counted():

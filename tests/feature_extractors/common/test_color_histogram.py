@@ -4,8 +4,7 @@ import pytest
 
 from data_gradients.batch import ImageBatch
 from data_gradients.context import AnalysisContext
-from data_gradients.feature_extractors.common import color_histogram
-from data_gradients.feature_extractors.common.color_histogram import ColorDistribution, channel_histograms
+from data_gradients.feature_extractors.common.color_histogram import ColorDistribution
 
 CTX = AnalysisContext(task="segmentation", num_classes=2, class_ids=(0, 1))
 
@@ -19,22 +18,12 @@ def batch(images):
 def test_counts_every_value_of_every_channel_exactly():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (5, 3, 7, 11), dtype=np.uint8)
-    got = channel_histograms(images)
+    ex = ColorDistribution(CTX)
+    ex.update(batch(images[:2]), "train")
+    ex.update(batch(images[2:]), "train")
+    got = ex.state("train").counts
     for ch in range(3):
         assert got[ch].tolist() == np.bincount(images[:, ch].ravel(), minlength=256).tolist()
-
-
-@pytest.mark.parametrize("limit, calls_per_channel", [(1 << 24, 1), (16, 3), (40, 2)])
-def test_large_batches_are_split_for_exact_float32_counts(monkeypatch, limit, calls_per_channel):
-    images = np.zeros((3, 3, 4, 4), dtype=np.uint8)
-    images[:, 1] = 255
-    calls = []
-    real = color_histogram.cv2.calcHist
-    monkeypatch.setattr(color_histogram.cv2, "calcHist", lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(color_histogram, "MAX_PIXELS_PER_CALL", limit)
-    got = channel_histograms(images)
-    assert got[0, 0] == 48 and got[1, 255] == 48 and got[2, 0] == 48 and got.sum() == 3 * 48
-    assert len(calls) == 3 * calls_per_channel
 
 
 def test_result_histograms_and_clipping_scalars():

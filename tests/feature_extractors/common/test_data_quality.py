@@ -2,7 +2,7 @@ import numpy as np
 
 from data_gradients.batch import ImageBatch, SegmentationBatchBuilder
 from data_gradients.context import AnalysisContext
-from data_gradients.feature_extractors.common.data_quality import DataQuality
+from data_gradients.feature_extractors.common.data_quality import DataQuality, empty_masks
 
 CTX = AnalysisContext(task="segmentation", num_classes=3, class_ids=(0, 1, 2))
 
@@ -104,3 +104,17 @@ def test_image_only_batches_report_only_pixels():
     res = ext.compute()
     assert set(res.scalars) == {"images_with_nonfinite_pixels", "nonfinite_pixels"}
     assert finding(res, "nonfinite").sample_ids == {"train": [1]}
+
+
+def test_empty_masks_are_found_whichever_row_holds_the_only_counted_pixel():
+    masks = np.full((6, 40, 7), -1, dtype=np.int32)
+    masks[0, 0, 0] = 0  # on a row read first
+    masks[1, 17, 3] = 2  # only on a row read in the second pass
+    masks[2] = 1
+    masks[4, 39, 6] = 0  # the last pixel
+    masks[5, 16, 0] = 1
+    assert empty_masks(masks).tolist() == [False, False, False, True, False, False]
+    rng = np.random.default_rng(3)
+    sparse = np.where(rng.random((50, 33, 5)) < 0.002, 0, -1).astype(np.int32)
+    assert empty_masks(sparse).tolist() == (sparse.reshape(50, -1).max(axis=1) < 0).tolist()
+    assert empty_masks(np.zeros((2, 0, 4), dtype=np.int32)).tolist() == [True, True]

@@ -1,0 +1,107 @@
+"""The shared image batch: per-image channel histograms (exact, built once per batch) and the
+uint8 conversion, whose OpenCV path for channels-last memory gives the same planes as numpy."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from data_gradients.batch import ClassificationBatchBuilder, ImageBatch
+from data_gradients.batch import images as images_module
+from data_gradients.batch.images import PixelStats, plane_histograms, to_uint8_rgb
+from data_gradients.context import AnalysisContext
+from data_gradients.feature_extractors.common.brightness import ImageBrightness
+from data_gradients.feature_extractors.common.channel_stats import ImageChannelStats
+from data_gradients.feature_extractors.common.color_histogram import ColorDistribution
+
+
+def batch(images) -> ImageBatch:
+    n = len(images)
+    return ImageBatch(images=images, sample_ids=np.arange(n), nonfinite_pixels=np.zeros(n, np.int64), source_channels=3)
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 7, 11), (1, 3, 1, 1), (2, 3, 64, 3), (4, 3, 0, 5), (0, 3, 4, 4)])
+def test_plane_histograms_and_the_statistics_they_give_are_exact(shape):
+    rng = np.random.default_rng(sum(shape))
+    images = rng.integers(0, 256, shape, dtype=np.uint8)
+    if images.size:
+        images[0, 1] = 255  # a constant plane
+    stats = PixelStats(plane_histograms(images))
+    n, c = shape[:2]
+    assert stats.histograms.shape == (n, c, 256) and stats.histograms.dtype == np.int64
+    for i in range(n):
+        for ch in range(c):
+            assert stats.histograms[i, ch].tolist() == np.bincount(images[i, ch].ravel(), minlength=256).tolist()
+    planes = images.reshape(n, c, shape[2] * shape[3]).astype(np.int64)
+    assert stats.sums.tolist() == planes.sum(axis=2).tolist()
+    assert stats.sums_of_squares.tolist() == (planes * planes).sum(axis=2).tolist()
+    assert stats.channel_histograms.tolist() == stats.histograms.sum(axis=0).tolist()
+
+
+@pytest.mark.parametrize("limit, calls_per_plane", [(1 << 24, 1), (16, 3), (20, 2), (1, 9)])
+def test_large_planes_are_counted_in_slices_for_exact_float32_counts(monkeypatch, limit, calls_per_plane):
+    images = np.zeros((2, 3, 9, 4), dtype=np.uint8)
+    images[:, 1] = 255
+    images[1, 2, 8, 3] = 7
+    calls = []
+    real = images_module.cv2.calcHist
+    monkeypatch.setattr(images_module.cv2, "calcHist", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(images_module, "MAX_PIXELS_PER_CALL", limit)
+    got = plane_histograms(images)
+    assert got[:, 0, 0].tolist() == [36, 36] and got[:, 1, 255].tolist() == [36, 36]
+    assert got[1, 2, 0] == 35 and got[1, 2, 7] == 1 and got.sum() == 6 * 36
+    assert len(calls) == 6 * calls_per_plane
+
+
+def test_pixel_stats_are_built_once_per_batch_for_every_image_feature(monkeypatch):
+    calls = []
+    real = images_module.plane_histograms
+    monkeypatch.setattr(images_module, "plane_histograms", lambda im: calls.append(1) or real(im))
+    ctx = AnalysisContext(task="classification", num_classes=2, class_ids=(0, 1))
+    images = np.random.default_rng(0).integers(0, 256, (3, 3, 5, 6), dtype=np.uint8)
+    b = batch(images)
+    for cls in (ImageBrightness, ImageChannelStats, ColorDistribution):
+        cls(ctx).update(b, "train")
+    assert len(calls) == 1
+    assert b.pixel_stats is b.pixel_stats and len(calls) == 1
+    b.images = images[::-1].copy()  # new pixels: the statistics follow them
+    assert b.pixel_stats.histograms.tolist() == real(images[::-1]).tolist() and len(calls) == 2
+
+
+def channels_last(images: np.ndarray) -> np.ndarray:
+    """The same N,C,H,W images, stored H,W,C in memory (as permuted HWC arrays are)."""
+    return np.ascontiguousarray(images.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 3, 1, 1), (3, 3, 1, 9), (2, 3, 8, 1), (4, 3, 33, 65)])
+def test_channels_last_uint8_images_give_the_same_planes(shape):
+    images = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    src = channels_last(images)
+    assert images_module._channels_last(src) or src.flags.c_contiguous  # a 1 x 1 image is both
+    for stack in (src, src[::2], src[1:]):  # also views with other image strides
+        out, nonfinite = to_uint8_rgb(stack, set())
+        assert out.flags.c_contiguous and not out.flags.writeable
+        assert np.array_equal(out, np.ascontiguousarray(stack)) and nonfinite.tolist() == [0] * len(stack)
+
+
+def test_other_layouts_keep_the_numpy_path():
+    rng = np.random.default_rng(2)
+    rgba = channels_last(rng.integers(0, 256, (2, 4, 3, 5), dtype=np.uint8))
+    out, _ = to_uint8_rgb(rgba, set())
+    assert np.array_equal(out, np.ascontiguousarray(rgba[:, :3]))
+    assert not images_module._channels_last(rgba[:, :3])
+    assert not images_module._channels_last(channels_last(rng.random((2, 3, 3, 5))))
+    assert not images_module._channels_last(rng.integers(0, 256, (2, 3, 3, 5), dtype=np.uint8)[:, :, :, ::-1])
+    planar = rng.integers(0, 256, (2, 3, 3, 5), dtype=np.uint8)
+    out, _ = to_uint8_rgb(planar, set())
+    assert np.shares_memory(out, planar)  # contiguous planes: no copy, as before
+
+
+def test_channels_last_tensors_build_the_same_batch_as_contiguous_ones():
+    images = torch.from_numpy(np.random.default_rng(3).integers(0, 256, (4, 3, 6, 10), dtype=np.uint8))
+    labels = torch.tensor([0, 1, 1, 0])
+    builder = ClassificationBatchBuilder(2, (0, 1), ())
+    (plain,) = builder.build(images, labels, first_sample_id=0)
+    (permuted,) = builder.build(images.contiguous(memory_format=torch.channels_last), labels, first_sample_id=0)
+    assert np.array_equal(plain.images, permuted.images) and permuted.images.flags.c_contiguous
+    assert plain.pixel_stats.histograms.tolist() == permuted.pixel_stats.histograms.tolist()
