@@ -216,3 +216,17 @@ def test_merged_producers_report_the_earliest_failure():
     b.errors["g"] = (5, "g failed")
     a.merge(b)
     assert a.errors == {"f": (3, "failed at batch 3"), "g": (5, "g failed")}
+
+
+def test_default_workers_share_the_cores_between_the_ranks_of_a_machine(monkeypatch):
+    import os
+
+    from data_gradients.managers.distributed import local_world_size
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "3")
+    assert default_workers(local_world_size()) == 2
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "16")
+    assert default_workers(local_world_size()) == 1
+    monkeypatch.delenv("LOCAL_WORLD_SIZE")
+    assert local_world_size() == 1
