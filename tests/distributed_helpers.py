@@ -118,6 +118,14 @@ def scenario(name: str, log_dir: Path):
         rank = torch.distributed.get_rank()
         wrap = (lambda ds: InterruptedAt(ds, FAIL_AT)) if rank == 1 else None
         return report_tree(run_task("classification", log_dir / name, distributed=True, wrap=wrap))
+    if name == "dict_answer_from_rank_0":  # only rank 0 has an answer stored: rank 1 must use it
+        if torch.distributed.get_rank() == 0:
+            from data_gradients.batch.resolver_cache import ResolverCache, structure_signature
+
+            batch = next(iter(loaders("classification", distributed=True, wrap=AsDicts)[0]))
+            key, structure = structure_signature(batch, "classification")
+            ResolverCache().put(key, images="pixels", labels="target.cls", task="classification", structure=structure)
+        return report_tree(run_task("classification", log_dir / name, distributed=True, wrap=AsDicts))
     if name == "dict_without_terminal":
         return run_task("classification", log_dir / name, distributed=True, wrap=AsDicts)
     raise ValueError(name)

@@ -14,7 +14,8 @@ from distributed_helpers import FAIL_AT, N_SAMPLES, rank_main, report_tree, run_
 from data_gradients import SegmentationAnalysisManager
 from data_gradients.errors import ConfigurationError
 
-SCENARIOS = ("segmentation", "detection", "classification", "loader_fails", "interrupted", "dict_without_terminal")
+SCENARIOS = ("segmentation", "detection", "classification", "loader_fails", "interrupted", "dict_without_terminal",
+             "dict_answer_from_rank_0")  # in this order: the last one stores an answer on rank 0
 DEADLINE_S = 240
 
 
@@ -89,6 +90,13 @@ def test_ctrl_c_on_one_rank_gives_a_partial_report_on_every_rank(outcomes):
     assert "rank 1: interrupted (Ctrl-C)" in tree["partial_reason"]
     samples, _, complete = tree["splits"]["train"]
     assert not complete and samples < N_SAMPLES
+
+
+def test_the_resolver_answer_of_rank_0_reaches_every_rank(outcomes):
+    (rank0, rank1), _ = outcomes
+    assert rank0["dict_answer_from_rank_0"][0] == "ok", rank0["dict_answer_from_rank_0"]
+    assert rank1["dict_answer_from_rank_0"] == rank0["dict_answer_from_rank_0"]
+    assert rank0["dict_answer_from_rank_0"][1]["splits"]["train"][0] == N_SAMPLES
 
 
 def test_dict_batches_without_a_terminal_fail_on_every_rank(outcomes):
