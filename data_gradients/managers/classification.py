@@ -34,6 +34,11 @@ class ClassificationAnalysisManager(AnalysisManager):
             use, at most 8; 1 = everything in the calling thread). The loader is still read,
             and dict batches resolved, in the calling thread; results are identical for any
             value (float sums up to rounding).
+        distributed: torch.distributed: None uses the default process group when it is
+            initialised with more than one process (every rank analyses its shard, rank 0
+            writes, every rank returns the merged report); False keeps ranks independent;
+            True requires a process group.
+        timeout: seconds any wait on other ranks may take before it fails (default 30 min).
 
     Images may be tensors, arrays or PIL images, NCHW or NHWC, uint8 0..255 or float
     0..1. Single-label labels are class ids ``(N,)`` or one-hot rows ``(N, num_classes)``.

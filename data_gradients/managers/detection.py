@@ -27,7 +27,8 @@ class DetectionAnalysisManager(AnalysisManager):
             the class is the last column. Not used for dict labels.
         class_names, ignore_labels, images_extractor, labels_extractor, images_key,
         labels_key, samples_to_visualize, log_dir, report_title, features,
-        exclude_features, max_batches, hide_class_names, seed, verbose, writers, workers: as for
+        exclude_features, max_batches, hide_class_names, seed, verbose, writers, workers,
+        distributed, timeout: as for
             :class:`~data_gradients.SegmentationAnalysisManager`. Boxes of ``ignore_labels``
             classes are never counted nor shown.
 

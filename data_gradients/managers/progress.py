@@ -9,9 +9,11 @@ from tqdm.auto import tqdm
 
 def total_samples(data: Any, max_batches: Optional[int]) -> Optional[int]:
     """Number of samples the loader will yield, when it can tell (DataLoader-like)."""
-    dataset = getattr(data, "dataset", None)
+    # a DataLoader's sampler knows this process's share (a DistributedSampler: one rank's shard)
+    sized = getattr(data, "sampler", None) if hasattr(getattr(data, "sampler", None), "__len__") else None
+    sized = sized if sized is not None else getattr(data, "dataset", None)
     try:
-        total = len(dataset) if dataset is not None else None
+        total = len(sized) if sized is not None else None
     except TypeError:
         total = None
     batch_size = getattr(data, "batch_size", None)

@@ -40,7 +40,8 @@ class SplitReader:
         batches = iter(ids_source)
         position = 0  # samples of the stream so far, padding included
         trimmer = HeapTrimmer()
-        with progress_bar(total=total_samples(data, self.max_batches), desc=f"Analysing {split}",
+        desc = f"Analysing {split}" + (f" (rank 0's shard of {self.cluster.world})" if self.cluster else "")
+        with progress_bar(total=total_samples(data, self.max_batches), desc=desc,
                           enabled=self.progress) as bar:
             lock = threading.Lock()
 
