@@ -53,6 +53,17 @@ class DetectionBatch(ImageBatch):
         """(N,) number of boxes of each image with problem ``kind`` (one of BOX_PROBLEMS)."""
         return self.box_problems[:, BOX_PROBLEMS.index(kind)]
 
+    def class_counts(self, n_ids: int) -> np.ndarray:
+        """(N, n_ids) int64 valid boxes of each class in each image (read-only): one bincount,
+        built once per batch and shared by the class features (rebuilt if the boxes are replaced)."""
+        cached = self.__dict__.get("_class_counts")
+        if cached is None or cached[0] != n_ids or cached[1] is not self.box_classes or cached[2] is not self.box_image:
+            n = len(self)
+            counts = np.bincount(self.box_image * n_ids + self.box_classes, minlength=n * n_ids).reshape(n, n_ids)
+            counts.flags.writeable = False
+            cached = self.__dict__["_class_counts"] = (n_ids, self.box_classes, self.box_image, counts)
+        return cached[3]
+
     @property
     def box_widths(self) -> np.ndarray:
         return self.boxes[:, 2] - self.boxes[:, 0]

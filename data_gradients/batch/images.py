@@ -14,53 +14,64 @@ NOTE_NEGATIVE = ("images with negative values were found (normalised tensors?); 
 NOTE_WIDE_INT = "integer images with values above 255 were found; they were scaled from 0..65535 to 0..255"
 N_VALUES = 256
 MAX_PIXELS_PER_CALL = 1 << 24  # cv2.calcHist counts in float32: exact up to 2**24 per bin
+PLANE_PIXELS_PER_IMAGE = 1 << 17  # from this image size (~362 x 362) on, one histogram per image plane
 _VALUES = np.arange(N_VALUES, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class PixelStats:
-    """``histograms[i, c, v]``: how many pixels of channel c of image i have the value v (int64).
+    """Exact integer pixel statistics of a batch, all the image features need.
 
-    Every per-image and per-batch pixel statistic the image features need follows from it
-    exactly, in integers: channel sums and sums of squares, and the batch's colour histogram.
+    ``channel_histograms[c, v]``: pixels of channel c with value v over the batch; ``sums[i, c]``:
+    sum of the values of channel c of image i (both int64).
     """
 
-    histograms: np.ndarray
+    channel_histograms: np.ndarray
+    sums: np.ndarray
 
     @property
-    def sums(self) -> np.ndarray:
-        """(N, C) int64 sum of the pixel values of each channel of each image."""
-        return self.histograms @ _VALUES
-
-    @property
-    def sums_of_squares(self) -> np.ndarray:
-        """(N, C) int64 sum of the squared pixel values of each channel of each image."""
-        return self.histograms @ (_VALUES * _VALUES)
-
-    @property
-    def channel_histograms(self) -> np.ndarray:
-        """(C, 256) int64 counts of each value in each channel over the whole batch."""
-        return self.histograms.sum(axis=0)
+    def channel_sums_of_squares(self) -> np.ndarray:
+        """(C,) int64 sum over the batch of the squared values of each channel."""
+        return self.channel_histograms @ (_VALUES * _VALUES)
 
 
-def plane_histograms(images: np.ndarray) -> np.ndarray:
-    """(N, C, 256) int64 counts of each value in each channel plane of (N, C, H, W) uint8 images.
+def pixel_statistics(images: np.ndarray) -> PixelStats:
+    """The :class:`PixelStats` of (N, C, H, W) uint8 images, in one pass over the pixels when the
+    images are large, two fast ones when they are small (fewer OpenCV calls).
 
-    One ``cv2.calcHist`` call per plane: a single pass over the pixels gives every pixel
-    statistic of the image features. Planes above :data:`MAX_PIXELS_PER_CALL` pixels are
-    counted in slices of rows (float32 counts are exact up to 2**24).
+    ``cv2.calcHist`` counts in float32, exact up to 2**24: calls never see more than
+    :data:`MAX_PIXELS_PER_CALL` pixels.
     """
-    n, c = images.shape[:2]
-    out = np.zeros((n * c, N_VALUES), dtype=np.int64)
+    n, c, h, w = images.shape
     if images.size == 0:
-        return out.reshape(n, c, N_VALUES)
-    planes = np.ascontiguousarray(images).reshape(n * c, images.shape[2], -1)
+        return PixelStats(np.zeros((c, N_VALUES), dtype=np.int64), np.zeros((n, c), dtype=np.int64))
+    images = np.ascontiguousarray(images)
+    if h * w >= PLANE_PIXELS_PER_IMAGE:  # one histogram per plane; its sums come with it
+        hists = plane_histograms(images.reshape(n * c, h, w)).reshape(n, c, N_VALUES)
+        return PixelStats(hists.sum(axis=0), hists @ _VALUES)
+    # small images: one histogram per channel for the whole batch, and all sums in one call
+    # (int32 sums are exact below 2**31 / 255 pixels per plane)
+    per_channel = images.reshape(n, c, h * w)
+    hists = np.concatenate([plane_histograms(per_channel[None, :, ch]) for ch in range(c)])  # (1, N, H*W) each
+    sums = cv2.reduce(images.reshape(n * c, h * w), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
+    return PixelStats(hists, sums.reshape(n, c).astype(np.int64))
+
+
+def plane_histograms(planes: np.ndarray) -> np.ndarray:
+    """(P, 256) int64 counts of each value in each of (P, H, W) uint8 planes (rows may be strided).
+
+    One ``cv2.calcHist`` call per plane; planes above :data:`MAX_PIXELS_PER_CALL` pixels are
+    counted in slices of rows.
+    """
+    out = np.zeros((len(planes), N_VALUES), dtype=np.int64)
+    if planes.size == 0:
+        return out
     rows = max(1, MAX_PIXELS_PER_CALL // planes.shape[2])
     for k, plane in enumerate(planes):
         for start in range(0, plane.shape[0], rows):
             hist = cv2.calcHist([plane[start:start + rows]], [0], None, [N_VALUES], [0, N_VALUES])
             out[k] += hist.reshape(-1).astype(np.int64)
-    return out.reshape(n, c, N_VALUES)
+    return out
 
 
 @dataclass
@@ -80,11 +91,11 @@ class ImageBatch:
 
     @property
     def pixel_stats(self) -> PixelStats:
-        """Per-image channel histograms of ``images``, built once per batch on first use and
-        shared by the image features (rebuilt if ``images`` is replaced)."""
+        """Channel histograms and per-image channel sums of ``images``, built once per batch on
+        first use and shared by the image features (rebuilt if ``images`` is replaced)."""
         cached = self.__dict__.get("_pixel_stats")
         if cached is None or cached[0] is not self.images:
-            cached = self.__dict__["_pixel_stats"] = (self.images, PixelStats(plane_histograms(self.images)))
+            cached = self.__dict__["_pixel_stats"] = (self.images, pixel_statistics(self.images))
         return cached[1]
 
     @property

@@ -259,3 +259,13 @@ def test_bad_options_are_refused_up_front(kw, message):
     with pytest.raises(ConfigurationError) as e:
         builder(**kw)
     assert message in str(e.value)
+
+
+def test_class_counts_are_built_once_per_batch_and_follow_replaced_boxes():
+    b = build_one([torch.tensor(x, dtype=torch.float32).reshape(-1, 5) for x in BOXES])
+    counts = b.class_counts(3)
+    assert counts.tolist() == [[1, 1, 1], [0, 0, 0], [0, 1, 0]]
+    assert b.class_counts(3) is counts and not counts.flags.writeable
+    assert b.class_counts(4).tolist() == [[1, 1, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0]]
+    b.box_classes = np.array([2, 2, 2, 0])
+    assert b.class_counts(3).tolist() == [[0, 0, 3], [0, 0, 0], [1, 0, 0]]

@@ -8,7 +8,7 @@ import torch
 
 from data_gradients.batch import ClassificationBatchBuilder, ImageBatch
 from data_gradients.batch import images as images_module
-from data_gradients.batch.images import PixelStats, plane_histograms, to_uint8_rgb
+from data_gradients.batch.images import pixel_statistics, plane_histograms, to_uint8_rgb
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.common.brightness import ImageBrightness
 from data_gradients.feature_extractors.common.channel_stats import ImageChannelStats
@@ -20,43 +20,52 @@ def batch(images) -> ImageBatch:
     return ImageBatch(images=images, sample_ids=np.arange(n), nonfinite_pixels=np.zeros(n, np.int64), source_channels=3)
 
 
+@pytest.mark.parametrize("per_plane", [True, False])
 @pytest.mark.parametrize("shape", [(3, 3, 7, 11), (1, 3, 1, 1), (2, 3, 64, 3), (4, 3, 0, 5), (0, 3, 4, 4)])
-def test_plane_histograms_and_the_statistics_they_give_are_exact(shape):
+def test_pixel_statistics_are_exact_whichever_way_they_are_counted(monkeypatch, shape, per_plane):
+    monkeypatch.setattr(images_module, "PLANE_PIXELS_PER_IMAGE", 1 if per_plane else 1 << 40)
     rng = np.random.default_rng(sum(shape))
     images = rng.integers(0, 256, shape, dtype=np.uint8)
     if images.size:
         images[0, 1] = 255  # a constant plane
-    stats = PixelStats(plane_histograms(images))
+    stats = pixel_statistics(images)
     n, c = shape[:2]
-    assert stats.histograms.shape == (n, c, 256) and stats.histograms.dtype == np.int64
-    for i in range(n):
-        for ch in range(c):
-            assert stats.histograms[i, ch].tolist() == np.bincount(images[i, ch].ravel(), minlength=256).tolist()
-    planes = images.reshape(n, c, shape[2] * shape[3]).astype(np.int64)
-    assert stats.sums.tolist() == planes.sum(axis=2).tolist()
-    assert stats.sums_of_squares.tolist() == (planes * planes).sum(axis=2).tolist()
-    assert stats.channel_histograms.tolist() == stats.histograms.sum(axis=0).tolist()
+    planes = images.transpose(1, 0, 2, 3).reshape(c, -1)
+    assert stats.channel_histograms.dtype == np.int64 and stats.sums.dtype == np.int64
+    assert stats.channel_histograms.tolist() == [np.bincount(p, minlength=256).tolist() for p in planes]
+    assert stats.sums.tolist() == images.reshape(n, c, shape[2] * shape[3]).astype(np.int64).sum(axis=2).tolist()
+    assert stats.channel_sums_of_squares.tolist() == (planes.astype(np.int64) ** 2).sum(axis=1).tolist()
 
 
 @pytest.mark.parametrize("limit, calls_per_plane", [(1 << 24, 1), (16, 3), (20, 2), (1, 9)])
 def test_large_planes_are_counted_in_slices_for_exact_float32_counts(monkeypatch, limit, calls_per_plane):
-    images = np.zeros((2, 3, 9, 4), dtype=np.uint8)
-    images[:, 1] = 255
-    images[1, 2, 8, 3] = 7
+    planes = np.zeros((6, 9, 4), dtype=np.uint8)
+    planes[1::3] = 255
+    planes[5, 8, 3] = 7
     calls = []
     real = images_module.cv2.calcHist
     monkeypatch.setattr(images_module.cv2, "calcHist", lambda *a: calls.append(1) or real(*a))
     monkeypatch.setattr(images_module, "MAX_PIXELS_PER_CALL", limit)
-    got = plane_histograms(images)
-    assert got[:, 0, 0].tolist() == [36, 36] and got[:, 1, 255].tolist() == [36, 36]
-    assert got[1, 2, 0] == 35 and got[1, 2, 7] == 1 and got.sum() == 6 * 36
+    got = plane_histograms(planes)
+    assert got[[0, 3], 0].tolist() == [36, 36] and got[[1, 4], 255].tolist() == [36, 36]
+    assert got[5, 0] == 35 and got[5, 7] == 1 and got.sum() == 6 * 36
     assert len(calls) == 6 * calls_per_plane
+
+
+@pytest.mark.parametrize("limit", [1 << 24, 100, 7])
+def test_small_images_are_counted_per_channel_over_the_batch(monkeypatch, limit):
+    monkeypatch.setattr(images_module, "MAX_PIXELS_PER_CALL", limit)
+    images = np.random.default_rng(4).integers(0, 256, (9, 3, 5, 4), dtype=np.uint8)
+    stats = pixel_statistics(images)
+    for ch in range(3):
+        assert stats.channel_histograms[ch].tolist() == np.bincount(images[:, ch].ravel(), minlength=256).tolist()
+    assert stats.sums.tolist() == images.reshape(9, 3, -1).astype(np.int64).sum(axis=2).tolist()
 
 
 def test_pixel_stats_are_built_once_per_batch_for_every_image_feature(monkeypatch):
     calls = []
-    real = images_module.plane_histograms
-    monkeypatch.setattr(images_module, "plane_histograms", lambda im: calls.append(1) or real(im))
+    real = images_module.pixel_statistics
+    monkeypatch.setattr(images_module, "pixel_statistics", lambda im: calls.append(1) or real(im))
     ctx = AnalysisContext(task="classification", num_classes=2, class_ids=(0, 1))
     images = np.random.default_rng(0).integers(0, 256, (3, 3, 5, 6), dtype=np.uint8)
     b = batch(images)
@@ -65,7 +74,7 @@ def test_pixel_stats_are_built_once_per_batch_for_every_image_feature(monkeypatc
     assert len(calls) == 1
     assert b.pixel_stats is b.pixel_stats and len(calls) == 1
     b.images = images[::-1].copy()  # new pixels: the statistics follow them
-    assert b.pixel_stats.histograms.tolist() == real(images[::-1]).tolist() and len(calls) == 2
+    assert b.pixel_stats.sums.tolist() == real(images[::-1]).sums.tolist() and len(calls) == 2
 
 
 def channels_last(images: np.ndarray) -> np.ndarray:
@@ -104,4 +113,4 @@ def test_channels_last_tensors_build_the_same_batch_as_contiguous_ones():
     (plain,) = builder.build(images, labels, first_sample_id=0)
     (permuted,) = builder.build(images.contiguous(memory_format=torch.channels_last), labels, first_sample_id=0)
     assert np.array_equal(plain.images, permuted.images) and permuted.images.flags.c_contiguous
-    assert plain.pixel_stats.histograms.tolist() == permuted.pixel_stats.histograms.tolist()
+    assert plain.pixel_stats.sums.tolist() == permuted.pixel_stats.sums.tolist()

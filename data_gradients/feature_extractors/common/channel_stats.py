@@ -54,10 +54,10 @@ class ImageChannelStats(FeatureExtractor):
         self.add_state("source_channels", {}, "counter", cap=MAX_CHANNEL_KEYS)
 
     def update(self, batch: ImageBatch, split: str) -> None:
-        pixels = batch.pixel_stats  # exact integer sums from the batch's shared per-image histograms
+        pixels = batch.pixel_stats  # exact integer sums, shared with the other image features
         st = self.state(split)
         st.sum = st.sum + pixels.sums.sum(axis=0).astype(object)
-        st.sumsq = st.sumsq + pixels.sums_of_squares.sum(axis=0).astype(object)
+        st.sumsq = st.sumsq + pixels.channel_sums_of_squares.astype(object)
         st.pixels += len(batch) * batch.height * batch.width
         st.source_channels = merge_counter(st.source_channels, [(int(batch.source_channels), len(batch))],
                                           MAX_CHANNEL_KEYS)

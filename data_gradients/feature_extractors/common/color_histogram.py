@@ -1,8 +1,7 @@
 """Distribution of pixel values per colour channel (R, G, B), 256 exact bins per split.
 
-The counts are the batch's shared per-image histograms (``ImageBatch.pixel_stats``: one
-``cv2.calcHist`` pass per image plane, also read by brightness and channel statistics) summed
-over the images.
+The counts come from the batch's shared pixel statistics (``ImageBatch.pixel_stats``: exact
+``cv2.calcHist`` counts, also read by brightness and channel statistics).
 """
 from __future__ import annotations
 

@@ -13,10 +13,9 @@ MAX_CLASSES_PER_IMAGE = 30  # classes per image: bins 0..29 and "30+"
 
 
 def presence(batch: DetectionBatch, n_ids: int) -> np.ndarray:
-    """(N, n_ids) number of boxes of each class in each image of the batch (one bincount)."""
-    n = len(batch)
-    flat = batch.box_image * n_ids + batch.box_classes
-    return np.bincount(flat, minlength=n * n_ids).reshape(n, n_ids)
+    """(N, n_ids) number of boxes of each class in each image of the batch (shared by the batch's
+    class features: computed once)."""
+    return batch.class_counts(n_ids)
 
 
 @register_feature
