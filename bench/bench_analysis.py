@@ -14,6 +14,9 @@ legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 
         the time 0.3.2 took on this machine (measured once and quoted in issue 8; 0.3.2 needs torchvision,
         which does not install beside this torch, so it cannot run here side by side).
 memory  Peak RSS of the real-resolution pool run at N=500 and N=20000 (workers=2): it must stay flat.
+distributed  720p segmentation from memory: one process (workers=1) against two torch.distributed
+        ranks (gloo on 127.0.0.1, workers=1 each, a DistributedSampler): seconds of run() up to
+        the written report's start (reading, analysis, gathering, merging, computing).
 
 Usage: python bench/bench_analysis.py [--suites real legacy memory] [--tasks segmentation ...] [--n 400]
 """
@@ -132,6 +135,33 @@ def list_collate(batch):
 
 
 # ------------------------------------------------------------------------ a child
+def rank_child(rank: int, world: int, port: int, spec: dict, out: str) -> None:
+    """One rank of the distributed suite: its shard of the pool, workers=1; rank 0 saves the timing."""
+    from datetime import timedelta
+
+    import torch
+    import torch.distributed as dist
+    from torch.utils.data import DataLoader
+    from torch.utils.data.distributed import DistributedSampler
+
+    import data_gradients
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                            timeout=timedelta(seconds=600))
+    task, n, size, k = spec["task"], spec["n"], tuple(spec["size"]), spec["classes"]
+    loaders = [DataLoader(ds, batch_size=BATCH[task], sampler=DistributedSampler(ds, shuffle=False))
+               for ds in (PoolDataset(task, n, "train", size, k), PoolDataset(task, n // 5, "val", size, k))]
+    manager = getattr(data_gradients, f"{task.capitalize()}AnalysisManager")
+    with tempfile.TemporaryDirectory() as tmp:
+        m = manager(loaders[0], loaders[1], log_dir=tmp, verbose=False, workers=1, writers=[], **manager_kwargs(task, k))
+        dist.barrier()  # both ranks start together
+        report = m.run()
+    if rank == 0:
+        Path(out).write_text(json.dumps({"run_s": report.duration_s, "images": sum(s.samples for s in report.splits.values())}))
+    dist.destroy_process_group()
+
+
 def child(spec: dict) -> dict:
     import torch
     from torch.utils.data import DataLoader
@@ -140,6 +170,19 @@ def child(spec: dict) -> dict:
 
     torch.set_num_threads(1)
     task, n, size, k = spec["task"], spec["n"], tuple(spec["size"]), spec["classes"]
+    if spec.get("ranks", 1) > 1:
+        import socket
+
+        import torch.multiprocessing as mp
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        with tempfile.TemporaryDirectory() as tmp:
+            out = str(Path(tmp) / "rank0.json")
+            mp.start_processes(rank_child, args=(spec["ranks"], port, spec, out), nprocs=spec["ranks"],
+                               start_method="spawn")
+            return {**spec, **json.loads(Path(out).read_text())}
     if spec["source"] == "files":
         datasets = [FileDataset(task, Path(spec["folder"]) / s) for s in ("train", "val")]
         loader_kw = dict(num_workers=2, persistent_workers=False)
@@ -222,6 +265,16 @@ def suite_memory(tasks, sizes=(500, 20000)) -> None:
               f"({rss[1] - rss[0]:+.0f} MB)")
 
 
+def suite_distributed(n: int) -> None:
+    print(f"\n== torch.distributed, 720p segmentation from memory, N={n} + {n // 5}: run() up to writing\n")
+    common = dict(source="pool", workers=1, task="segmentation", n=n, size=REAL["segmentation"], classes=19)
+    one = spawn(**common)
+    two = spawn(ranks=2, **common)
+    print(f"one process, workers=1: {one['run_s']:6.2f} s ({one['images'] / one['run_s']:5.1f} img/s)")
+    print(f"two ranks,   workers=1: {two['run_s']:6.2f} s ({two['images'] / two['run_s']:5.1f} img/s)   "
+          f"speed-up {one['run_s'] / two['run_s']:.2f}x (target 1.8x)")
+
+
 def default_workers() -> int:
     from data_gradients.managers.base import default_workers as dw
 
@@ -230,7 +283,8 @@ def default_workers() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suites", nargs="+", default=["real", "legacy", "memory"], choices=["real", "legacy", "memory"])
+    suites = ["real", "legacy", "memory", "distributed"]
+    parser.add_argument("--suites", nargs="+", default=suites, choices=suites)
     parser.add_argument("--tasks", nargs="+", default=list(REAL), choices=list(REAL))
     parser.add_argument("--n", type=int, default=400, help="train images of the real suite (val: n/5)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -241,7 +295,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one torch thread per process")
     for suite in args.suites:
         {"real": lambda: suite_real(args.tasks, args.n), "legacy": lambda: suite_legacy(args.tasks),
-         "memory": lambda: suite_memory(args.tasks)}[suite]()
+         "memory": lambda: suite_memory(args.tasks), "distributed": lambda: suite_distributed(args.n)}[suite]()
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ class AnalysisManager:
         where = "" if cluster is None else f"rank {cluster.rank}: "
         error, split = None, None
         try:
-            with single_threaded_opencv(self.workers > 1), run_pipeline(producers) as pipeline:
+            with single_threaded_opencv(self.workers > 1 or cluster is not None), run_pipeline(producers) as pipeline:
                 for split, data in self.splits_data.items():
                     reader.read(split, data, pipeline, state.splits[split], state.notes)
                 split = None
