@@ -190,12 +190,14 @@ def stack_group(items: List[np.ndarray], idx: List[int]) -> np.ndarray:
     common case of a collated batch), that array is returned without a copy."""
     if len(idx) == 1:
         return items[idx[0]][None]
-    base = items[idx[0]].base
-    if (idx == list(range(len(items))) and isinstance(base, np.ndarray)
-            and base.shape == (len(items),) + items[0].shape
-            and all(x.base is base for x in items)
-            and all(np.shares_memory(x, base[k]) and x.strides == base[k].strides
-                    and x.__array_interface__["data"][0] == base[k].__array_interface__["data"][0]
-                    for k, x in enumerate(items))):
-        return base
+    first = items[idx[0]]
+    base = first.base
+    if (idx == list(range(len(items))) and isinstance(base, np.ndarray) and base.size
+            and base.shape == (len(items),) + first.shape and base.dtype == first.dtype
+            and base.strides[1:] == first.strides):
+        # item k must be exactly base[k]: same memory, shape and strides (cheap pointer arithmetic)
+        start, step = base.__array_interface__["data"][0], base.strides[0]
+        if all(x.base is base and x.strides == first.strides and x.__array_interface__["data"][0] == start + k * step
+               for k, x in enumerate(items)):
+            return base
     return np.stack([items[i] for i in idx])

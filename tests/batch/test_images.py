@@ -8,7 +8,7 @@ import torch
 
 from data_gradients.batch import ClassificationBatchBuilder, ImageBatch
 from data_gradients.batch import images as images_module
-from data_gradients.batch.images import pixel_statistics, plane_histograms, to_uint8_rgb
+from data_gradients.batch.images import pixel_statistics, plane_histograms, stack_group, to_uint8_rgb
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.common.brightness import ImageBrightness
 from data_gradients.feature_extractors.common.channel_stats import ImageChannelStats
@@ -114,3 +114,16 @@ def test_channels_last_tensors_build_the_same_batch_as_contiguous_ones():
     (permuted,) = builder.build(images.contiguous(memory_format=torch.channels_last), labels, first_sample_id=0)
     assert np.array_equal(plain.images, permuted.images) and permuted.images.flags.c_contiguous
     assert plain.pixel_stats.sums.tolist() == permuted.pixel_stats.sums.tolist()
+
+
+def test_stack_group_returns_a_collated_batch_without_a_copy_and_copies_anything_else():
+    batched = np.random.default_rng(5).integers(0, 256, (4, 3, 5, 6), dtype=np.uint8)
+    tensor = torch.from_numpy(batched)
+    items = list(tensor.numpy())
+    assert np.shares_memory(stack_group(items, [0, 1, 2, 3]), batched)
+    for group, idx in ((items[::-1], [0, 1, 2, 3]), (items, [0, 2]), (list(batched[:, :, ::-1]), [0, 1, 2, 3]),
+                       (list(batched[::2]), [0, 1]), ([x.copy() for x in items], [0, 1, 2, 3])):
+        out = stack_group(group, idx)
+        assert not np.shares_memory(out, batched)
+        assert np.array_equal(out, np.stack([group[i] for i in idx]))
+    assert np.shares_memory(stack_group(list(tensor[1:3].numpy()), [0, 1]), batched)  # a sliced tensor: no copy either
