@@ -10,6 +10,7 @@ import numpy as np
 from data_gradients.batch.classification import ClassificationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.sample_reservoir import sample_keys
 from data_gradients.results import ImageGrid
 
 THUMBNAIL_SIDE = 96  # longest side of a stored sample; larger images are shrunk, never enlarged
@@ -65,25 +66,22 @@ class ClassificationSamples(FeatureExtractor):
         if self.k == 0 or len(batch) == 0:
             return
         st = self.state(split)
-        ids = np.asarray(batch.sample_ids).tolist()
-        keys = np.array([self.sample_key(split, i) for i in ids])
-        labels = batch.labels[:, self.shown]
+        ids = np.asarray(batch.sample_ids)
+        keys = sample_keys(self, split, ids)
+        reservoirs = [getattr(st, f"reservoir_{cid}") for cid in self.shown]
+        thresholds = np.array([r[-1][0] if len(r) >= self.k else np.inf for r in reservoirs], dtype=np.float64)
+        # (image, shown class) pairs that would enter the class's reservoir: rare once it is full
+        enter = batch.labels[:, self.shown] & (keys[:, None] < thresholds[None, :])
         thumbs = {}  # one thumbnail per image, shared by all its classes
-        for j in np.flatnonzero(labels.any(axis=0)):
-            attr = f"reservoir_{self.shown[j]}"
-            reservoir = getattr(st, attr)
-            threshold = reservoir[-1][0] if len(reservoir) >= self.k else np.inf
-            members = np.flatnonzero(labels[:, j])
-            candidates = members[keys[members] < threshold]
-            if candidates.size == 0:
-                continue
+        for j in np.flatnonzero(enter.any(axis=0)):
+            candidates = np.flatnonzero(enter[:, j])
             candidates = candidates[np.argsort(keys[candidates], kind="stable")][:self.k]
             new = []
             for i in candidates.tolist():
                 if i not in thumbs:
                     thumbs[i] = thumbnail(batch.images[i])
                 new.append((float(keys[i]), (int(ids[i]), thumbs[i])))
-            setattr(st, attr, keep_smallest(reservoir, new, self.k))
+            setattr(st, f"reservoir_{self.shown[j]}", keep_smallest(reservoirs[j], new, self.k))
 
     def compute(self):
         res = self.new_result()

@@ -3,6 +3,7 @@ import numpy as np
 
 from data_gradients.batch import ClassificationBatchBuilder
 from data_gradients.context import AnalysisContext
+from data_gradients.feature_extractors.base import keep_smallest
 from data_gradients.feature_extractors.classification.samples import (
     MAX_CLASSES_SHOWN,
     THUMBNAIL_SIDE,
@@ -67,3 +68,47 @@ def test_thumbnails_are_bounded_and_grids_are_square_cells():
     assert grid.shape == (THUMBNAIL_SIDE, 2 * THUMBNAIL_SIDE + 2, 3)
     many = AnalysisContext(task="classification", num_classes=100, class_ids=tuple(range(100)), samples_to_visualize=1)
     assert len(ClassificationSamples(many).shown) == MAX_CLASSES_SHOWN
+
+
+def reference_update(ex, batch, split):
+    """The update as it was written first: a Python loop over ids and over the classes present."""
+    st = ex.state(split)
+    ids = np.asarray(batch.sample_ids).tolist()
+    keys = np.array([ex.sample_key(split, i) for i in ids])
+    labels = batch.labels[:, ex.shown]
+    thumbs = {}
+    for j in np.flatnonzero(labels.any(axis=0)):
+        attr = f"reservoir_{ex.shown[j]}"
+        reservoir = getattr(st, attr)
+        threshold = reservoir[-1][0] if len(reservoir) >= ex.k else np.inf
+        members = np.flatnonzero(labels[:, j])
+        candidates = members[keys[members] < threshold]
+        if candidates.size == 0:
+            continue
+        candidates = candidates[np.argsort(keys[candidates], kind="stable")][:ex.k]
+        new = []
+        for i in candidates.tolist():
+            if i not in thumbs:
+                thumbs[i] = thumbnail(batch.images[i])
+            new.append((float(keys[i]), (int(ids[i]), thumbs[i])))
+        setattr(st, attr, keep_smallest(reservoir, new, ex.k))
+
+
+def test_reservoirs_are_the_same_as_with_the_reference_loop():
+    rng = np.random.default_rng(11)
+    context = AnalysisContext(task="classification", num_classes=40, class_ids=tuple(range(40)),
+                              samples_to_visualize=3, seed=9)
+    bld = ClassificationBatchBuilder(40, range(40), (), multi_label=True)
+    new, ref = ClassificationSamples(context), ClassificationSamples(context)
+    first = 0
+    for n in (16, 1, 40, 7, 64, 64):
+        images = rng.integers(0, 256, (n, 3, 6, 5), dtype=np.uint8)
+        (b,) = bld.build(images, (rng.random((n, 40)) < 0.08).astype(np.float32), first)
+        first += n
+        new.update(b, "train")
+        reference_update(ref, b, "train")
+    for cid in new.shown:
+        got, want = getattr(new.state("train"), f"reservoir_{cid}"), getattr(ref.state("train"), f"reservoir_{cid}")
+        assert [(k, i) for k, (i, _) in got] == [(k, i) for k, (i, _) in want]
+        assert all(np.array_equal(a, b) for (_, (_, a)), (_, (_, b)) in zip(got, want))
+    assert sum(len(getattr(new.state("train"), f"reservoir_{c}")) for c in new.shown) > 40
