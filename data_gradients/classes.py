@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 from data_gradients.errors import ConfigurationError
+from data_gradients.text import printable
 
 ClassNames = Optional[Union[Sequence[str], Mapping[int, str]]]
 
@@ -38,8 +39,9 @@ def counted_class_ids(num_classes: int, ignore_labels: Iterable[int]) -> Tuple[i
 
 def resolve_class_names(class_names: ClassNames, num_classes: int, hide: bool) -> Dict[int, str]:
     """Map every label id to a display name; ``hide`` replaces names by ids everywhere.
-    Names must be unique: they label table rows and figure panels."""
-    names = _resolve_names(class_names, num_classes, hide)
+    Names must be unique: they label table rows and figure panels. Control characters
+    (newlines, tabs, ...) are shown as escapes, so a name is always one line."""
+    names = {i: printable(n) for i, n in _resolve_names(class_names, num_classes, hide).items()}
     seen: Dict[str, int] = {}
     for i, n in names.items():
         if n in seen:

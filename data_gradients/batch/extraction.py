@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional, Tuple
 
 from data_gradients.batch.arrays import describe, is_array_like
 from data_gradients.batch.structure import format_path, get_path, leaf_listing, parse_path
-from data_gradients.errors import ConfigurationError, UnresolvedBatchError
+from data_gradients.errors import BatchFormatError, ConfigurationError, UnresolvedBatchError
 
 Extractor = Callable[[Any], Any]
 # resolver(batch, need_images=bool, need_labels=bool) -> (images_fn, labels_fn), None for a role not needed
@@ -54,6 +54,19 @@ def _is_image_like(x: Any) -> bool:
     return is_array_like(x) or (isinstance(x, (list, tuple)) and len(x) > 0 and all(is_array_like(i) for i in x))
 
 
+def _pair_item(index: int) -> Extractor:
+    """``batch[index]`` of an (images, labels) pair; another structure is an error naming it."""
+
+    def take(batch: Any) -> Any:
+        if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+            raise BatchFormatError(f"the batch structure changed: the first batch was an (images, labels) pair, "
+                                   f"this one is {describe(batch)}. Every batch must have the same structure")
+        return batch[index]
+
+    take.__name__ = f"batch[{index}]"
+    return take
+
+
 class BatchSplitter:
     """Splits loader batches into raw (images, labels); the first batch decides how."""
 
@@ -64,6 +77,9 @@ class BatchSplitter:
         self.resolver = resolver
 
     def __call__(self, batch: Any) -> Tuple[Any, Any]:
+        if batch is None:
+            raise BatchFormatError("the loader yielded None instead of a batch (a dataset or collate_fn that "
+                                   "returns None?); expected (images, labels) or a structure holding them")
         if self.images_extractor is None or self.labels_extractor is None:
             images_fn, labels_fn = self._defaults(batch)
             self.images_extractor = self.images_extractor or images_fn
@@ -77,8 +93,6 @@ class BatchSplitter:
 
     def _defaults(self, batch: Any) -> Tuple[Extractor, Extractor]:
         if isinstance(batch, (tuple, list)) and len(batch) == 2 and _is_image_like(batch[0]):
-            first, second = (lambda b: b[0]), (lambda b: b[1])
-            first.__name__, second.__name__ = "batch[0]", "batch[1]"
-            return first, second
+            return _pair_item(0), _pair_item(1)
         return self.resolver(batch, need_images=self.images_extractor is None,
                              need_labels=self.labels_extractor is None)

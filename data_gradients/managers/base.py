@@ -8,7 +8,6 @@ import logging
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar, Dict, Iterable, Optional, Sequence
 
 from data_gradients.batch.extraction import BatchSplitter, as_extractor
@@ -21,11 +20,12 @@ from data_gradients.managers.distributed import Cluster, SharedResolver, local_w
 from data_gradients.managers.pipeline import default_workers, run_pipeline, single_threaded_opencv
 from data_gradients.managers.producer import Producer, describe_failure, merge_producers
 from data_gradients.managers.reading import SplitReader, StoppedElsewhere
-from data_gradients.managers.run_dir import new_run_dir
+from data_gradients.managers.run_dir import check_log_dir, new_run_dir
 from data_gradients.managers.run_state import RunState, merge_states
 from data_gradients.reports.report import AnalysisReport, SplitSummary
 from data_gradients.reports.writers import default_writers, write_all
 from data_gradients.results import FeatureResult
+from data_gradients.text import printable
 
 logger = logging.getLogger("data_gradients")
 DEFAULT_TIMEOUT_S = 30 * 60
@@ -111,8 +111,8 @@ class AnalysisManager:
                                       labels_extractor or as_extractor(labels_key, "labels_key"),
                                       resolver=self._resolver(reset_resolver, verbose))
         self.samples_to_visualize = samples_to_visualize
-        self.log_dir = Path(log_dir)
-        self.report_title = report_title or f"{self.task.capitalize()} analysis"
+        self.log_dir = check_log_dir(log_dir)
+        self.report_title = printable(report_title or f"{self.task.capitalize()} analysis")
         self.max_batches = max_batches
         self.seed = seed
         self.verbose = verbose

@@ -8,6 +8,7 @@ from data_gradients.batch import DetectionBatchBuilder
 from data_gradients.batch.detection import check_box_options
 from data_gradients.errors import ConfigurationError
 from data_gradients.managers.base import AnalysisManager
+from data_gradients.text import printable
 
 
 class DetectionAnalysisManager(AnalysisManager):
@@ -78,8 +79,8 @@ def _single_name(class_names: Any, hide: bool) -> str:
     if hide or class_names is None:
         return "0"
     if isinstance(class_names, Mapping):
-        return str(class_names.get(0, "0"))
+        return printable(str(class_names.get(0, "0")))
     names = list(class_names)
     if len(names) != 1:
         raise ConfigurationError(f"`class_names` must have num_classes=1 name, got {len(names)}")
-    return str(names[0])
+    return printable(str(names[0]))
