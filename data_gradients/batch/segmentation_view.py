@@ -21,10 +21,25 @@ never change it.
 """
 from __future__ import annotations
 
+import threading
 from functools import cached_property
 from typing import Dict
 
+import cv2
 import numpy as np
+
+_SCRATCH = threading.local()
+
+
+def _scratch(name: str, shape) -> np.ndarray:
+    """A uint8 buffer of ``shape`` reused by every batch of this thread: a fresh one per batch
+    would pay its page faults again (several MB at 720p)."""
+    size = int(np.prod(shape))
+    buf = getattr(_SCRATCH, name, None)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=np.uint8)
+        setattr(_SCRATCH, name, buf)
+    return buf[:size].reshape(shape)
 
 
 class SegmentationView:
@@ -42,10 +57,17 @@ class SegmentationView:
         if flat.size == 0:
             empty = np.zeros(0, dtype=np.int64)
             return {"start": empty, "x0": empty, "value": empty}
-        starts = np.empty(flat.shape, dtype=bool)
-        starts[:, 0] = True
-        np.not_equal(flat[:, 1:], flat[:, :-1], out=starts[:, 1:])
-        start = np.flatnonzero(starts)
+        starts = _scratch("starts", flat.shape)
+        starts[:, 0] = 1
+        if flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
+            small = cv2.convertScaleAbs(flat, dst=_scratch("small", flat.shape), alpha=1, beta=1)
+            cv2.compare(small[:, 1:], small[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
+            start = np.flatnonzero(starts.view(bool))
+            value = small.ravel()[start]
+            if not (value == 255).any():  # no id was too large for uint8
+                return {"start": start, "x0": start % self.w, "value": value.astype(np.int64) - 1}
+        np.not_equal(flat[:, 1:], flat[:, :-1], out=starts.view(bool)[:, 1:])
+        start = np.flatnonzero(starts.view(bool))
         return {"start": start, "x0": start % self.w, "value": flat.ravel()[start].astype(np.int64)}
 
     @cached_property
@@ -77,31 +99,34 @@ class SegmentationView:
     def _pairs(self) -> Dict[str, np.ndarray]:
         a = self._all_runs
         start, x0, value = a["start"], a["x0"], a["value"]
+        n_all = len(start)
         counted = value >= 0
         index = np.cumsum(counted) - 1  # index among the counted runs
-        row = start // self.w if start.size else start
-        not_first = (row % self.h) != 0 if start.size else counted
-        # for every run below the first row of its image: the run above containing its first column
-        lower = np.flatnonzero(not_first)
+        row = start // self.w
+        y = row % self.h if n_all else row
+        # every run below the first row of its image: the run above containing its first column
+        lower = np.flatnonzero(y != 0)
         upper = np.searchsorted(start, start[lower] - self.w, side="right") - 1
         same_start = x0[upper] == x0[lower]
         # 4-adjacent pairs: one per piece of the common refinement of the two rows, found at the
-        # piece's first column, which is a run start of the lower row (here) or of the upper row
-        # only (below: the lower run containing the upper run's first column)
-        p4_u, p4_l = upper, lower
-        ups = np.flatnonzero((row % self.h) != self.h - 1) if start.size else lower
-        downs = np.searchsorted(start, start[ups] + self.w, side="right") - 1
-        only_upper = x0[downs] != x0[ups]
-        p4_u = np.concatenate([p4_u, ups[only_upper]])
-        p4_l = np.concatenate([p4_l, downs[only_upper]])
+        # piece's first column: a run start of the lower row (upper, lower), or of the upper row only
+        # (k, the lower run containing x0[k]); the lower runs whose upper run comes before k are the
+        # first `before[k]` ones, so that run precedes the next of them (or the row after).
+        before = np.concatenate(([0], np.cumsum(np.bincount(upper, minlength=n_all))[:-1]))
+        tied = np.zeros(n_all, dtype=bool)
+        tied[upper[same_start]] = True
+        ups = np.flatnonzero(~tied & (y != self.h - 1) & counted)
+        row_first = np.searchsorted(start, np.arange(self.n * self.h + 2) * self.w)
+        nxt = np.append(lower, n_all)[before[ups]]
+        downs = np.minimum(nxt, row_first[row[ups] + 2]) - 1
         # corner-only pairs exist where both rows start a run at the same column x >= 1:
         # (upper run ending at x-1, lower run starting at x) and (upper starting at x, lower ending at x-1)
-        corner = lower[same_start & (x0[lower] >= 1)]
-        corner_up = upper[same_start & (x0[lower] >= 1)]
-        pd_u = np.concatenate([corner_up - 1, corner_up])
-        pd_l = np.concatenate([corner, corner - 1])
+        corner = same_start & (x0[lower] >= 1)
+        corner_low, corner_up = lower[corner], upper[corner]
+        pairs = {"pairs4": (np.concatenate([upper, ups]), np.concatenate([lower, downs])),
+                 "pairs_diag": (np.concatenate([corner_up - 1, corner_up]), np.concatenate([corner_low, corner_low - 1]))}
         out = {}
-        for key, (u, low) in {"pairs4": (p4_u, p4_l), "pairs_diag": (pd_u, pd_l)}.items():
+        for key, (u, low) in pairs.items():
             keep = (value[u] == value[low]) & counted[u]
             out[key] = (index[u[keep]], index[low[keep]])
         return out
@@ -168,8 +193,8 @@ class SegmentationView:
         ok = lo <= hi
         u, low, lo, hi = u[ok], low[ok], lo[ok], hi[ok]
         # intervals of the upper run where the run below is wide enough: disjoint, so sortable by start
-        below_start = np.sort(r["row"][u] * self.w + lo)
-        below_end = np.sort(r["row"][u] * self.w + hi)
+        below_start = np.sort(r["row"][u] * self.w + lo, kind="stable")  # two sorted parts: a merge
+        below_end = np.sort(r["row"][u] * self.w + hi, kind="stable")
         s, e = r["row"][low] * self.w + lo, r["row"][low] * self.w + hi  # the same for the lower run, from above
         k = np.searchsorted(below_end, s, side="left")
         hit = k < len(below_end)

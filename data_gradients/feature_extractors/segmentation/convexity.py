@@ -78,10 +78,11 @@ def run_perimeters(view: SegmentationView) -> np.ndarray:
     Contour steps join 8-adjacent pixel centres. An axis step between two pixels of the
     object is walked 2 - (number of the two 2x2 windows beside it holding a third object
     pixel) times; a diagonal step once in a window of 3 object pixels, twice in one of 2
-    diagonal pixels. With runs [a, b] above [c, d] that share columns, the vertical steps
-    walked are [a == c] + [b == d]; the horizontal steps of a run are walked twice minus
-    once per column pair covered from above or below; diagonal steps only occur in the two
-    end windows of a pair of runs.
+    diagonal pixels. Summed over runs: the horizontal steps of a run are walked twice, less
+    once per column pair covered from above or below. Runs [a, b] above [c, d] sharing
+    columns: of their two end windows, an end where a == c (b == d) holds one vertical step
+    walked once, otherwise one diagonal step of a 3-pixel window; runs touching only at a
+    corner hold a 2-pixel diagonal window: two diagonal steps.
     """
     r, comp = view.runs, view.run_component
     k = len(view.components["cls"])
@@ -92,21 +93,12 @@ def run_perimeters(view: SegmentationView) -> np.ndarray:
     a, b, c, d = x0[u], x1[u], x0[low], x1[low]
     covered = (np.maximum(np.minimum(d - 1, b) - np.maximum(c, a - 1) + 1, 0)
                + np.maximum(np.minimum(b - 1, d) - np.maximum(a, c - 1) + 1, 0))
-    axis += np.bincount(comp[u], weights=(a == c).astype(np.int64) + (b == d) - covered, minlength=k)
-    diag += np.bincount(comp[u], weights=_diagonal_steps(a, b, c, d, np.maximum(a, c) - 1)
-                       + _diagonal_steps(a, b, c, d, np.minimum(b, d)), minlength=k)
-    u, low = view.pairs_diag
-    a, b, c, d = x0[u], x1[u], x0[low], x1[low]
-    diag += np.bincount(comp[u], weights=_diagonal_steps(a, b, c, d, np.minimum(b, d)), minlength=k)
+    ends = (a != c).astype(np.int64) + (b != d)  # ends with a diagonal step; the others have a vertical one
+    owner = comp[u]
+    axis += np.bincount(owner, weights=2 - ends - covered, minlength=k)
+    diag += np.bincount(owner, weights=ends, minlength=k)
+    diag += 2 * np.bincount(comp[view.pairs_diag[0]], minlength=k)
     return axis + diag * np.sqrt(2.0)
-
-
-def _diagonal_steps(a, b, c, d, x) -> np.ndarray:
-    """Diagonal contour steps in the 2x2 window at columns x, x+1 of runs [a, b] (above) and [c, d] (below)."""
-    tl, tr = (a <= x) & (x <= b), (a <= x + 1) & (x + 1 <= b)
-    bl, br = (c <= x) & (x <= d), (c <= x + 1) & (x + 1 <= d)
-    n = tl.astype(np.int64) + tr + bl + br
-    return (n == 3) + 2 * ((n == 2) & ((tl & br) | (tr & bl)))
 
 
 def run_hull_lengths(view: SegmentationView) -> np.ndarray:
@@ -130,32 +122,30 @@ def run_hull_lengths(view: SegmentationView) -> np.ndarray:
     y = np.arange(total) - np.repeat(offset, height)
     first = np.zeros(total, dtype=bool)
     first[offset] = True
-    last = np.zeros(total, dtype=bool)
-    last[offset + height - 1] = True
     out = (right[offset] - left[offset] + right[offset + height - 1] - left[offset + height - 1]).astype(np.float64)
-    owner = np.repeat(np.arange(len(height)), height)
-    for x, sign in ((left, -1), (right, 1)):
-        out += _convex_chain_lengths(x, y, first, last, owner, sign, len(height))
-    return out
+    # the right chains, then the left ones mirrored (x -> -x): all bulge to the right
+    chains = _convex_chain_lengths(np.concatenate((right, -left)), np.concatenate((y, y)), np.concatenate((first, first)))
+    return out + chains[:len(height)] + chains[len(height):]
 
 
-def _convex_chain_lengths(x, y, first, last, owner, sign, k) -> np.ndarray:
-    """Length of the convex part of every chain (points in row order, ``sign`` 1: bulging right)."""
+def _convex_chain_lengths(x, y, first) -> np.ndarray:
+    """Length of the convex (bulging right) part of every chain; chains start where ``first``, points in row order."""
     while True:
-        inner = np.flatnonzero(~first & ~last)
+        last = np.append(first[1:], True)
+        inner = np.flatnonzero(~(first | last))
         if inner.size == 0:
             break
         xp, yp, xn, yn = x[inner - 1], y[inner - 1], x[inner + 1], y[inner + 1]
-        cross = (x[inner] - xp) * (yn - yp) - (xn - xp) * (y[inner] - yp)
-        drop = inner[sign * cross <= 0]
+        drop = inner[(x[inner] - xp) * (yn - yp) <= (xn - xp) * (y[inner] - yp)]
         if drop.size == 0:
             break
         keep = np.ones(len(x), dtype=bool)
         keep[drop] = False
-        x, y, first, last, owner = x[keep], y[keep], first[keep], last[keep], owner[keep]
+        x, y, first = x[keep], y[keep], first[keep]
+    owner = np.cumsum(first) - 1
     step = np.hypot(np.diff(x).astype(np.float64), np.diff(y).astype(np.float64))
-    within = ~last[:-1]
-    return np.bincount(owner[:-1][within], weights=step[within], minlength=k)
+    within = ~first[1:]
+    return np.bincount(owner[1:][within], weights=step[within], minlength=int(owner[-1]) + 1 if len(owner) else 0)
 
 
 def view_convexity(view: SegmentationView) -> np.ndarray:

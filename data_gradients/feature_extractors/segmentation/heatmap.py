@@ -96,11 +96,13 @@ def _run_cell_counts(runs, n_ids: int, g: int, h: int, w: int) -> np.ndarray:
     x0, x1 = runs["x0"], runs["x1"]
     c0, c1 = cx[x0], cx[x1]
     size = n_ids * g * (g + 1)
-    one = c0 == c1
-    part = np.bincount(key + c0, weights=np.where(one, x1 - x0 + 1, first[c0 + 1] - x0), minlength=size)
-    many = ~one
-    part += np.bincount(key[many] + c1[many], weights=x1[many] - first[c1[many]] + 1, minlength=size)
-    full = np.bincount(key[many] + c0[many] + 1, minlength=size) - np.bincount(key[many] + c1[many], minlength=size)
+    many = np.flatnonzero(c0 != c1)
+    km, c0m, c1m = key[many], c0[many], c1[many]
+    ends = np.minimum(x1, first[c0 + 1] - 1)  # the run's last column in its first grid column
+    part = np.bincount(np.concatenate((key + c0, km + c1m)), minlength=size,
+                       weights=np.concatenate((ends - x0 + 1, x1[many] - first[c1m] + 1)))
+    full = np.bincount(np.concatenate((km + c0m + 1, km + c1m)), minlength=size,
+                       weights=np.concatenate((np.ones(len(many)), -np.ones(len(many)))))
     full = np.cumsum(full.reshape(n_ids * g, g + 1), axis=1)[:, :g] * width
-    counts = np.rint(part).astype(np.int64).reshape(n_ids * g, g + 1)[:, :g] + full
+    counts = (part.reshape(n_ids * g, g + 1)[:, :g] + full).astype(np.int64)
     return counts.reshape(n_ids, g, g)
