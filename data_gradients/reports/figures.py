@@ -1,23 +1,42 @@
 """Matplotlib figures for histograms and heatmaps, train and val side by side.
 
-Figures are built on ``matplotlib.figure.Figure`` directly (no pyplot state), so the
-TensorBoard and PDF writers can render them without global side effects.
+Figures are built on ``matplotlib.figure.Figure`` directly (no pyplot state), so they can
+be drawn without global side effects, and without a layout engine: margins come from the
+measured size of the labels (see ``figure_layout``). Heatmaps are in ``heatmap_figures``;
+drawing them to PNG once for every writer is ``rendering``. Importing this module imports
+matplotlib: only the writers do, when they write.
 """
 from __future__ import annotations
 
 import math
-from typing import Dict, List
+from typing import List
 
 import numpy as np
-from matplotlib.colors import Normalize, PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from data_gradients.results import FeatureResult, Heatmap, Histogram
+from data_gradients.reports.figure_layout import (
+    EDGE,
+    FIGURE_DPI,
+    LABEL_PAD,
+    TICK,
+    TITLE_PAD,
+    line_height,
+    max_height,
+    max_width,
+    rotated_left_overhang,
+    set_axes_box,
+    text_box,
+    tick_labels,
+)
+from data_gradients.results import FeatureResult, Histogram
+
+__all__ = ["FIGURE_DPI", "histogram_figure", "make_figure", "plot_items", "release", "split_color"]
 
 SPLIT_COLORS = {"train": "#2b6cb0", "val": "#dd6b20"}
 _FALLBACK = ["#2f855a", "#805ad5", "#c53030"]
 MAX_CATEGORY_LABELS = 24
+FONT = 10.0  # matplotlib's default size of titles, axis labels and tick labels here
 
 
 def split_color(split: str, i: int) -> str:
@@ -38,30 +57,50 @@ def _visible_range(edges: np.ndarray, values: List[np.ndarray]) -> tuple:
     return max(lo - margin, 0), min(hi + margin, len(edges) - 1)
 
 
-def histogram_figure(h: Histogram, width: float = 7.0) -> Figure:
+def _bars(ax, centers: np.ndarray, heights: np.ndarray, width: float, **kwargs) -> None:
+    """Bars as one filled step patch (zero-height steps between them): one artist instead of one per bar."""
+    edges = np.empty(2 * len(centers))
+    edges[0::2], edges[1::2] = centers - width / 2, centers + width / 2
+    values = np.zeros(max(2 * len(centers) - 1, 0))
+    values[0::2] = heights
+    ax.stairs(values, edges, fill=True, linewidth=0, baseline=0, **kwargs)
+
+
+def histogram_figure(h: Histogram, width: float = 7.0, dpi: float = FIGURE_DPI) -> Figure:
     """Bars per split: categories side by side, or numeric bins as outlined steps."""
     splits = list(h.counts)
-    fig = Figure(figsize=(width, 3.2), layout="constrained")
+    fig_w, fig_h = width, 3.2
+    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
     ax = fig.add_subplot()
     values = {s: (h.shares(s) if h.normalize else np.asarray(h.counts[s], dtype=float)) for s in splits}
+    left_reach = right_reach = 0.0  # how far the x tick labels stick out of the axes
     if h.categories is not None:
         n = len(h.categories)
         x = np.arange(n)
         bar_w = 0.8 / max(len(splits), 1)
         for i, s in enumerate(splits):
-            ax.bar(x + (i - (len(splits) - 1) / 2) * bar_w, values[s], bar_w, label=s, color=split_color(s, i))
+            _bars(ax, x + (i - (len(splits) - 1) / 2) * bar_w, values[s], bar_w, label=s, color=split_color(s, i))
         step = max(1, math.ceil(n / MAX_CATEGORY_LABELS))
         ax.set_xticks(x[::step])
-        labels = h.categories[::step]
+        labels = [str(c) for c in h.categories[::step]]
         rotate = len(labels) > 8 or max((len(c) for c in labels), default=0) > 8
         ax.set_xticklabels(labels, rotation=45 if rotate else 0, ha="right" if rotate else "center", fontsize=8)
         ax.set_xlim(-0.6, n - 0.4)
+        xtick_h = max_height(labels, 8, 45 if rotate else 0)
+        axes_w = fig_w * 0.85  # close enough to place the labels' reach
+        positions = [(k + 0.6) / max(n + 0.2, 1) * axes_w for k in x[::step]]
+        if rotate:
+            left_reach = rotated_left_overhang(labels, positions, 8, 45)
+        elif labels:
+            left_reach = text_box(labels[0], 8)[0] / 2 - positions[0]
+            right_reach = text_box(labels[-1], 8)[0] / 2 - (axes_w - positions[-1])
     else:
         edges = np.asarray(h.bin_edges, dtype=float)
         lo, hi = _visible_range(edges, list(values.values()))
         for i, s in enumerate(splits):
             ax.stairs(values[s][lo:hi], edges[lo:hi + 1], label=s, color=split_color(s, i), linewidth=1.6,
                       fill=len(splits) == 1, alpha=0.9)
+        minor_labels = False
         if h.log_x:
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(FuncFormatter(_plain_number))
@@ -71,112 +110,41 @@ def histogram_figure(h: Histogram, width: float = 7.0) -> Figure:
             else:  # less than a decade or two: label the minor ticks too
                 ax.xaxis.set_minor_formatter(FuncFormatter(_plain_number))
                 ax.tick_params(axis="x", which="minor", labelsize=7)
+                minor_labels = True
         ax.set_xlim(edges[lo], edges[hi])
-    ax.set_title(h.title, fontsize=10)
-    ax.set_xlabel(h.x_label)
-    ax.set_ylabel(h.y_label)
+        xtick_h = line_height(FONT) if not minor_labels else max(line_height(FONT), line_height(7))
+        last = tick_labels(ax.xaxis)[-1:] or [""]
+        right_reach = text_box(last[0], FONT)[0] / 2
+    ax.set_title(h.title, fontsize=10, y=1.0)  # a fixed position: no search for overlapping tick labels
     ax.grid(axis="y", alpha=0.3)
     if splits:
         ax.legend(fontsize=8, frameon=False)
+    ytick_w = max_width(tick_labels(ax.yaxis), FONT)
+    left = EDGE + max(_label_room(h.y_label) + ytick_w + TICK, left_reach)
+    right = EDGE + max(right_reach, 0.0)
+    bottom = EDGE + _label_room(h.x_label) + xtick_h + TICK
+    top = EDGE + line_height(10) + TITLE_PAD
+    width, height = fig_w - left - right, fig_h - bottom - top
+    set_axes_box(ax, fig_w, fig_h, left, bottom, width, height)
+    axis_labels(ax, h.x_label, h.y_label, FONT, xtick_h + TICK, ytick_w + TICK, width, height)
     return fig
 
 
-def heatmap_figure(hm: Heatmap, max_cols: int = 6) -> Figure:
-    """Panels per split. One panel (e.g. width x height): the splits side by side.
-    Several panels (e.g. one per class): a row per split, wrapped after ``max_cols``."""
-    splits = list(hm.maps)
-    panels: List[str] = list(dict.fromkeys(p for s in splits for p in hm.maps[s]))
-    single = len(panels) <= 1
-    labelled = bool(hm.x_categories or hm.y_categories) and len(panels) <= 4
-    if single:
-        cols, rows_per_split = max(len(splits), 1), 1
-        n_rows = 1
-        size = 3.4 if not hm.x_categories else min(0.28 * len(hm.x_categories) + 1.8, 5.5)
-        fig = Figure(figsize=(size * cols + 1.0, size + 0.7), layout="constrained")
-    elif labelled:
-        # a few matrices whose axes are classes: keep the names, let the layout engine place them
-        cols = min(len(panels), 2)
-        rows_per_split = math.ceil(len(panels) / cols)
-        n_rows = rows_per_split * max(len(splits), 1)
-        side = min(0.28 * max(len(hm.x_categories or []), len(hm.y_categories or [])) + 1.6, 4.2)
-        fig = Figure(figsize=(side * cols + 0.6, side * n_rows + 0.6), layout="constrained")
-    else:
-        cols = min(len(panels), max_cols)
-        rows_per_split = math.ceil(len(panels) / cols)
-        n_rows = rows_per_split * max(len(splits), 1)
-        # many small panels: fixed margins and no ticks (the layout engine would cost ~1 s here)
-        fig = Figure(figsize=(1.7 * cols + 0.4, 1.75 * n_rows + 0.6))
-        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.55 / (1.75 * n_rows + 0.6),
-                            wspace=0.08, hspace=0.25)
-    axes = fig.subplots(n_rows, cols, squeeze=False)
-    vmax: Dict[str, float] = {p: max(float(np.max(hm.maps[s][p])) if p in hm.maps[s] else 0.0 for s in splits)
-                              for p in panels}
-    extent = _extent(hm)
-    image = None
-    for si, s in enumerate(splits):
-        for pi, p in enumerate(panels):
-            ax = axes[0][si] if single else axes[si * rows_per_split + pi // cols][pi % cols]
-            data = hm.maps[s].get(p)
-            if data is None:
-                ax.axis("off")
-                continue
-            # one panel = a distribution, often skewed: a square-root scale shows its tail
-            norm = (PowerNorm(0.5, vmin=0, vmax=vmax[p] or 1.0) if single
-                    else Normalize(vmin=0, vmax=vmax[p] or 1.0))
-            image = ax.imshow(data, cmap="magma", norm=norm, extent=extent, aspect="auto",
-                              interpolation="nearest", origin="lower" if hm.y_up else "upper")
-            ax.set_title(s if single else f"{p} ({s})", fontsize=9 if single else 8)
-            if single or labelled:
-                ax.tick_params(labelsize=7)
-                _category_ticks(ax, hm)
-            else:
-                ax.set_xticks([])
-                ax.set_yticks([])
-            if single:
-                ax.set_xlabel(hm.x_label, fontsize=8)
-                if si == 0:
-                    ax.set_ylabel(hm.y_label, fontsize=8)
-        if not single:
-            for k in range(len(panels), rows_per_split * cols):
-                axes[si * rows_per_split + k // cols][k % cols].axis("off")
-    if image is not None and single:
-        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.85,
-                     label=f"{hm.value_label} (square-root scale)".strip())
-    fig.suptitle(hm.title, fontsize=10)
-    return fig
+def axis_labels(ax, x_label: str, y_label: str, size: float, below: float, beside: float, width: float,
+                height: float) -> None:
+    """Axis labels at fixed places, ``below`` / ``beside`` (inches) the axes of ``width`` x ``height``:
+    matplotlib would otherwise measure every tick label of the axis again to place them."""
+    if x_label:
+        ax.set_xlabel(x_label, fontsize=size)
+        ax.xaxis.set_label_coords(0.5, -(below + LABEL_PAD) / height)
+    if y_label:
+        ax.set_ylabel(y_label, fontsize=size)
+        ax.yaxis.set_label_coords(-(beside + LABEL_PAD) / width, 0.5)
 
 
-def _axis_range(edges, categories) -> tuple:
-    """Data range of an axis: category cells sit at 0, 1, 2...; numeric cells span their edges."""
-    if categories:
-        return -0.5, len(categories) - 0.5
-    if edges is not None:
-        return float(edges[0]), float(edges[-1])
-    return None
-
-
-def _extent(hm: Heatmap):
-    x = _axis_range(hm.x_edges, hm.x_categories)
-    y = _axis_range(hm.y_edges, hm.y_categories)
-    if x is None or y is None:
-        return None
-    return (x[0], x[1], y[0], y[1]) if hm.y_up else (x[0], x[1], y[1], y[0])
-
-
-def _category_ticks(ax, hm: Heatmap) -> None:
-    if hm.x_categories:
-        n = len(hm.x_categories)
-        step = max(1, math.ceil(n / MAX_CATEGORY_LABELS))
-        ax.set_xticks(np.arange(n)[::step])
-        ax.set_xticklabels(hm.x_categories[::step], rotation=60, ha="right", fontsize=6)
-    if hm.y_categories:
-        n = len(hm.y_categories)
-        step = max(1, math.ceil(n / MAX_CATEGORY_LABELS))
-        ax.set_yticks(np.arange(n)[::step])
-        ax.set_yticklabels(hm.y_categories[::step], fontsize=6)
-
-
-FIGURE_DPI = 150  # sharp when printed, still light in TensorBoard
+def _label_room(label: str, size: float = FONT) -> float:
+    """Room an axis label takes beside its tick labels (nothing when there is no label)."""
+    return line_height(size) + LABEL_PAD if label else 0.0
 
 
 def plot_items(result: FeatureResult) -> List[tuple]:
@@ -184,33 +152,17 @@ def plot_items(result: FeatureResult) -> List[tuple]:
     return [(f"{result.name}/{item.key}", item) for item in [*result.histograms, *result.heatmaps]]
 
 
-def make_figure(item) -> Figure:
-    fig = histogram_figure(item) if isinstance(item, Histogram) else heatmap_figure(item)
-    fig.set_dpi(FIGURE_DPI)
-    return fig
+def make_figure(item, dpi: float = FIGURE_DPI) -> Figure:
+    if isinstance(item, Histogram):
+        return histogram_figure(item, dpi=dpi)
+    from data_gradients.reports.heatmap_figures import heatmap_figure
 
-
-def figure_rgb(fig: Figure) -> np.ndarray:
-    """The pixels of a figure that has been drawn on an Agg canvas (draws it if not)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    if getattr(canvas, "renderer", None) is None:
-        canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    return heatmap_figure(item, dpi=dpi)
 
 
 def release(fig: Figure) -> None:
-    """Free a figure's artists and canvas now: figures hold reference cycles, and waiting
-    for the garbage collector let a report's worth of canvases pile up (~100+ MB)."""
-    fig.clear()
+    """Free a figure's pixels now: figures hold reference cycles, and waiting for the garbage
+    collector let a report's worth of canvases pile up (~100+ MB). What is left (artists) is small."""
+    for artist in fig.artists:  # the panels of a mosaic (arrays shown in axes are the small result arrays)
+        artist.remove()
     fig.canvas = None  # drops the Agg renderer and its pixel buffer
-
-
-def rendered_plot(store: Dict[str, np.ndarray], tag: str, item) -> np.ndarray:
-    """The RGB image of a plot, drawn on first use and kept in ``store``."""
-    if tag not in store:
-        fig = make_figure(item)
-        store[tag] = figure_rgb(fig)
-        release(fig)
-    return store[tag]

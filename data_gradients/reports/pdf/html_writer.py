@@ -1,15 +1,13 @@
-"""HTML report: figures as PNG files in the run folder, text from jinja2 templates."""
+"""HTML report: figures as PNG files in the run folder, text from jinja2 templates.
+
+jinja2 and matplotlib are imported when the report is written, not with the package."""
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict
 
-import numpy as np
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from PIL import Image
-
-from data_gradients.reports.figures import FIGURE_DPI, plot_items, rendered_plot
+from data_gradients.reports.figure_layout import FIGURE_DPI
 from data_gradients.reports.pdf.sections import FigureView, report_context
 from data_gradients.reports.report import AnalysisReport
 
@@ -20,8 +18,10 @@ PRINT_SCALE = 0.85  # figures print a little smaller than drawn: ~175 dpi, fewer
 
 
 @lru_cache(maxsize=1)
-def template_environment() -> Environment:
+def template_environment():
     """The one jinja2 environment: package templates, autoescaping, strict undefined."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     return Environment(loader=PackageLoader("data_gradients.reports.pdf", "templates"),
                        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
@@ -36,7 +36,10 @@ def figure_width_pct(height_px: int, width_px: int) -> float:
 
 def write_figures(report: AnalysisReport) -> Dict[str, FigureView]:
     """Save every plot as ``figures/<feature>__<n>.png``; returns tag -> figure for the template.
-    Plots already drawn for TensorBoard are reused, not drawn again."""
+    Each plot is the PNG drawn once for every writer (``report.figure_images``), saved as it is."""
+    from data_gradients.reports.figures import plot_items
+    from data_gradients.reports.rendering import rendered_plot
+
     folder = report.run_dir / FIGURES_DIR
     folder.mkdir(exist_ok=True)
     figures = {}
@@ -45,11 +48,10 @@ def write_figures(report: AnalysisReport) -> Dict[str, FigureView]:
             continue
         for index, (tag, item) in enumerate(plot_items(result)):
             name = f"{result.name}__{index:02d}.png"  # no user text in file names
-            rgb = rendered_plot(report.figure_images, tag, item)
-            Image.fromarray(np.ascontiguousarray(rgb)).save(folder / name, compress_level=1,
-                                                            dpi=(FIGURE_DPI, FIGURE_DPI))
+            plot = rendered_plot(report.figure_images, tag, item)
+            (folder / name).write_bytes(plot.png)
             figures[tag] = FigureView(src=f"{FIGURES_DIR}/{name}", alt=item.title,
-                                      width_pct=figure_width_pct(*rgb.shape[:2]))
+                                      width_pct=figure_width_pct(plot.height, plot.width))
     return figures
 
 
@@ -57,6 +59,7 @@ class HtmlWriter:
     """Writes ``report.html`` (and its figures) into the run folder."""
 
     name = "html"
+    uses_plots = True
 
     def write(self, report: AnalysisReport) -> Path:
         from data_gradients import __version__

@@ -1,0 +1,172 @@
+"""Every plot drawn once, to PNG, for all writers; several at a time with ``workers``.
+
+TensorBoard takes the PNG as it is (an image summary holds PNG bytes) and the HTML report
+saves it as a file, so a plot is drawn and encoded once, and what stays in memory between
+writers is its PNG (tens of kB), not its pixels: each figure and its canvas are freed as
+soon as the PNG exists.
+
+With ``workers > 1`` the plots are drawn concurrently by forked processes that take the
+next plot from a shared counter (the calling process draws too). Matplotlib draws in
+Python under the GIL, so threads barely help (``bench/bench_write.py --render-modes``
+measures all three); forked children inherit matplotlib and the plots, and send back
+PNG bytes. Where fork is unavailable, or a child fails, the calling process draws the rest.
+"""
+from __future__ import annotations
+
+import io
+import queue as queue_lib
+import sys
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+PNG_COMPRESS_LEVEL = 3  # zlib level: level 6 (PIL's default) costs ~2x the time for ~10% smaller files
+CHILD_TIMEOUT_S = 120.0  # no news from the children for that long: draw the rest here
+
+
+@dataclass(frozen=True)
+class RenderedPlot:
+    """A plot drawn once: its PNG and size in pixels."""
+
+    png: bytes
+    width: int
+    height: int
+
+
+def render_plot(item) -> RenderedPlot:
+    """Draw one histogram or heatmap on an Agg canvas and encode it as PNG; frees the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from data_gradients.reports.figures import FIGURE_DPI, make_figure, release
+
+    fig = make_figure(item)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    width, height = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+    release(fig)
+    del canvas
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL, dpi=(FIGURE_DPI, FIGURE_DPI))
+    return RenderedPlot(out.getvalue(), width, height)
+
+
+def rendered_plot(store: Dict[str, RenderedPlot], tag: str, item) -> RenderedPlot:
+    """The plot ``tag``, drawn on first use and kept in ``store`` (``report.figure_images``)."""
+    if tag not in store:
+        store[tag] = render_plot(item)
+    return store[tag]
+
+
+def report_plots(report) -> List[Tuple[str, object]]:
+    """``(tag, item)`` of every plot of the report's features that did not fail."""
+    from data_gradients.reports.figures import plot_items
+
+    return [ti for r in report.results.values() if not r.failed for ti in plot_items(r)]
+
+
+def render_plots(report, workers: int = 1, mode: str = "processes") -> None:
+    """Draw every plot of ``report`` not drawn yet into ``report.figure_images``.
+    ``mode`` ("processes", "threads" or "serial") is how ``workers > 1`` share the work."""
+    todo = [(tag, item) for tag, item in report_plots(report) if tag not in report.figure_images]
+    if not todo:
+        return
+    order = sorted(range(len(todo)), key=lambda i: -_cost(todo[i][1]))  # longest first: the workers end together
+    items = [todo[i][1] for i in order]
+    if workers <= 1 or len(items) <= 1 or mode == "serial":
+        drawn = {i: render_plot(item) for i, item in enumerate(items)}
+    elif mode == "threads":
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            drawn = dict(enumerate(pool.map(render_plot, items)))
+    else:
+        drawn = _render_forked(items, workers)
+    by_todo = {i: drawn[k] for k, i in enumerate(order)}
+    for i, (tag, _) in enumerate(todo):  # in report order
+        report.figure_images[tag] = by_todo[i]
+
+
+def _cost(item) -> float:
+    """A rough relative drawing cost: panels for heatmaps, labels for histograms."""
+    maps = getattr(item, "maps", None)
+    if maps is not None:
+        return 2.0 + sum(len(panels) for panels in maps.values()) / 4
+    return 1.0 + len(getattr(item, "categories", None) or ()) / 100
+
+
+# ------------------------------------------------------------------ forked workers
+_ITEMS: Optional[list] = None  # the plots, seen by forked children without pickling
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _warm_up() -> None:
+    """Import and load what drawing needs once, here, so that no child does it again."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from PIL import PngImagePlugin  # noqa: F401
+
+    import data_gradients.reports.heatmap_figures  # noqa: F401
+    from data_gradients.reports.figure_layout import line_height
+
+    line_height(10.0)  # loads the font
+
+
+def _next(counter) -> int:
+    with counter.get_lock():
+        i = counter.value
+        counter.value += 1
+    return i
+
+
+def _child(counter, results) -> None:
+    items = _ITEMS or []
+    while (i := _next(counter)) < len(items):
+        try:
+            results.put((i, render_plot(items[i])))
+        except Exception:  # the parent draws it again and reports the error there
+            results.put((i, None))
+
+
+def _render_forked(items: list, workers: int) -> Dict[int, RenderedPlot]:
+    global _ITEMS
+    if not _can_fork():
+        return {i: render_plot(item) for i, item in enumerate(items)}
+    import multiprocessing
+
+    _warm_up()
+    ctx = multiprocessing.get_context("fork")
+    counter, results = ctx.Value("l", 0), ctx.Queue()
+    _ITEMS = items
+    children = []
+    try:
+        for _ in range(min(workers, len(items)) - 1):
+            child = ctx.Process(target=_child, args=(counter, results), daemon=True)
+            child.start()
+            children.append(child)
+    except OSError:  # cannot fork (limits): whoever started draws
+        pass
+    finally:
+        _ITEMS = None
+    drawn: Dict[int, Optional[RenderedPlot]] = {}
+    while (i := _next(counter)) < len(items):
+        drawn[i] = render_plot(items[i])
+    last_news = time.monotonic()
+    while len(drawn) < len(items) and time.monotonic() - last_news < CHILD_TIMEOUT_S:
+        try:
+            i, plot = results.get(timeout=0.1)
+            drawn[i], last_news = plot, time.monotonic()
+        except queue_lib.Empty:
+            if not any(c.is_alive() for c in children) and results.empty():
+                break
+    for child in children:
+        child.join(timeout=1.0)
+        if child.is_alive():
+            child.terminate()
+    results.close()
+    return {i: drawn.get(i) or render_plot(item) for i, item in enumerate(items)}
