@@ -21,7 +21,7 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
+        return _array_to_jsonable(obj)
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
@@ -30,6 +30,41 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     return obj
+
+
+def _array_to_jsonable(a: np.ndarray) -> Any:
+    """``to_jsonable(a.tolist())`` without visiting every number in Python: the same values."""
+    if a.ndim == 0:
+        return to_jsonable(a.item())
+    if a.dtype.kind in "biu":
+        return a.tolist()
+    if a.dtype.kind == "f":
+        finite = np.isfinite(a)
+        if finite.all():
+            return a.tolist()
+        out = a.astype(object)
+        out[~finite] = None
+        return out.tolist()
+    return to_jsonable(a.tolist())
+
+
+def dumps(obj: Any, level: int = 0) -> str:
+    """JSON text of a ``to_jsonable`` tree: objects one key a line, lists of numbers on one line
+    (a matrix: one row a line). json's C encoder writes the lines; only the structure is walked here
+    (``json.dump(indent=...)`` runs the pure-Python encoder over every number)."""
+    pad, inner = " " * level, " " * (level + 1)
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(str(k))}: {dumps(v, level + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and obj and not _is_flat(obj):
+        if all(isinstance(v, list) and _is_flat(v) for v in obj):
+            return "[" + (",\n" + inner).join(json.dumps(v) for v in obj) + "]"
+        return "[\n" + ",\n".join(inner + dumps(v, level + 1) for v in obj) + "\n" + pad + "]"
+    return json.dumps(obj)
+
+
+def _is_flat(values: list) -> bool:
+    return not any(isinstance(v, (list, dict)) for v in values)
 
 
 def report_to_dict(report: AnalysisReport) -> dict:
@@ -58,6 +93,5 @@ class JsonWriter:
 
     def write(self, report: AnalysisReport) -> Path:
         path = report.run_dir / "summary.json"
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(report_to_dict(report), f, indent=1)
+        path.write_text(dumps(report_to_dict(report)) + "\n", encoding="utf-8")
         return path
