@@ -1,0 +1,92 @@
+"""Known answers for the shared per-batch view of segmentation masks (runs, pairs, components, erosion)."""
+import cv2
+import numpy as np
+
+from data_gradients.batch import SegmentationBatchBuilder
+from data_gradients.batch.segmentation_view import SegmentationView
+
+
+def view(*masks):
+    return SegmentationView(np.asarray(masks, dtype=np.int32))
+
+
+def test_runs_are_maximal_stretches_of_one_counted_id_per_row():
+    v = view([[0, 0, 1, -1, 1],
+              [2, 2, 2, 2, 2]])
+    r = v.runs
+    assert r["row"].tolist() == [0, 0, 0, 1]
+    assert r["x0"].tolist() == [0, 2, 4, 0]
+    assert r["x1"].tolist() == [1, 2, 4, 4]
+    assert r["cls"].tolist() == [0, 1, 1, 2]
+    assert v.class_pixels(4).tolist() == [[2, 2, 5, 0]]
+
+
+def test_pairs_share_a_column_or_touch_at_a_corner():
+    v = view([[1, 1, 0, 0, 2],
+              [0, 0, 1, 1, 2]])
+    # runs: 0 = (row 0, 1 1), 1 = (row 0, 0 0), 2 = (row 0, 2), 3 = (row 1, 0 0), 4 = (row 1, 1 1), 5 = (row 1, 2)
+    assert sorted(zip(*[p.tolist() for p in v.pairs4])) == [(2, 5)]
+    assert sorted(zip(*[p.tolist() for p in v.pairs_diag])) == [(0, 4), (1, 3)]
+
+
+def test_x_crossing_keeps_both_diagonals_connected_and_apart():
+    v = view([[0, 1],
+              [1, 0]])
+    comp = v.components
+    assert sorted(zip(comp["cls"].tolist(), comp["area"].tolist())) == [(0, 2), (1, 2)]
+
+
+def test_samples_never_join_across_the_batch():
+    a = np.full((3, 4), -1)
+    a[-1] = 0
+    b = np.full((3, 4), -1)
+    b[0] = 0
+    comp = view(a, b).components
+    assert comp["image"].tolist() == [0, 1]
+    assert comp["height"].tolist() == [1, 1]
+
+
+def test_components_and_survival_match_opencv_on_random_masks():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        masks = rng.integers(-1, 3, (2, int(rng.integers(1, 12)), int(rng.integers(1, 12)))).astype(np.int32)
+        v = SegmentationView(masks)
+        for i in range(2):
+            for c in range(3):
+                binary = (masks[i] == c).astype(np.uint8)
+                k, labels = cv2.connectedComponents(binary, connectivity=8)
+                eroded = cv2.erode(binary, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+                sel = (v.components["cls"] == c) & (v.components["image"] == i)
+                assert sel.sum() == k - 1
+                assert v.component_survives[sel].sum() == len(np.unique(labels[eroded > 0]))
+
+
+def test_large_ids_and_other_dtypes_give_the_same_runs():
+    rng = np.random.default_rng(3)
+    masks = rng.integers(-1, 400, (2, 6, 9))
+    want = SegmentationView(masks.astype(np.int64)).components
+    for dtype in (np.int32, np.int16):
+        got = SegmentationView(masks.astype(dtype)).components
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key], err_msg=f"{dtype.__name__} {key}")
+    small = SegmentationView(np.where(masks < 254, masks, -1).astype(np.int32))  # the OpenCV uint8 path
+    assert small.class_pixels(400)[:, 254:].sum() == 0
+
+
+def test_the_batch_builds_its_view_once_and_again_when_masks_change():
+    masks = np.zeros((2, 4, 4), dtype=np.uint8)
+    (batch,) = SegmentationBatchBuilder(2, (0, 1), ()).build(np.zeros((2, 4, 4, 3), np.uint8), masks, 0)
+    first = batch.view
+    assert batch.view is first
+    assert first.class_pixels(2).tolist() == [[16, 0], [16, 0]]
+    batch.masks = np.ones((2, 4, 4), dtype=np.int32)
+    assert batch.view is not first
+    assert batch.view.class_pixels(2).tolist() == [[0, 16], [0, 16]]
+
+
+def test_empty_batch_and_nothing_counted():
+    assert len(SegmentationView(np.zeros((0, 5, 5), np.int32)).components["cls"]) == 0
+    v = SegmentationView(np.full((2, 3, 3), -1, np.int32))
+    assert len(v.components["cls"]) == 0
+    assert v.class_pixels(3).sum() == 0
+    assert not v.run_survives.any()
