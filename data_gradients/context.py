@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,16 @@ class AnalysisContext:
     splits: Tuple[str, ...] = ("train", "val")
     samples_to_visualize: int = 10
     seed: int = 0
+    #: (split, samples its loader promised) pairs, for the splits whose loader tells its length
+    promised_samples: Tuple[Tuple[str, int], ...] = ()
 
     @property
     def n_label_ids(self) -> int:
         return 2 if self.num_classes == 1 else self.num_classes
+
+    def promised(self, split: str) -> Optional[int]:
+        """Samples the loader of ``split`` promised to yield, or None when it cannot tell."""
+        return dict(self.promised_samples).get(split)
 
     def name_of(self, class_id: int) -> str:
         return self.class_names.get(int(class_id), str(int(class_id)))

@@ -19,6 +19,7 @@ from data_gradients.feature_extractors import select_features
 from data_gradients.managers.distributed import Cluster, SharedResolver, local_world_size
 from data_gradients.managers.pipeline import default_workers, run_pipeline, single_threaded_opencv
 from data_gradients.managers.producer import Producer, describe_failure, merge_producers
+from data_gradients.managers.progress import promised_samples
 from data_gradients.managers.reading import SplitReader, StoppedElsewhere
 from data_gradients.managers.run_dir import check_log_dir, new_run_dir
 from data_gradients.managers.run_state import RunState, merge_states
@@ -105,6 +106,8 @@ class AnalysisManager:
             task=self.task, num_classes=self.num_classes, class_ids=self.class_ids,
             class_names=self.class_names, splits=tuple(self.splits_data),
             samples_to_visualize=samples_to_visualize, seed=seed,
+            promised_samples=tuple((s, n) for s, n in ((s, promised_samples(d, max_batches))
+                                                       for s, d in self.splits_data.items()) if n is not None),
         )
         self.feature_classes = select_features(self.task, features, exclude_features)
         self.splitter = BatchSplitter(images_extractor or as_extractor(images_key, "images_key"),

@@ -22,6 +22,28 @@ def total_samples(data: Any, max_batches: Optional[int]) -> Optional[int]:
     return total
 
 
+def promised_samples(data: Any, max_batches: Optional[int]) -> Optional[int]:
+    """Samples a DataLoader over a map-style dataset promises for the whole split (all ranks of a
+    DistributedSampler together), capped by ``max_batches``; None for other iterables."""
+    sampler = getattr(data, "sampler", None)
+    dataset = getattr(data, "dataset", None)
+    if sampler is None or dataset is None:
+        return None
+    try:
+        from torch.utils.data import IterableDataset
+        from torch.utils.data.distributed import DistributedSampler
+
+        if isinstance(dataset, IterableDataset):
+            return None
+        total = len(dataset) if isinstance(sampler, DistributedSampler) else len(sampler)
+    except (TypeError, ImportError):
+        return None
+    batch_size = getattr(data, "batch_size", None)
+    if max_batches is not None and isinstance(batch_size, int):
+        total = min(total, max_batches * batch_size)
+    return int(total)
+
+
 def estimated_total(data: Any, first_batch_samples: int, max_batches: Optional[int]) -> Optional[int]:
     """For a loader that knows its number of batches only (e.g. a list of batches):
     batches x the first batch's size, an estimate shown until the real count is known."""
