@@ -133,6 +133,11 @@ class SegmentationBatchBuilder:
             out_ids = counted[index]
         if not bad.any():
             return out_ids, np.zeros(n, dtype=np.int64)  # no out-of-range value can be present
+        if index.dtype == np.uint8 and index.size:  # a second lookup marks them; OpenCV counts the marks
+            flags = np.zeros(256, dtype=np.uint8)
+            flags[: len(bad)] = bad
+            marked = cv2.LUT(index.reshape(-1, index.shape[-1]), flags).reshape(n, -1)
+            return out_ids, np.array([cv2.countNonZero(row) for row in marked], dtype=np.int64)
         return out_ids, bad[index].reshape(n, -1).sum(axis=1).astype(np.int64)
 
 

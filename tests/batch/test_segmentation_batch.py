@@ -161,3 +161,20 @@ def test_layouts_round_trip(n, h, w, channels, layout, as_float):
     expected = np.repeat(ref, 3, axis=1) if channels == 1 else ref[:, :3]
     np.testing.assert_array_equal(out[0].images, expected)
     np.testing.assert_array_equal(out[0].masks, masks)
+
+
+@pytest.mark.parametrize("num_classes, ignore", [(1, ()), (19, (255,)), (4, (0, 7)), (300, (255,))])
+def test_uint8_masks_count_out_of_range_like_wide_ones(num_classes, ignore):
+    """uint8 masks take OpenCV lookups (ids and out-of-range marks); int64 ones the generic path."""
+    from data_gradients.batch import SegmentationBatchBuilder
+    from data_gradients.classes import counted_class_ids
+
+    rng = np.random.default_rng(num_classes)
+    masks = rng.integers(0, 256, (3, 7, 11)).astype(np.uint8)
+    masks[1] = np.minimum(masks[1], min(num_classes, 255))  # one sample mostly in range
+    b = SegmentationBatchBuilder(num_classes, counted_class_ids(num_classes, ignore), ignore)
+    ids8, oor8 = b._labels(masks)
+    ids64, oor64 = b._labels(masks.astype(np.int64))
+    expected_oor = [int((~np.isin(m, b.class_ids) & ~np.isin(m, b.uncounted)).sum()) for m in masks]
+    assert oor8.tolist() == oor64.tolist() == expected_oor
+    np.testing.assert_array_equal(ids8, ids64)
