@@ -13,10 +13,12 @@ first fed 10,000 tiny samples, so that their reservoirs take thumbnails as rarel
 the first repetition is a warm-up. With ``--baseline PATH`` (a checkout of another commit, e.g.
 ``git worktree add /tmp/base HEAD``) both versions are imported by path in this one process and
 timed in alternating repetitions, each going first as often, so the machine's noise hits both
-alike. Printed: the median over repetitions of ms per image.
+alike. Printed: the median over repetitions of ms per image, by default in CPU time of the one
+thread doing all the work (OpenCV, torch and BLAS are held to one thread), which other processes
+on a shared machine disturb much less than elapsed time (``--clock wall``).
 
 Usage: python bench/bench_image_features.py [--baseline /tmp/base] [--sets common detection classification]
-       [--reps 8] [--channels-last]
+       [--reps 8] [--channels-last] [--clock cpu|wall]
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ HERE = Path(__file__).resolve().parents[1]
 COMMON = ("image_resolution", "image_brightness", "image_channel_stats", "color_distribution", "data_quality",
           "duplicates")
 SHARED = "(shared pixel statistics)"
+CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
 SETS = {  # name -> (task, images per repetition, batch size)
     "common": ("segmentation", 32, 8),
     "detection": ("detection", 64, 8),
@@ -190,10 +193,9 @@ class Runner:
                     for ex in samplers:
                         ex.update(batch, "train")
 
-    def rep(self) -> dict:
+    def rep(self, clock) -> dict:
         self.version.activate()
         times = dict.fromkeys(["(batch building)", SHARED, *self.extractors], 0.0)
-        clock = time.perf_counter
         for images, labels in self.raw:
             t = clock()
             built = self.builder.build(images, labels, first_sample_id=self.next_id)
@@ -211,7 +213,7 @@ class Runner:
         return times
 
 
-def run_set(set_name: str, versions, reps: int, channels_last: bool) -> None:
+def run_set(set_name: str, versions, reps: int, channels_last: bool, clock) -> None:
     task, n, bs = SETS[set_name]
     raw = raw_batches(set_name, channels_last)
     h, w = raw[0][0].shape[-2:]
@@ -220,7 +222,7 @@ def run_set(set_name: str, versions, reps: int, channels_last: bool) -> None:
     for r in range(reps + 1):
         order = runners if r % 2 == 0 else runners[::-1]  # alternate which version goes first
         for runner in order:
-            times = runner.rep()
+            times = runner.rep(clock)
             if r:  # repetition 0 warms caches and reservoirs
                 samples[runner.version.label].append(times)
     print(f"\n== {set_name}: {task}, {w}x{h}, batches of {bs}, {n} images per repetition, median of {reps} "
@@ -248,6 +250,8 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--baseline", type=Path, help="root of another checkout to time side by side")
     p.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS))
+    p.add_argument("--clock", choices=list(CLOCKS), default="cpu",
+                   help="cpu: CPU time of this thread (robust on a shared machine; all work runs in it); wall: elapsed")
     p.add_argument("--channels-last", action="store_true", help="images in N,H,W,C memory (as PIL images permuted)")
     p.add_argument("--reps", type=int, default=8, help="rounded up to even: each version goes first as often")
     args = p.parse_args(argv)
@@ -258,10 +262,10 @@ def main(argv=None) -> None:
     if args.baseline is not None:
         versions.append(Version("baseline", args.baseline))
     versions.append(Version("current", HERE))
-    print("versions: " + ", ".join(f"{v.label} = {v.root}" for v in versions))
+    print("versions: " + ", ".join(f"{v.label} = {v.root}" for v in versions) + f"; clock: {args.clock}")
     versions[-1].activate()  # the data generators come from the current version
     for set_name in args.sets:
-        run_set(set_name, versions, args.reps, args.channels_last)
+        run_set(set_name, versions, args.reps, args.channels_last, CLOCKS[args.clock])
 
 
 if __name__ == "__main__":
