@@ -167,7 +167,7 @@ class DetectionBatchBuilder:
         bad = problem >= 0
         box_problems = np.bincount(box_image[bad] * k + problem[bad], minlength=n * k).reshape(n, k)
         keep = (problem < 0) | (problem == BOX_PROBLEMS.index("partly_outside"))
-        boxes = np.clip(xyxy[keep], 0.0, np.array([w, h, w, h], dtype=np.float64))
+        boxes = np.minimum(np.maximum(xyxy[keep], 0.0), np.array([w, h, w, h], dtype=np.float64))  # clip to the image
         return DetectionBatch(
             images=images,
             sample_ids=np.asarray(idx, dtype=np.int64) + first_sample_id,
@@ -186,14 +186,16 @@ class DetectionBatchBuilder:
             finite = np.isfinite(xyxy).all(axis=1)
             whole = np.isfinite(classes) & (classes == np.rint(classes))
             class_ids = np.where(whole, classes, -1).astype(np.int64)
-            n_ids = len(self._counted)
-            counted = (class_ids >= 0) & (class_ids < n_ids) & self._counted[np.clip(class_ids, 0, max(n_ids - 1, 0))]
+            counted = (class_ids >= 0) & (class_ids < len(self._counted))
+            counted[counted] = self._counted[class_ids[counted]]
             x1, y1, x2, y2 = xyxy.T
             degenerate = (x2 <= x1) | (y2 <= y1)
             fully = (x2 <= 0) | (y2 <= 0) | (x1 >= w) | (y1 >= h)
             partly = (x1 < -OUTSIDE_EPS) | (y1 < -OUTSIDE_EPS) | (x2 > w + OUTSIDE_EPS) | (y2 > h + OUTSIDE_EPS)
-        problem = np.select([~finite, ~counted, degenerate, fully, partly], [0, 1, 2, 3, 4], default=-1)
-        return problem.astype(np.int64), class_ids
+        problem = np.full(len(xyxy), -1, dtype=np.int64)
+        for code, bad in ((4, partly), (3, fully), (2, degenerate), (1, ~counted), (0, ~finite)):
+            problem[bad] = code  # last written wins: each box keeps its first problem in BOX_PROBLEMS order
+        return problem, class_ids
 
 
 def check_box_options(bbox_format: Any, normalized_boxes: Any, label_first: Any) -> None:

@@ -269,3 +269,34 @@ def test_class_counts_are_built_once_per_batch_and_follow_replaced_boxes():
     assert b.class_counts(4).tolist() == [[1, 1, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0]]
     b.box_classes = np.array([2, 2, 2, 0])
     assert b.class_counts(3).tolist() == [[0, 0, 3], [0, 0, 0], [1, 0, 0]]
+
+
+def reference_problems(counted_ids: np.ndarray, xyxy: np.ndarray, classes: np.ndarray, w: int, h: int):
+    """The first implementation of the problem codes (np.select over the kinds in order)."""
+    eps = 1e-3
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(xyxy).all(axis=1)
+        whole = np.isfinite(classes) & (classes == np.rint(classes))
+        class_ids = np.where(whole, classes, -1).astype(np.int64)
+        n_ids = len(counted_ids)
+        counted = (class_ids >= 0) & (class_ids < n_ids) & counted_ids[np.clip(class_ids, 0, max(n_ids - 1, 0))]
+        x1, y1, x2, y2 = xyxy.T
+        degenerate = (x2 <= x1) | (y2 <= y1)
+        fully = (x2 <= 0) | (y2 <= 0) | (x1 >= w) | (y1 >= h)
+        partly = (x1 < -eps) | (y1 < -eps) | (x2 > w + eps) | (y2 > h + eps)
+    problem = np.select([~finite, ~counted, degenerate, fully, partly], [0, 1, 2, 3, 4], default=-1)
+    return problem.astype(np.int64), class_ids
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_problem_codes_are_the_same_as_with_the_reference(seed):
+    rng = np.random.default_rng(seed)
+    m = 400
+    xyxy = rng.choice([-20.0, -1e-4, 0.0, 0.5, 10.0, 39.9, 40.0, 40.0005, 55.0, 80.0, 81.0, np.nan, np.inf], size=(m, 4))
+    classes = rng.choice([0.0, 1.0, 2.0, 2.5, 3.0, 4.0, -1.0, np.nan, np.inf, 1e6], size=m)
+    xyxy[:5], classes[:5] = [0.5, 0.5, 10.0, 10.0], 4.0  # a few good boxes
+    b = DetectionBatchBuilder(5, [0, 2, 4], [1], bbox_format="xyxy", normalized_boxes=False)
+    got = b._problems(xyxy, classes, W, 40)
+    want = reference_problems(b._counted, xyxy, classes, W, 40)
+    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    assert set(got[0].tolist()) == {-1, 0, 1, 2, 3, 4}
