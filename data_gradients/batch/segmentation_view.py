@@ -52,35 +52,46 @@ class SegmentationView:
     # ------------------------------------------------------------------ runs
     @cached_property
     def _all_runs(self) -> Dict[str, np.ndarray]:
-        """Every run of the (N*H, W) image, counted or not: start (flat index), x0, value."""
+        """Every run of the (N*H, W) image, counted or not: ``start`` (flat index), ``row``, ``x0``, ``x1``, ``value``.
+
+        Indices are int32 when the batch has fewer than 2**31 pixels (half the memory traffic of int64).
+        """
         flat = self.masks.reshape(self.n * self.h, self.w)
+        itype = np.int32 if flat.size < 2**31 - 1 else np.int64
         if flat.size == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return {"start": empty, "x0": empty, "value": empty}
+            empty = np.zeros(0, dtype=itype)
+            return {"start": empty, "row": empty, "x0": empty, "x1": empty, "value": empty}
         starts = _scratch("starts", flat.shape)
         starts[:, 0] = 1
+        value = None
         if flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
             small = cv2.convertScaleAbs(flat, dst=_scratch("small", flat.shape), alpha=1, beta=1)
             cv2.compare(small[:, 1:], small[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
-            start = np.flatnonzero(starts.view(bool))
-            value = small.ravel()[start]
-            if not (value == 255).any():  # no id was too large for uint8
-                return {"start": start, "x0": start % self.w, "value": value.astype(np.int64) - 1}
-        np.not_equal(flat[:, 1:], flat[:, :-1], out=starts.view(bool)[:, 1:])
-        start = np.flatnonzero(starts.view(bool))
-        return {"start": start, "x0": start % self.w, "value": flat.ravel()[start].astype(np.int64)}
+            start = np.flatnonzero(starts.view(bool)).astype(itype)
+            value = small.ravel()[start].astype(itype)
+            if (value == 255).any():  # an id too large for uint8: compare the ids themselves
+                value = None
+            else:
+                value -= 1
+        if value is None:
+            np.not_equal(flat[:, 1:], flat[:, :-1], out=starts.view(bool)[:, 1:])
+            start = np.flatnonzero(starts.view(bool)).astype(itype)
+            value = flat.ravel()[start].astype(itype)
+        row = start // itype(self.w)
+        x0 = start - row * itype(self.w)
+        x1 = np.empty_like(x0)  # a run ends before the next one starts: runs never cross a row end
+        x1[:-1] = start[1:] - row[:-1] * itype(self.w) - 1
+        x1[-1] = self.w - 1
+        return {"start": start, "row": row, "x0": x0, "x1": x1, "value": value}
 
     @cached_property
     def runs(self) -> Dict[str, np.ndarray]:
         """Counted runs in raster order: ``row`` (image * H + y), ``x0``, ``x1`` (inclusive), ``cls``, ``image``."""
-        r = self._all_runs
-        start = r["start"]
-        end = np.append(start[1:], self.n * self.h * self.w) - 1  # a run never crosses a row end
-        keep = r["value"] >= 0
-        row = start[keep] // self.w
-        x0 = r["x0"][keep]
-        return {"row": row, "x0": x0, "x1": end[keep] - row * self.w, "cls": r["value"][keep],
-                "image": row // self.h if self.h else row}
+        a = self._all_runs
+        keep = np.flatnonzero(a["value"] >= 0)
+        row = a["row"][keep]
+        return {"row": row, "x0": a["x0"][keep], "x1": a["x1"][keep], "cls": a["value"][keep],
+                "image": row // row.dtype.type(self.h) if self.h else row}
 
     def class_pixels(self, n_ids: int) -> np.ndarray:
         """(N, n_ids) int64: pixels of each class in each image."""
@@ -98,26 +109,27 @@ class SegmentationView:
     @cached_property
     def _pairs(self) -> Dict[str, np.ndarray]:
         a = self._all_runs
-        start, x0, value = a["start"], a["x0"], a["value"]
+        start, row, x0, value = a["start"], a["row"], a["x0"], a["value"]
+        itype = start.dtype.type
         n_all = len(start)
         counted = value >= 0
-        index = np.cumsum(counted) - 1  # index among the counted runs
-        row = start // self.w
-        y = row % self.h if n_all else row
+        index = (np.cumsum(counted, dtype=start.dtype) - 1)  # index among the counted runs
+        y = row % itype(self.h) if n_all else row
         # every run below the first row of its image: the run above containing its first column
-        lower = np.flatnonzero(y != 0)
-        upper = np.searchsorted(start, start[lower] - self.w, side="right") - 1
+        lower = np.flatnonzero(y != 0).astype(start.dtype)
+        upper = (np.searchsorted(start, start[lower] - itype(self.w), side="right") - 1).astype(start.dtype)
         same_start = x0[upper] == x0[lower]
         # 4-adjacent pairs: one per piece of the common refinement of the two rows, found at the
         # piece's first column: a run start of the lower row (upper, lower), or of the upper row only
         # (k, the lower run containing x0[k]); the lower runs whose upper run comes before k are the
         # first `before[k]` ones, so that run precedes the next of them (or the row after).
-        before = np.concatenate(([0], np.cumsum(np.bincount(upper, minlength=n_all))[:-1]))
+        before = np.zeros(n_all + 1, dtype=start.dtype)
+        np.cumsum(np.bincount(upper, minlength=n_all), out=before[1:])
         tied = np.zeros(n_all, dtype=bool)
         tied[upper[same_start]] = True
         ups = np.flatnonzero(~tied & (y != self.h - 1) & counted)
-        row_first = np.searchsorted(start, np.arange(self.n * self.h + 2) * self.w)
-        nxt = np.append(lower, n_all)[before[ups]]
+        row_first = np.searchsorted(start, np.arange(self.n * self.h + 2, dtype=start.dtype) * itype(self.w))
+        nxt = np.append(lower, itype(n_all))[before[ups]]
         downs = np.minimum(nxt, row_first[row[ups] + 2]) - 1
         # corner-only pairs exist where both rows start a run at the same column x >= 1:
         # (upper run ending at x-1, lower run starting at x) and (upper starting at x, lower ending at x-1)
@@ -127,7 +139,7 @@ class SegmentationView:
                  "pairs_diag": (np.concatenate([corner_up - 1, corner_up]), np.concatenate([corner_low, corner_low - 1]))}
         out = {}
         for key, (u, low) in pairs.items():
-            keep = (value[u] == value[low]) & counted[u]
+            keep = np.flatnonzero((value[u] == value[low]) & counted[u])
             out[key] = (index[u[keep]], index[low[keep]])
         return out
 
@@ -172,16 +184,18 @@ class SegmentationView:
         k = int(comp.max()) + 1 if comp.size else 0
         first = np.full(k, len(comp), dtype=np.int64)
         np.minimum.at(first, comp, np.arange(len(comp)))
-        bottom = np.full(k, -1, dtype=np.int64)
-        left = np.full(k, self.w, dtype=np.int64)
-        right = np.full(k, -1, dtype=np.int64)
+        bottom = np.full(k, -1, dtype=r["row"].dtype)  # ufunc.at is fast only when the dtypes agree
+        left = np.full(k, self.w, dtype=r["x0"].dtype)
+        right = np.full(k, -1, dtype=r["x1"].dtype)
         np.maximum.at(bottom, comp, r["row"])
         np.minimum.at(left, comp, r["x0"])
         np.maximum.at(right, comp, r["x1"])
+        bottom, left, right = bottom.astype(np.int64), left.astype(np.int64), right.astype(np.int64)
         top = r["row"][first]
         area = np.bincount(comp, weights=r["x1"] - r["x0"] + 1, minlength=k).astype(np.int64)
-        return {"cls": r["cls"][first], "image": r["image"][first], "area": area, "width": right - left + 1,
-                "height": bottom - top + 1, "top": top, "bottom": bottom, "first_run": first}
+        return {"cls": r["cls"][first].astype(np.int64), "image": r["image"][first].astype(np.int64), "area": area,
+                "width": right - left + 1, "height": bottom - top + 1, "top": top.astype(np.int64), "bottom": bottom,
+                "first_run": first}
 
     @cached_property
     def run_survives(self) -> np.ndarray:

@@ -116,9 +116,10 @@ def run_hull_lengths(view: SegmentationView) -> np.ndarray:
     offset = np.concatenate(([0], np.cumsum(height)[:-1]))
     slot = offset[comp] + r["row"] - cp["top"][comp]  # (component, row) -> one slot per row of each component
     total = int(height.sum())
-    left, right = np.full(total, view.w, dtype=np.int64), np.full(total, -1, dtype=np.int64)
-    np.minimum.at(left, slot, r["x0"])
+    left, right = np.full(total, view.w, dtype=r["x0"].dtype), np.full(total, -1, dtype=r["x1"].dtype)
+    np.minimum.at(left, slot, r["x0"])  # ufunc.at is fast only when the dtypes agree
     np.maximum.at(right, slot, r["x1"])
+    left, right = left.astype(np.int64), right.astype(np.int64)
     y = np.arange(total) - np.repeat(offset, height)
     first = np.zeros(total, dtype=bool)
     first[offset] = True
@@ -129,18 +130,22 @@ def run_hull_lengths(view: SegmentationView) -> np.ndarray:
 
 
 def _convex_chain_lengths(x, y, first) -> np.ndarray:
-    """Length of the convex (bulging right) part of every chain; chains start where ``first``, points in row order."""
-    while True:
-        last = np.append(first[1:], True)
-        inner = np.flatnonzero(~(first | last))
-        if inner.size == 0:
-            break
-        xp, yp, xn, yn = x[inner - 1], y[inner - 1], x[inner + 1], y[inner + 1]
-        drop = inner[(x[inner] - xp) * (yn - yp) <= (xn - xp) * (y[inner] - yp)]
-        if drop.size == 0:
+    """Length of the convex (bulging right) part of every chain; chains start where ``first``, points in row order
+    (first on consecutive rows)."""
+    unit = True  # first pass: neighbours one row apart, so the test is 2 x <= x_prev + x_next
+    while len(x) > 2:
+        inner = ~(first[1:-1] | first[2:])  # neither the first nor the last point of its chain
+        if unit:
+            drop = 2 * x[1:-1] <= x[:-2] + x[2:]
+        else:
+            drop = (x[1:-1] - x[:-2]) * (y[2:] - y[:-2]) <= (x[2:] - x[:-2]) * (y[1:-1] - y[:-2])
+        drop &= inner
+        if unit:
+            unit = False
+        elif not drop.any():
             break
         keep = np.ones(len(x), dtype=bool)
-        keep[drop] = False
+        keep[1:-1] = ~drop
         x, y, first = x[keep], y[keep], first[keep]
     owner = np.cumsum(first) - 1
     step = np.hypot(np.diff(x).astype(np.float64), np.diff(y).astype(np.float64))
