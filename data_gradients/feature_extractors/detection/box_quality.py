@@ -62,10 +62,9 @@ class DetectionBoxQuality(FeatureExtractor):
         st.images += len(batch)
         st.valid_boxes += int(np.sum(batch.boxes_per_image))
         per_image = np.column_stack([batch.box_problems, np.asarray(batch.boxes_per_image) == 0]).astype(np.int64)
-        for col, key in enumerate((*BOX_PROBLEMS, "no_boxes")):
-            counts = per_image[:, col]
-            if not counts.any():
-                continue
+        keys = (*BOX_PROBLEMS, "no_boxes")
+        for col in np.flatnonzero(per_image.any(axis=0)).tolist():  # only the kinds this batch has
+            key, counts = keys[col], per_image[:, col]
             ids = np.asarray(batch.sample_ids)[counts > 0].tolist()
             setattr(st, f"{key}_count", getattr(st, f"{key}_count") + int(counts.sum()))
             setattr(st, f"{key}_images", getattr(st, f"{key}_images") + len(ids))

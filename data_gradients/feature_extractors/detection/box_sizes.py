@@ -18,7 +18,7 @@ ASPECT_EDGES = 2.0 ** (np.arange(-24, 25) / 8.0)  # width / height: 1/8 .. 8, 8 
 
 def log_bin(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin index of each value on ``edges``; values beyond the ends go to the outer bins."""
-    return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    return np.minimum(np.maximum(np.searchsorted(edges, values, side="right") - 1, 0), len(edges) - 2)
 
 
 def histogram_median(counts: np.ndarray, edges: np.ndarray) -> Optional[float]:

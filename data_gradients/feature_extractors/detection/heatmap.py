@@ -13,7 +13,7 @@ def cell_overlap(lo: np.ndarray, hi: np.ndarray, grid: int) -> np.ndarray:
     """(M, grid) share of each of ``grid`` equal cells of [0, 1] covered by the intervals [lo, hi]."""
     edges = np.arange(grid + 1, dtype=np.float64) / grid
     inside = np.minimum(hi[:, None], edges[None, 1:]) - np.maximum(lo[:, None], edges[None, :-1])
-    return np.clip(inside, 0.0, None) * grid
+    return np.maximum(inside, 0.0) * grid
 
 
 @register_feature

@@ -3,7 +3,8 @@
 Pairs are formed only inside an image: for an image with n boxes, its n * n ordered
 pairs (self pairs get IoU 0). All pairs of a batch are built and scored at once with
 numpy; batches with more than :data:`MAX_PAIRS` pairs are scored in chunks of boxes,
-so memory stays bounded even for very crowded images.
+so memory stays bounded even for very crowded images. Batches of at most 128 boxes score the
+(M, M) matrix of all their pairs instead (fewer numpy calls), pairs across images set to 0.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ IOU_EDGES = np.linspace(0.0, 1.0, 21)  # 0.05 wide bins; IoU 1 goes to the last 
 CROWD_IOU = 0.5  # boxes of one class overlapping this much are hard to keep apart after NMS
 DUPLICATE_IOU = 0.9  # boxes of one class overlapping this much are probably annotated twice
 MAX_PAIRS = 1 << 21
+DENSE_PAIRS = 1 << 14  # up to 128 boxes in a batch: all pairs of the batch as one matrix
 MAX_IDS = 20
 
 
@@ -27,13 +29,15 @@ def max_iou(boxes: np.ndarray, classes: np.ndarray, image: np.ndarray) -> Tuple[
     """(M,) largest IoU of each box with any other box of its image, and with another box of
     its image and class (0 when there is none). ``image`` must be sorted."""
     m = len(boxes)
-    best_any, best_same = np.zeros(m), np.zeros(m)
     if m == 0:
-        return best_any, best_same
+        return np.zeros(0), np.zeros(0)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    if m * m <= DENSE_PAIRS:  # every pair of the batch at once; pairs across images count as IoU 0
+        return _dense_max_iou(boxes, area, classes, image)
+    best_any, best_same = np.zeros(m), np.zeros(m)
     counts = np.bincount(image)
     start = np.cumsum(counts) - counts
     partners = counts[image]  # pairs of each box: one per box of its image, itself included
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     ends = np.cumsum(partners)
     lo = 0
     while lo < m:  # chunks of whole boxes with at most MAX_PAIRS pairs (at least one box)
@@ -43,8 +47,8 @@ def max_iou(boxes: np.ndarray, classes: np.ndarray, image: np.ndarray) -> Tuple[
         seg = np.cumsum(p) - p  # start of each box's pairs in this chunk
         second = start[image[first]] + np.arange(len(first)) - np.repeat(seg, p)
         a, b = boxes[first], boxes[second]
-        iw = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0.0, None)
-        ih = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0.0, None)
+        iw = np.maximum(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0.0)
+        ih = np.maximum(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0.0)
         inter = iw * ih
         iou = inter / (area[first] + area[second] - inter)
         iou[first == second] = 0.0
@@ -54,8 +58,22 @@ def max_iou(boxes: np.ndarray, classes: np.ndarray, image: np.ndarray) -> Tuple[
     return best_any, best_same
 
 
+def _dense_max_iou(boxes: np.ndarray, area: np.ndarray, classes: np.ndarray, image: np.ndarray):
+    """:func:`max_iou` on the (M, M) matrix of all pairs (the same IoU of each pair, bit for bit)."""
+    x1, y1, x2, y2 = boxes.T
+    iw = np.maximum(np.minimum(x2[:, None], x2[None]) - np.maximum(x1[:, None], x1[None]), 0.0)
+    ih = np.maximum(np.minimum(y2[:, None], y2[None]) - np.maximum(y1[:, None], y1[None]), 0.0)
+    inter = iw * ih
+    iou = inter / (area[:, None] + area[None] - inter)
+    iou[image[:, None] != image[None]] = 0.0
+    np.fill_diagonal(iou, 0.0)
+    best_any = iou.max(axis=1)
+    iou[classes[:, None] != classes[None]] = 0.0
+    return best_any, iou.max(axis=1)
+
+
 def iou_bin(iou: np.ndarray) -> np.ndarray:
-    return np.clip(np.searchsorted(IOU_EDGES, iou, side="right") - 1, 0, len(IOU_EDGES) - 2)
+    return np.minimum(np.maximum(np.searchsorted(IOU_EDGES, iou, side="right") - 1, 0), len(IOU_EDGES) - 2)
 
 
 @register_feature

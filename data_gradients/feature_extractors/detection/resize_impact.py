@@ -56,7 +56,8 @@ class DetectionResizeImpact(FeatureExtractor):
         # area * (S / L)^2 < T^2, multiplied out so integer boxes compare exactly
         st.below += (area[:, None, None] * sizes2[None, :, None] < t2[None, None, :] * longer**2).sum(axis=0)
         rel = np.sqrt(area) / longer
-        st.rel_hist += np.bincount(np.clip(np.searchsorted(REL_EDGES, rel, side="right") - 1, 0, len(REL_EDGES) - 2),
+        st.rel_hist += np.bincount(np.minimum(np.maximum(np.searchsorted(REL_EDGES, rel, side="right") - 1, 0),
+                                              len(REL_EDGES) - 2),
                                    minlength=len(REL_EDGES) - 1)
 
     def median_side(self, split: str) -> Optional[int]:

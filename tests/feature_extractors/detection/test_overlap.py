@@ -41,15 +41,21 @@ def test_histograms_crowding_and_duplicate_finding():
     assert rows[0][2:] == [2, 1.0, 0] and rows[2][2:] == [2, 1.0, 2] and rows[1][2:] == [1, 0.0, 0]
 
 
-def test_chunked_pairs_give_the_same_answer(monkeypatch):
-    rng = np.random.default_rng(0)
-    xy = rng.uniform(0, 50, (40, 2))
-    boxes = np.column_stack([xy, xy + rng.uniform(1, 30, (40, 2))])
-    classes, image = rng.integers(0, 3, 40), np.sort(rng.integers(0, 4, 40))
-    whole = max_iou(boxes, classes, image)
+@pytest.mark.parametrize("seed", range(3))
+def test_dense_and_chunked_pairs_give_the_same_answer_bit_for_bit(monkeypatch, seed):
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(0, 50, (60, 2)).astype(np.float64)  # integer corners: touching and identical boxes
+    boxes = np.column_stack([xy, xy + rng.integers(1, 30, (60, 2))])
+    boxes[5] = boxes[4]
+    classes, image = rng.integers(0, 3, 60), np.sort(rng.integers(0, 5, 60))
+    dense = max_iou(boxes, classes, image)  # 60 boxes: one (M, M) matrix
+    monkeypatch.setattr(overlap, "DENSE_PAIRS", 0)
+    pairs = max_iou(boxes, classes, image)
     monkeypatch.setattr(overlap, "MAX_PAIRS", 7)
     chunked = max_iou(boxes, classes, image)
-    assert np.array_equal(whole[0], chunked[0]) and np.array_equal(whole[1], chunked[1])
+    for got in (pairs, chunked):
+        assert np.array_equal(dense[0], got[0]) and np.array_equal(dense[1], got[1])
+    assert dense[0].max() == 1.0 and (dense[1] > 0).any()
 
 
 def brute_force(boxes, classes, image):
