@@ -18,7 +18,7 @@ thread doing all the work (OpenCV, torch and BLAS are held to one thread), which
 on a shared machine disturb much less than elapsed time (``--clock wall``).
 
 Usage: python bench/bench_image_features.py [--baseline /tmp/base] [--sets common detection classification]
-       [--reps 8] [--channels-last] [--clock cpu|wall]
+       [--reps 8] [--channels-last] [--mixed-sizes] [--clock cpu|wall]
 """
 from __future__ import annotations
 
@@ -109,20 +109,27 @@ def common_pool(n: int):
     return torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(masks))
 
 
-def detection_pool(n: int):
-    """(uint8 (n, 3, 480, 640) images, list of (k, 5) float32 rows) with ~10 boxes per image."""
+MIXED_SIZES = ((480, 640), (427, 640), (640, 480), (612, 612), (640, 427), (375, 500), (640, 640), (480, 640))
+
+
+def detection_pool(n: int, mixed_sizes: bool = False):
+    """(uint8 (n, 3, 480, 640) images, list of (k, 5) float32 rows) with ~10 boxes per image; with
+    ``mixed_sizes`` a list of images of COCO-like sizes (canonical batches then hold 1-3 images)."""
     from data_gradients.demo.detection_data import render_detection_sample
 
     rng = np.random.default_rng(0)
     images, labels = [], []
     for i in range(n):
-        img, rows = render_detection_sample(0, "train", i, size=(480, 640))
+        h, w = MIXED_SIZES[int(rng.integers(0, len(MIXED_SIZES)))] if mixed_sizes else (480, 640)
+        img, rows = render_detection_sample(0, "train", i, size=(h, w))
         extra = max(0, 10 - len(rows) + int(rng.integers(-2, 3)))  # top up to ~10 boxes
-        x1, y1 = rng.uniform(0, 600, extra), rng.uniform(0, 440, extra)
+        x1, y1 = rng.uniform(0, w - 40, extra), rng.uniform(0, h - 40, extra)
         more = np.column_stack([rng.integers(0, 10, extra), x1, y1, x1 + rng.uniform(4, 200, extra),
                                 y1 + rng.uniform(4, 200, extra)]).astype(np.float32)
         images.append(_jpeg(img))
         labels.append(torch.from_numpy(np.vstack([rows, more])))
+    if mixed_sizes:
+        return [torch.from_numpy(im) for im in images], labels
     return torch.from_numpy(np.stack(images)), labels
 
 
@@ -146,16 +153,17 @@ def warm_up_batches(set_name: str):
     return [(images, labels)] * 20
 
 
-def raw_batches(set_name: str, channels_last: bool = False):
+def raw_batches(set_name: str, channels_last: bool = False, mixed_sizes: bool = False):
     task, n, bs = SETS[set_name]
     if set_name == "common":
         images, labels = common_pool(16)
     elif set_name == "detection":
-        images, labels = detection_pool(n)
+        images, labels = detection_pool(n, mixed_sizes)
     else:
         images, labels = classification_pool(n)
     if channels_last:  # N,C,H,W tensors whose memory is N,H,W,C (PIL images permuted, then stacked)
-        images = images.contiguous(memory_format=torch.channels_last)
+        images = (images.contiguous(memory_format=torch.channels_last) if isinstance(images, torch.Tensor)
+                  else [im.permute(1, 2, 0).contiguous().permute(2, 0, 1) for im in images])
     k = len(images)
     return [(images[i % k:i % k + bs], labels[i % k:i % k + bs]) for i in range(0, n, bs)]
 
@@ -213,10 +221,10 @@ class Runner:
         return times
 
 
-def run_set(set_name: str, versions, reps: int, channels_last: bool, clock) -> None:
+def run_set(set_name: str, versions, reps: int, channels_last: bool, clock, mixed_sizes: bool = False) -> None:
     task, n, bs = SETS[set_name]
-    raw = raw_batches(set_name, channels_last)
-    h, w = raw[0][0].shape[-2:]
+    raw = raw_batches(set_name, channels_last, mixed_sizes)
+    h, w = raw[0][0][0].shape[-2:]
     runners = [Runner(v, set_name, raw) for v in versions]
     samples = {v.label: [] for v in versions}
     for r in range(reps + 1):
@@ -226,7 +234,8 @@ def run_set(set_name: str, versions, reps: int, channels_last: bool, clock) -> N
             if r:  # repetition 0 warms caches and reservoirs
                 samples[runner.version.label].append(times)
     print(f"\n== {set_name}: {task}, {w}x{h}, batches of {bs}, {n} images per repetition, median of {reps} "
-          f"repetitions, ms per image, one thread" + (", channels-last memory" if channels_last else ""))
+          f"repetitions, ms per image, one thread" + (", channels-last memory" if channels_last else "")
+          + (", mixed COCO-like sizes" if mixed_sizes and set_name == "detection" else ""))
     labels = [v.label for v in versions]
     rows = {}
     for label in labels:
@@ -252,6 +261,7 @@ def main(argv=None) -> None:
     p.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS))
     p.add_argument("--clock", choices=list(CLOCKS), default="cpu",
                    help="cpu: CPU time of this thread (robust on a shared machine; all work runs in it); wall: elapsed")
+    p.add_argument("--mixed-sizes", action="store_true", help="detection images of 8 COCO-like sizes (batches split)")
     p.add_argument("--channels-last", action="store_true", help="images in N,H,W,C memory (as PIL images permuted)")
     p.add_argument("--reps", type=int, default=8, help="rounded up to even: each version goes first as often")
     args = p.parse_args(argv)
@@ -265,7 +275,7 @@ def main(argv=None) -> None:
     print("versions: " + ", ".join(f"{v.label} = {v.root}" for v in versions) + f"; clock: {args.clock}")
     versions[-1].activate()  # the data generators come from the current version
     for set_name in args.sets:
-        run_set(set_name, versions, args.reps, args.channels_last, CLOCKS[args.clock])
+        run_set(set_name, versions, args.reps, args.channels_last, CLOCKS[args.clock], args.mixed_sizes)
 
 
 if __name__ == "__main__":
