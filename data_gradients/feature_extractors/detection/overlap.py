@@ -3,7 +3,7 @@
 Pairs are formed only inside an image: for an image with n boxes, its n * n ordered
 pairs (self pairs get IoU 0). All pairs of a batch are built and scored at once with
 numpy; batches with more than :data:`MAX_PAIRS` pairs are scored in chunks of boxes,
-so memory stays bounded even for very crowded images. Batches of at most 128 boxes score the
+so memory stays bounded even for very crowded images. Batches of at most 45 boxes score the
 (M, M) matrix of all their pairs instead (fewer numpy calls), pairs across images set to 0.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ IOU_EDGES = np.linspace(0.0, 1.0, 21)  # 0.05 wide bins; IoU 1 goes to the last 
 CROWD_IOU = 0.5  # boxes of one class overlapping this much are hard to keep apart after NMS
 DUPLICATE_IOU = 0.9  # boxes of one class overlapping this much are probably annotated twice
 MAX_PAIRS = 1 << 21
-DENSE_PAIRS = 1 << 14  # up to 128 boxes in a batch: all pairs of the batch as one matrix
+DENSE_PAIRS = 1 << 11  # up to 45 boxes in a batch: all pairs of the batch as one matrix (faster below that)
 MAX_IDS = 20
 
 

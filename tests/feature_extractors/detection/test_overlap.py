@@ -48,7 +48,8 @@ def test_dense_and_chunked_pairs_give_the_same_answer_bit_for_bit(monkeypatch, s
     boxes = np.column_stack([xy, xy + rng.integers(1, 30, (60, 2))])
     boxes[5] = boxes[4]
     classes, image = rng.integers(0, 3, 60), np.sort(rng.integers(0, 5, 60))
-    dense = max_iou(boxes, classes, image)  # 60 boxes: one (M, M) matrix
+    monkeypatch.setattr(overlap, "DENSE_PAIRS", 60 * 60)
+    dense = max_iou(boxes, classes, image)  # one (M, M) matrix
     monkeypatch.setattr(overlap, "DENSE_PAIRS", 0)
     pairs = max_iou(boxes, classes, image)
     monkeypatch.setattr(overlap, "MAX_PAIRS", 7)
