@@ -23,7 +23,6 @@ machine and version hashes alike, so states of several producers merge.
 from __future__ import annotations
 
 import hashlib
-import warnings
 from typing import Any, Dict
 
 import numpy as np
@@ -49,13 +48,24 @@ def row_products(rows: np.ndarray) -> np.ndarray:
         try:
             if k not in _KERNEL:
                 _KERNEL[k] = torch.from_numpy(np.array(KEYS[:k]))  # a writeable copy
-            with warnings.catch_warnings():  # read-only images: torch warns, but nothing writes to them
-                warnings.simplefilter("ignore", UserWarning)
-                a = torch.from_numpy(np.ascontiguousarray(rows))
-            return int_mm(a, _KERNEL[k]).numpy()
+            return int_mm(torch.from_numpy(_writeable(rows)), _KERNEL[k]).numpy()
         except (RuntimeError, NotImplementedError, TypeError):  # a torch without the CPU kernel
             _KERNEL["int_mm"] = None
     return rows.astype(np.int32) @ KEYS[:k].astype(np.int32)
+
+
+def _writeable(rows: np.ndarray) -> np.ndarray:
+    """``rows`` as a writeable view when its memory allows (torch warns about read-only arrays;
+    nothing writes to it), else a copy. No warning filter: those are process-wide, not thread-safe."""
+    rows = np.ascontiguousarray(rows)
+    if rows.flags.writeable:
+        return rows
+    view = rows.view()
+    try:
+        view.flags.writeable = True
+    except ValueError:  # memory that is read-only at its source
+        return rows.copy()
+    return view
 
 
 def row_bytes(nbytes: int) -> int:
