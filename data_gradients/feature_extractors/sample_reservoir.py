@@ -7,6 +7,7 @@ import numpy as np
 
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.results import ImageGrid
+from data_gradients.sample_id import format_sample_id
 
 _MASK = (1 << 64) - 1
 
@@ -64,7 +65,7 @@ class SampleReservoir(FeatureExtractor):
         for s in self.splits:
             picks = sorted((payload for _, payload in self.state(s).reservoir), key=lambda p: p[0])
             images[s] = [self.picture(*p[1:]) for p in picks]
-            captions[s] = [f"sample {p[0]}" for p in picks]
+            captions[s] = [f"sample {format_sample_id(p[0])}" for p in picks]
         if any(images.values()):
             res.images.append(ImageGrid(key="samples", title=self.grid_title, images=images, captions=captions))
         return res

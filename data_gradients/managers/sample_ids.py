@@ -12,8 +12,8 @@ the last samples of some ranks repeat samples of other ranks: they are marked as
 and left out of the statistics.
 
 Any other iterable (a generator, a list of batches, an ``IterableDataset``) gives ids that
-are positions in its stream: 0, 1, 2, ... in one process; ``(rank + 1) << RANK_SHIFT``
-plus the position on a torch.distributed rank, shown as ``rank:position``.
+are positions in its stream: 0, 1, 2, ... in one process; on a torch.distributed rank, ids
+that every output writes as ``rank:position`` (see :mod:`data_gradients.sample_id`).
 """
 from __future__ import annotations
 
@@ -22,19 +22,10 @@ from typing import Any, Deque, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-RANK_SHIFT = 40  # positions below 2**40 (a trillion samples per rank)
-POSITION_MASK = (1 << RANK_SHIFT) - 1
+from data_gradients.sample_id import rank_position_id
 
 KIND_INDICES = "dataset indices"
 KIND_POSITIONS = "positions in the stream"
-
-
-def format_sample_id(sample_id: int) -> str:
-    """``"123"`` for a dataset index or a position in one process, ``"1:123"`` for a position on rank 1."""
-    sample_id = int(sample_id)
-    if sample_id >> RANK_SHIFT:
-        return f"{(sample_id >> RANK_SHIFT) - 1}:{sample_id & POSITION_MASK}"
-    return str(sample_id)
 
 
 class _Recorder:
@@ -112,7 +103,7 @@ class SampleIds:
         """Ids of ``n`` samples from stream position ``first`` on this rank."""
         ids = np.arange(first, first + n, dtype=np.int64)
         if self.distributed:
-            ids += (self.rank + 1) << RANK_SHIFT
+            ids += rank_position_id(self.rank, 0)
         return ids
 
 

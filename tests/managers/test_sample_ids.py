@@ -11,7 +11,8 @@ from torch.utils.data.distributed import DistributedSampler
 from data_gradients import ClassificationAnalysisManager
 from data_gradients.batch import DetectionBatchBuilder
 from data_gradients.batch.select import select_samples
-from data_gradients.managers.sample_ids import KIND_INDICES, KIND_POSITIONS, SampleIds, format_sample_id
+from data_gradients.managers.sample_ids import KIND_INDICES, KIND_POSITIONS, SampleIds
+from data_gradients.sample_id import format_sample_id
 
 BAD = (3, 17, 18)  # dataset indices whose label is out of range
 

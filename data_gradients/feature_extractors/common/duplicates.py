@@ -22,6 +22,7 @@ from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.common.image_hash import image_hashes
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding, Table
+from data_gradients.sample_id import format_sample_id, sample_id_cell
 
 __all__ = ["Duplicates", "HashIndex", "duplicate_groups", "image_hashes"]
 
@@ -151,13 +152,13 @@ class Duplicates(FeatureExtractor):
             for name, value in scalars.items():
                 res.scalars.setdefault(name, {})[s] = value
             for g, members in enumerate(groups, start=1):
-                shown = ", ".join(str(int(i)) for i in members[:MAX_IDS_PER_GROUP])
+                shown = ", ".join(format_sample_id(i) for i in members[:MAX_IDS_PER_GROUP])
                 more = f" (+{len(members) - MAX_IDS_PER_GROUP} more)" if len(members) > MAX_IDS_PER_GROUP else ""
                 group_rows.append([s, g, len(members), shown + more])
             if n_groups:
                 dup_counts[s] = n_images
                 dup_ids[s] = [int(i) for g in groups for i in g[:MAX_IDS_PER_GROUP]][:MAX_IDS_PER_GROUP * 2]
-                listed = "; ".join("(" + ", ".join(str(int(i)) for i in g[:MAX_IDS_PER_GROUP]) + ")" for g in groups[:5])
+                listed = "; ".join("(" + ", ".join(format_sample_id(i) for i in g[:MAX_IDS_PER_GROUP]) + ")" for g in groups[:5])
                 dup_text.append(f"{s}: {n_groups} group(s), {n_images} images, e.g. {listed}")
         res.tables.append(Table(key="duplicate_groups", title=f"Groups of identical images (first {MAX_GROUPS} per split)",
                                 columns=["split", "group", "images", "sample ids"], rows=group_rows))
@@ -203,12 +204,12 @@ class Duplicates(FeatureExtractor):
                 lo, hi = np.searchsorted(sorted_hashes, h, side="left"), np.searchsorted(sorted_hashes, h, side="right")
                 copies = sorted(int(t) for t in ids_by_hash[lo:hi])
                 train_copies += copies[:1]
-                rows.append([s, int(i), ", ".join(str(t) for t in copies[:MAX_IDS_PER_GROUP])])
+                rows.append([s, sample_id_cell(i), ", ".join(format_sample_id(t) for t in copies[:MAX_IDS_PER_GROUP])])
             sample_ids.setdefault("train", [])
             sample_ids["train"] = sorted(set(sample_ids["train"]) | set(train_copies))[:MAX_LEAKS]
             share = counts[s] / max(len(ids), 1)
-            examples.append(f"{s}: {counts[s]} of {len(ids)} images ({share:.1%}), e.g. {s} sample {sample_ids[s][0]} "
-                            f"= train sample {train_copies[0]}")
+            examples.append(f"{s}: {counts[s]} of {len(ids)} images ({share:.1%}), e.g. {s} sample "
+                            f"{format_sample_id(sample_ids[s][0])} = train sample {format_sample_id(train_copies[0])}")
         res.tables.append(Table(key="leakage", title=f"Images also in train (first {MAX_LEAKS} per split)",
                                 columns=["split", "sample id", "train sample ids"], rows=rows))
         if not any(counts.values()):
