@@ -10,8 +10,10 @@ that release the GIL, and a canonical batch is passed by reference, with no copy
 no pickling (a batch of eight 1280x720 images and masks is ~50 MB). Measured numbers are
 in ``bench/bench_analysis.py``'s output.
 
-Memory stays bounded: at most ``workers`` batches wait in the queue, plus one in each
-worker's hands.
+Memory stays bounded: at most :data:`QUEUED_BATCHES` batches wait in the queue, plus one in
+each worker's hands (a 1280x720 batch of eight is ~60 MB, so the queue is kept short: the
+calling thread builds batches much faster than a worker analyses one, two in the queue
+keep every worker busy).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from data_gradients.managers.producer import Producer
 
 _STOP = object()
 MAX_DEFAULT_WORKERS = 8
+QUEUED_BATCHES = 2
 
 
 class Pipeline:
@@ -43,7 +46,7 @@ class Pipeline:
         self._threads: List[threading.Thread] = []
         self._error: Optional[BaseException] = None
         if len(producers) > 1:
-            self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=len(producers))
+            self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=min(len(producers), QUEUED_BATCHES))
             for i, producer in enumerate(producers):
                 t = threading.Thread(target=self._work, args=(producer,), name=f"data_gradients-worker-{i}",
                                      daemon=True)

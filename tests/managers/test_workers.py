@@ -21,7 +21,7 @@ from data_gradients import (
 )
 from data_gradients.errors import ConfigurationError
 from data_gradients.feature_extractors import unregister_feature
-from data_gradients.managers.pipeline import MAX_DEFAULT_WORKERS, Pipeline, default_workers
+from data_gradients.managers.pipeline import MAX_DEFAULT_WORKERS, QUEUED_BATCHES, Pipeline, default_workers
 from data_gradients.managers.producer import Producer
 from data_gradients.reports.json_writer import to_jsonable
 
@@ -167,7 +167,7 @@ class _Blocking(Producer):
 
 def test_the_queue_bounds_the_batches_in_flight():
     release = threading.Event()
-    workers = 2
+    workers = 3
     pipeline = Pipeline([_Blocking(release) for _ in range(workers)])
     submitted = []
 
@@ -178,7 +178,7 @@ def test_the_queue_bounds_the_batches_in_flight():
 
     t = threading.Thread(target=feed, daemon=True)
     t.start()
-    capacity = workers + workers  # the queue, plus one batch in each worker's hands
+    capacity = min(workers, QUEUED_BATCHES) + workers  # the queue, plus one batch in each worker's hands
     pause = threading.Event()  # never set: its wait() is a bounded pause
     for _ in range(1000):
         if len(submitted) >= capacity:
