@@ -1,7 +1,7 @@
 """Turning tensors, arrays and PIL images into numpy arrays with a known layout."""
 from __future__ import annotations
 
-from typing import Any, List, Sequence
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
@@ -16,6 +16,10 @@ except ImportError:  # pragma: no cover
     _PILImage = None
 
 _CHANNEL_COUNTS = (1, 3, 4)
+#: PIL modes read as they are: 1 (bool), L, RGB, RGBA (alpha dropped later), I (int32), F (float32),
+#: I;16* (uint16). Others go through PIL's own conversion: palette images through their palette.
+_PIL_AS_IS = ("1", "L", "RGB", "RGBA", "I", "F", "I;16", "I;16L", "I;16B", "I;16N")
+_PIL_GRAY_ALPHA = ("LA", "La")
 
 
 def is_array_like(x: Any) -> bool:
@@ -31,14 +35,54 @@ def _is_pil(x: Any) -> bool:
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """A numpy view/copy of a tensor, ndarray or PIL image."""
+    """A numpy view/copy of a tensor, ndarray or PIL image (its raw values: a palette image gives
+    its indices, as a mask should), in native byte order; bfloat16 tensors become float32."""
     if isinstance(x, np.ndarray):
-        return x
-    if _is_tensor(x):
-        return x.detach().cpu().numpy()
-    if _is_pil(x):
-        return np.asarray(x)
-    raise TypeError(type(x).__name__)
+        a = x
+    elif _is_tensor(x):
+        t = x.detach()
+        if t.dtype == torch.bfloat16:  # numpy has no bfloat16
+            t = t.float()
+        try:
+            a = t.cpu().numpy()
+        except (RuntimeError, TypeError) as e:  # sparse, quantized, meta... tensors
+            raise TypeError(f"{describe(x)} cannot be read as a numpy array ({e})") from None
+    elif _is_pil(x):
+        a = np.asarray(x)
+    else:
+        raise TypeError(type(x).__name__)
+    if not a.dtype.isnative:  # e.g. PIL "I;16B" or big-endian files: OpenCV needs native order
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
+def image_to_numpy(x: Any) -> np.ndarray:
+    """Like :func:`to_numpy`, but a PIL image gives its pixels as the picture shows them: H,W or
+    H,W,C with the dtype of its mode; palette (P, PA), CMYK, YCbCr, LAB, HSV, RGBX and RGBa images
+    are converted to RGB, LA / La images give their L channel."""
+    if not _is_pil(x):
+        return to_numpy(x)
+    if x.mode in _PIL_AS_IS:
+        return to_numpy(x)
+    if x.mode in _PIL_GRAY_ALPHA:
+        return np.ascontiguousarray(np.asarray(x)[..., 0])
+    try:
+        return np.asarray(x.convert("RGB"))
+    except (ValueError, OSError) as e:
+        raise TypeError(f"a PIL image of mode {x.mode!r} cannot be converted to RGB ({e})") from None
+
+
+def count_images(obj: Any) -> Optional[int]:
+    """Number of images in ``obj`` when its layout says it without doubt (a list, a PIL image, a
+    rank-2 or rank-4 array); None for a rank-3 array (one C,H,W / H,W,C image or N,H,W images)."""
+    if isinstance(obj, (list, tuple)):
+        return len(obj)
+    if _is_pil(obj):
+        return 1
+    if isinstance(obj, np.ndarray) or _is_tensor(obj):
+        rank = len(obj.shape)
+        return {2: 1, 4: int(obj.shape[0])}.get(rank)
+    return None
 
 
 def describe(x: Any) -> str:
@@ -75,7 +119,9 @@ def images_to_nchw(obj: Any, *, torch_layout: bool, n_hint: int | None = None,
     if not is_array_like(obj):
         raise TypeError(describe(obj))
     torch_layout = _is_tensor(obj)
-    a = to_numpy(obj)
+    a = image_to_numpy(obj)
+    if _is_pil(obj):  # H,W or H,W,C: no guessing
+        return [a[None]] if a.ndim == 2 else [np.moveaxis(a, 2, 0)]
     if a.ndim == 2:
         return [a[None]]
     if a.ndim == 3:
@@ -111,12 +157,21 @@ def _settle(chw_fits: bool, hwc_fits: bool, torch_layout: bool) -> tuple:
     return torch_layout, not torch_layout
 
 
-def masks_to_list(obj: Any, *, n_channels: int) -> List[np.ndarray]:
-    """Split ``obj`` into per-sample masks: H,W ids, or C,H,W one-hot/soft (C = ``n_channels``)."""
+def masks_to_list(obj: Any, *, n_channels: int, n_images: Optional[int] = None,
+                  layout: Optional[str] = None) -> List[np.ndarray]:
+    """Split ``obj`` into per-sample masks: H,W ids, or C,H,W one-hot/soft (C = ``n_channels``).
+
+    A rank-3 array A,H,W is A id masks, except when it may be one C,H,W one-hot mask (float or
+    bool values in 0..1 and A = ``n_channels`` > 1). Then the images decide when they can
+    (``n_images`` = 1: one-hot; any other count: ids), else ``layout`` (what the builder read
+    before: "one_hot" or "ids"), else one-hot. So a batch of float id masks with as many masks
+    as classes (a short last batch of binary masks...) is never taken for one image's one-hot mask.
+    """
     if isinstance(obj, (list, tuple)):
+        per_item = 1 if n_images is not None and len(obj) == n_images else None
         out: List[np.ndarray] = []
         for item in obj:
-            out.extend(masks_to_list(item, n_channels=n_channels))
+            out.extend(masks_to_list(item, n_channels=n_channels, n_images=per_item, layout=layout))
         return out
     if not is_array_like(obj):
         raise TypeError(describe(obj))
@@ -125,7 +180,12 @@ def masks_to_list(obj: Any, *, n_channels: int) -> List[np.ndarray]:
         return [a]
     if a.ndim == 3:
         if n_channels > 1 and a.shape[0] == n_channels and not np.issubdtype(a.dtype, np.integer) and _looks_soft(a):
-            return [a]  # a single C,H,W one-hot / soft mask
+            if n_images is not None:
+                one_hot = n_images == 1
+            else:
+                one_hot = layout != "ids"
+            if one_hot:
+                return [a]  # a single C,H,W one-hot / soft mask
         return list(a)
     if a.ndim == 4:
         if a.shape[1] == 1:
@@ -143,7 +203,10 @@ def masks_to_list(obj: Any, *, n_channels: int) -> List[np.ndarray]:
 
 
 def _looks_soft(a: np.ndarray) -> bool:
-    return float(a.min()) >= 0.0 and float(a.max()) <= 1.0
+    if a.size == 0 or a.dtype.kind not in "fb":
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(a.min() >= 0) and bool(a.max() <= 1)
 
 
 def group_by_shape(items: Sequence[np.ndarray]) -> List[List[int]]:

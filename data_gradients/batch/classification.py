@@ -22,7 +22,7 @@ from typing import Any, Iterable, List, Set
 import numpy as np
 
 from data_gradients.batch.arrays import describe, group_by_shape, images_to_nchw, is_array_like, to_numpy
-from data_gradients.batch.images import ImageBatch, stack_group, to_uint8_rgb
+from data_gradients.batch.images import ImageBatch, check_images, image_fields
 from data_gradients.errors import BatchFormatError
 
 NOTE_SEVERAL_IN_ONE_HOT = ("single-label one-hot rows with several classes set were found; the first largest was "
@@ -69,18 +69,19 @@ class ClassificationBatchBuilder:
         except (TypeError, ValueError) as e:
             raise BatchFormatError(f"`images` could not be read as images: {e}; got {describe(images)}") from None
         rows = self._rows(raw, len(imgs), labels)
-        for i, im in enumerate(imgs):
-            if im.shape[0] not in (1, 3, 4):
-                raise BatchFormatError(f"`images` must have 1, 3 or 4 channels, sample {i} has shape {im.shape}")
-        multi_hot, out_of_range = self._multi_hot(rows)
+        check_images(imgs, first_sample_id)
+        multi_hot, out_of_range, fractional = self._multi_hot(rows)
         out = []
         for idx in group_by_shape(imgs):
-            stacked, nonfinite = to_uint8_rgb(stack_group(imgs, idx), self.notes)
+            fields = image_fields(imgs, idx, first_sample_id, self.notes)
+            if fields.get("unreadable"):  # no pixel: the samples are only counted, their labels are not read
+                out.append(ClassificationBatch(**fields, labels=np.zeros((len(idx), self.n_label_ids), dtype=bool),
+                                               out_of_range_labels=np.zeros(len(idx), dtype=np.int64),
+                                               multi_label=self.multi_label))
+                continue
             out.append(ClassificationBatch(
-                images=stacked,
-                sample_ids=np.asarray(idx, dtype=np.int64) + first_sample_id,
-                nonfinite_pixels=nonfinite,
-                source_channels=int(imgs[idx[0]].shape[0]),
+                **fields,
+                non_integer_labels=None if fractional is None or not fractional[idx].any() else fractional[idx],
                 labels=multi_hot[idx],
                 out_of_range_labels=out_of_range[idx],
                 multi_label=self.multi_label,
@@ -142,30 +143,41 @@ class ClassificationBatchBuilder:
         return rows
 
     def _multi_hot(self, rows: np.ndarray):
+        """(N, n_label_ids) bool, (N,) out-of-range counts and (N,) int64 counts of non-integer
+        ids that were rounded (None when the labels are not ids or hold none)."""
         n = rows.shape[0]
         out = np.zeros((n, self.n_label_ids), dtype=bool)
         if self.multi_label:
-            return self._from_multi_label(rows, out)
+            return (*self._from_multi_label(rows, out), None)
+        fractional = None
         if rows.ndim == 2:
             ids, bad, unlabelled = self._one_hot_ids(rows)
         else:
-            ids, bad = self._ids(rows)
+            ids, bad, fractional = self._ids(rows)
             unlabelled = np.zeros(n, dtype=bool)
         ok = (ids >= 0) & (ids < self.n_label_ids) & ~bad & ~unlabelled
         ok[ok] = self.counted[ids[ok]]
         out[np.flatnonzero(ok), ids[ok]] = True
         out_of_range = bad | ~(ok | unlabelled | np.isin(ids, self.uncounted))
-        return out, out_of_range.astype(np.int64)
+        return out, out_of_range.astype(np.int64), fractional
 
     def _ids(self, rows: np.ndarray):
-        """Integer ids and a NaN/inf flag per sample (floats holding ints are rounded)."""
+        """Integer ids, a NaN/inf flag and a count of non-integer values (rounded to the nearest
+        integer, halves to even: 2.5 -> 2) per sample; None when every value is whole."""
         if rows.dtype.kind == "f":
             f = rows.astype(np.float64)
             bad = ~np.isfinite(f)
             if self.num_classes == 1 and not bad.any() and f.size and f.min() >= 0 and f.max() <= 1:
-                return (f > 0.5).astype(np.int64), bad  # binary probabilities
-            return np.rint(np.where(bad, -1, f)).astype(np.int64), bad
-        return rows.astype(np.int64), np.zeros(rows.shape[0], dtype=bool)
+                return (f > 0.5).astype(np.int64), bad, None  # binary probabilities
+            f = np.where(bad, -1, f)
+            rounded = np.rint(f)
+            fractional = rounded != f
+            # ids beyond int64 are out of range whatever they are: clipped before the cast (no overflow)
+            ids = np.clip(rounded, -2.0 ** 62, 2.0 ** 62).astype(np.int64)
+            return ids, bad, fractional.astype(np.int64) if fractional.any() else None
+        if rows.dtype == np.uint64:  # ids above int64 would wrap around to negative ones
+            return np.minimum(rows, np.uint64(2 ** 62)).astype(np.int64), np.zeros(rows.shape[0], dtype=bool), None
+        return rows.astype(np.int64), np.zeros(rows.shape[0], dtype=bool), None
 
     def _one_hot_ids(self, rows: np.ndarray):
         """Argmax ids of one-hot / soft rows, a NaN flag and a no-class-on flag per row."""

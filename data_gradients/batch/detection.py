@@ -13,6 +13,8 @@ import numpy as np
 from data_gradients.batch.arrays import describe, group_by_shape, images_to_nchw
 from data_gradients.batch.boxes import (
     BBOX_FORMATS,
+    NORMALISED_MAX,
+    PIXEL_MIN,
     RawBoxes,
     check_label_column,
     count_label_samples,
@@ -21,7 +23,7 @@ from data_gradients.batch.boxes import (
     parse_labels,
     to_xyxy,
 )
-from data_gradients.batch.images import ImageBatch, stack_group, to_uint8_rgb
+from data_gradients.batch.images import ImageBatch, check_images, image_fields
 from data_gradients.errors import BatchFormatError, ConfigurationError
 
 #: kinds of bad boxes, in the order of the columns of ``DetectionBatch.box_problems``. A box
@@ -29,6 +31,9 @@ from data_gradients.errors import BatchFormatError, ConfigurationError
 #: partly-outside boxes are clipped to the image and kept.
 BOX_PROBLEMS = ("nonfinite", "class_out_of_range", "degenerate", "fully_outside", "partly_outside")
 EXCLUDED_PROBLEMS = BOX_PROBLEMS[:4]
+#: ``DetectionBatch.box_scale_mismatch`` codes 1 and 2
+SCALE_MISMATCHES = ("looks_normalised", "looks_pixels")
+MIN_SIDE_FOR_PIXELS = 16  # boxes within 0..1 px only look normalised on images at least this large
 OUTSIDE_EPS = 1e-3  # pixels a box may pass the image border by (float rounding) before it counts as outside
 
 
@@ -40,6 +45,9 @@ class DetectionBatch(ImageBatch):
     (M,) int64 counted class ids; ``box_image`` (M,) int64 index (0..N-1) of each box's image.
     ``boxes_per_image`` (N,) counts the valid boxes of each image (0 = background image).
     ``box_problems`` (N, len(BOX_PROBLEMS)) counts the bad boxes of each image per kind.
+    ``box_scale_mismatch`` (N,) int8, None when no image is suspect: 1 where every box coordinate of
+    the image is within 0..1 though boxes are read as pixels, 2 where a coordinate is above 2 though
+    they are read as normalised (see :data:`SCALE_MISMATCHES`).
     Boxes of ignored classes are dropped without a trace (censored).
     """
 
@@ -48,6 +56,7 @@ class DetectionBatch(ImageBatch):
     box_image: np.ndarray = None  # type: ignore[assignment]
     boxes_per_image: np.ndarray = None  # type: ignore[assignment]
     box_problems: np.ndarray = None  # type: ignore[assignment]
+    box_scale_mismatch: Optional[np.ndarray] = None
 
     def problem_counts(self, kind: str) -> np.ndarray:
         """(N,) number of boxes of each image with problem ``kind`` (one of BOX_PROBLEMS)."""
@@ -118,14 +127,12 @@ class DetectionBatchBuilder:
                 f"images and labels disagree on the batch size: {len(imgs)} images ({describe(images)}) but "
                 f"labels for {raw.n_images} images ({describe(labels)})"
             )
-        for i, im in enumerate(imgs):
-            if im.shape[0] not in (1, 3, 4):
-                raise BatchFormatError(
-                    f"`images` must have 1, 3 or 4 channels, sample {first_sample_id + i} has shape {im.shape}")
+        check_images(imgs, first_sample_id)
         raw = self._drop_ignored(raw)
         image_wh = np.array([[im.shape[2], im.shape[1]] for im in imgs], dtype=np.float64).reshape(-1, 2)
         if not self._checked:
-            self._resolve(raw, image_wh)
+            readable = (image_wh > 0).all(axis=1)  # boxes of an image without pixels teach nothing
+            self._resolve(raw if readable.all() else raw.subset(readable[raw.image]), image_wh)
         return [self._canonical(imgs, raw, idx, first_sample_id) for idx in group_by_shape(imgs)]
 
     # ------------------------------------------------------------------ steps
@@ -142,15 +149,20 @@ class DetectionBatchBuilder:
         self._checked = True
         coords = raw.coords[finite]
         if self.normalized_boxes is None:
-            self.normalized_boxes, note = infer_normalized(coords, float(image_wh.min()))
+            readable_wh = image_wh[(image_wh > 0).all(axis=1)]  # images without pixels have no side
+            self.normalized_boxes, note = infer_normalized(coords, float(readable_wh.min()))
             self.notes.add(note)
         if self.bbox_format is None:
             self.bbox_format, note = infer_format(coords, image_wh[raw.image[finite]], self.normalized_boxes)
             self.notes.add(note)
 
     def _canonical(self, imgs: List[np.ndarray], raw: RawBoxes, idx: List[int], first_sample_id: int) -> DetectionBatch:
-        images, nonfinite = to_uint8_rgb(stack_group(imgs, idx), self.notes)
+        fields = image_fields(imgs, idx, first_sample_id, self.notes)
         n, h, w = len(idx), int(imgs[idx[0]].shape[1]), int(imgs[idx[0]].shape[2])
+        if fields.get("unreadable"):  # no pixel: the samples are only counted, their boxes are not read
+            return DetectionBatch(**fields, boxes=np.zeros((0, 4)), box_classes=np.zeros(0, dtype=np.int64),
+                                  box_image=np.zeros(0, dtype=np.int64), boxes_per_image=np.zeros(n, dtype=np.int64),
+                                  box_problems=np.zeros((n, len(BOX_PROBLEMS)), dtype=np.int64))
         local = np.full(raw.n_images, -1, dtype=np.int64)
         local[idx] = np.arange(n)
         box_image = local[raw.image]
@@ -169,16 +181,35 @@ class DetectionBatchBuilder:
         keep = (problem < 0) | (problem == BOX_PROBLEMS.index("partly_outside"))
         boxes = np.minimum(np.maximum(xyxy[keep], 0.0), np.array([w, h, w, h], dtype=np.float64))  # clip to the image
         return DetectionBatch(
-            images=images,
-            sample_ids=np.asarray(idx, dtype=np.int64) + first_sample_id,
-            nonfinite_pixels=nonfinite,
-            source_channels=int(imgs[idx[0]].shape[0]),
+            **fields,
             boxes=boxes,
             box_classes=class_ids[keep],
             box_image=box_image[keep],
             boxes_per_image=np.bincount(box_image[keep], minlength=n).astype(np.int64),
             box_problems=box_problems.astype(np.int64),
+            box_scale_mismatch=self._scale_mismatch(coords, box_image, n, min(h, w)) if self.resolved else None,
         )
+
+    def _scale_mismatch(self, coords: np.ndarray, box_image: np.ndarray, n: int, min_side: int) -> Optional[np.ndarray]:
+        """(N,) int8 per image: 1 when its boxes are read as pixels but every coordinate is within
+        0..1 (normalised boxes? needs an image side of 16 px or more), 2 when they are read as
+        normalised but a coordinate is above 2 (pixel boxes?); None when no image is suspect."""
+        if len(coords) == 0:
+            return None
+        with np.errstate(invalid="ignore"):
+            top = np.where(np.isfinite(coords), np.abs(coords), np.nan).max(axis=1)  # NaN: a non-finite box
+        finite = ~np.isnan(top)
+        if not finite.any():
+            return None
+        per_image = np.full(n, -1.0)
+        np.maximum.at(per_image, box_image[finite], top[finite])
+        if self.normalized_boxes:
+            suspect = per_image > PIXEL_MIN
+        else:
+            suspect = (per_image > 0) & (per_image <= NORMALISED_MAX) & (min_side >= MIN_SIDE_FOR_PIXELS)
+        if not suspect.any():
+            return None
+        return np.where(suspect, 2 if self.normalized_boxes else 1, 0).astype(np.int8)
 
     def _problems(self, xyxy: np.ndarray, classes: np.ndarray, w: int, h: int):
         """(M,) index into BOX_PROBLEMS of each box's first problem (-1: none) and (M,) class ids."""

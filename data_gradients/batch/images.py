@@ -3,15 +3,23 @@ per-image pixel statistics every image feature reads, computed once per batch on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Set, Tuple
+from typing import Any, Dict, List, Optional, Set
 
 import cv2
 import numpy as np
 
-NOTE_FLOAT_255 = "float images with values above 1 were found; they were read as 0..255, not 0..1"
-NOTE_NEGATIVE = ("images with negative values were found (normalised tensors?); values were clipped to 0..1 "
-                 "before analysis: pass un-normalised images for meaningful colour statistics")
-NOTE_WIDE_INT = "integer images with values above 255 were found; they were scaled from 0..65535 to 0..255"
+from data_gradients.batch.conversion import (  # noqa: F401 - the converters are used from here too
+    IMAGE_PROBLEMS,
+    NOTE_16_BIT,
+    NOTE_FLOAT_255,
+    NOTE_NEGATIVE,
+    NOTE_WIDE_INT,
+    _channels_last,
+    convert_images,
+    to_uint8_rgb,
+)
+from data_gradients.errors import BatchFormatError
+
 N_VALUES = 256
 MAX_PIXELS_PER_CALL = 1 << 24  # cv2.calcHist counts in float32: exact up to 2**24 per bin
 PLANE_PIXELS_PER_IMAGE = 1 << 17  # from this image size (~362 x 362) on, one histogram per image plane
@@ -79,12 +87,22 @@ class ImageBatch:
     """Images every task shares. ``images`` is (N, 3, H, W) uint8 RGB (grayscale repeated,
     alpha dropped); ``source_channels`` is the channel count the loader gave;
     ``nonfinite_pixels[i]`` counts NaN/inf values of sample i (set to 0 before analysis).
-    ``pixel_stats`` is built from ``images`` on first use and shared by every feature."""
+    ``pixel_stats`` is built from ``images`` on first use and shared by every feature.
+
+    Data-quality flags (None when nothing was found, the common case):
+    ``image_problems`` (N, len(IMAGE_PROBLEMS)) bool: pixel values that contradict the image's
+    type, each image read by the rule of its own type (see :func:`to_uint8_rgb`);
+    ``non_integer_labels[i]``: label values of sample i that were not whole numbers and were
+    rounded (halves to even). ``unreadable``: every image of this batch has no pixel (H or W = 0);
+    such a batch only carries the samples so they are counted and listed, no statistic reads it."""
 
     images: np.ndarray
     sample_ids: np.ndarray
     nonfinite_pixels: np.ndarray
     source_channels: int
+    image_problems: Optional[np.ndarray] = None
+    non_integer_labels: Optional[np.ndarray] = None
+    unreadable: bool = False
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -107,82 +125,43 @@ class ImageBatch:
         return int(self.images.shape[3])
 
 
-def to_uint8_rgb(stack: np.ndarray, notes: Set[str]) -> Tuple[np.ndarray, np.ndarray]:
-    """(N,C,H,W) of any dtype -> ((N,3,H,W) uint8, per-sample non-finite counts).
-
-    Floats in [0,1] are scaled by 255; floats above 1 are read as 0..255 (noted);
-    negative floats are clipped (noted). NaN/inf become 0 and are counted.
-    """
-    n, c = stack.shape[:2]
-    nonfinite = np.zeros(n, dtype=np.int64)
-    if stack.dtype == np.uint8:
-        out = stack
-    elif stack.dtype == np.bool_:
-        out = stack.astype(np.uint8) * 255
-    elif np.issubdtype(stack.dtype, np.integer):
-        hi = int(stack.max()) if stack.size else 0
-        lo = int(stack.min()) if stack.size else 0
-        if hi > 255:
-            notes.add(NOTE_WIDE_INT)
-            out = (np.clip(stack, 0, 65535) // 257).astype(np.uint8)
-        else:
-            if lo < 0:
-                notes.add(NOTE_NEGATIVE)
-            out = np.clip(stack, 0, 255).astype(np.uint8)
-    else:
-        out, nonfinite = _float_to_uint8(stack, notes)
-    if c == 1:
-        out = np.repeat(out, 3, axis=1)
-    elif c == 4:
-        out = out[:, :3]
-    if not out.flags.c_contiguous and _channels_last(out):
-        out = _planes_from_channels_last(out)
-    # a read-only view: it may share memory with the loader's tensor, extractors must not write
-    out = np.ascontiguousarray(out).view()
-    out.flags.writeable = False
-    return out, nonfinite
+def check_images(items: List[np.ndarray], first_sample_id: int) -> None:
+    """Refuse per-sample C,H,W arrays that are no image: a channel count other than 1, 3 or 4,
+    or values that are not numbers (complex, strings, objects)."""
+    for i, im in enumerate(items):
+        if im.shape[0] not in (1, 3, 4):
+            raise BatchFormatError(f"`images` must have 1, 3 or 4 channels (C,H,W or H,W,C), sample "
+                                   f"{first_sample_id + i} has shape {im.shape}")
+        if im.dtype.kind not in "biuf":
+            raise BatchFormatError(f"`images` must hold numbers (uint8, 16-bit, float or bool), sample "
+                                   f"{first_sample_id + i} has dtype {im.dtype}")
 
 
-def _channels_last(images: np.ndarray) -> bool:
-    """(N, 3, H, W) uint8 whose pixels are stored H, W, C (a permuted HWC array or tensor)."""
-    n, c, h, w = images.shape
-    s = images.strides
-    return images.dtype == np.uint8 and c == 3 and s[1] == 1 and s[3] == 3 and s[2] == 3 * w and h * w > 0
-
-
-def _planes_from_channels_last(images: np.ndarray) -> np.ndarray:
-    """The same images as contiguous (N, 3, H, W) planes: OpenCV splits each HWC image into
-    its three planes (several times faster than numpy's strided copy)."""
-    out = np.empty(images.shape, dtype=np.uint8)
-    for src, dst in zip(images.transpose(0, 2, 3, 1), out):
-        cv2.split(src, [dst[0], dst[1], dst[2]])  # writes into the planes of ``out``
-    return out
-
-
-def _float_to_uint8(stack: np.ndarray, notes: Set[str]) -> Tuple[np.ndarray, np.ndarray]:
-    """Float images to uint8 in as few passes as possible (min, max, one OpenCV convert)."""
-    n = stack.shape[0]
-    nonfinite = np.zeros(n, dtype=np.int64)
-    f = stack if stack.dtype in (np.float32, np.float64) else stack.astype(np.float32)
-    if f.size == 0:
-        return np.zeros(f.shape, dtype=np.uint8), nonfinite
-    lo, hi = float(f.min()), float(f.max())
-    if not (np.isfinite(lo) and np.isfinite(hi)):  # NaN propagates into min/max: count and zero them
-        bad = ~np.isfinite(f)
-        nonfinite = bad.reshape(n, -1).sum(axis=1).astype(np.int64)
-        f = np.where(bad, f.dtype.type(0), f)
-        lo, hi = float(f.min()), float(f.max())
-    if lo < 0:
-        notes.add(NOTE_NEGATIVE)
-        f = np.maximum(f, 0)
-    scale = 255.0
-    if hi > 1.0 + 1e-6:
-        notes.add(NOTE_FLOAT_255)
-        scale = 1.0
-    # one saturating, rounding pass (values are >= 0 here, so the "abs" is a no-op)
-    flat = np.ascontiguousarray(f).reshape(-1, f.shape[-1])
-    out = cv2.convertScaleAbs(flat, alpha=scale).reshape(f.shape)
-    return out, nonfinite
+def image_fields(items: List[np.ndarray], idx: List[int], first_sample_id: int, notes: Set[str]) -> Dict[str, Any]:
+    """The :class:`ImageBatch` fields of the samples ``idx`` of ``items`` (per-sample C,H,W arrays of
+    one shape, any dtypes): each image is scaled by the rule of its own dtype, never by its
+    neighbours' values. Images without pixels (H or W = 0) give an ``unreadable`` batch."""
+    n = len(idx)
+    c, h, w = items[idx[0]].shape
+    fields: Dict[str, Any] = {"sample_ids": np.asarray(idx, dtype=np.int64) + first_sample_id,
+                              "source_channels": int(c)}
+    if h == 0 or w == 0:
+        images = np.zeros((n, 3, h, w), dtype=np.uint8)
+        images.flags.writeable = False
+        return dict(fields, images=images, nonfinite_pixels=np.zeros(n, dtype=np.int64), unreadable=True)
+    dtype = items[idx[0]].dtype
+    if all(items[i].dtype == dtype for i in idx):
+        images, nonfinite, problems = convert_images(stack_group(items, idx), notes)
+    else:  # mixed dtypes (8- and 16-bit PIL images, float beside uint8): stacking would cast them alike
+        parts = [convert_images(items[i][None], notes) for i in idx]
+        images = np.concatenate([p[0] for p in parts])
+        images.flags.writeable = False
+        nonfinite = np.concatenate([p[1] for p in parts])
+        problems = None
+        if any(p[2] is not None for p in parts):
+            problems = np.concatenate([np.zeros((1, len(IMAGE_PROBLEMS)), bool) if p[2] is None else p[2]
+                                       for p in parts])
+    return dict(fields, images=images, nonfinite_pixels=nonfinite, image_problems=problems)
 
 
 def stack_group(items: List[np.ndarray], idx: List[int]) -> np.ndarray:

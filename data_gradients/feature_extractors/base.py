@@ -56,6 +56,15 @@ class FeatureExtractor:
     description: ClassVar[str] = ""
     tasks: ClassVar[Tuple[str, ...]] = ()
     group: ClassVar[str] = "image"
+    #: True for the extractors that also take batches of unreadable samples (``batch.unreadable``:
+    #: images without pixels, kept only so they are counted); no other extractor ever sees one
+    reads_unreadable: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        update = cls.__dict__.get("update")
+        if update is not None:
+            cls.update = _skipping_unreadable(update)  # type: ignore[method-assign]
 
     def __init__(self, context: AnalysisContext):
         self.context = context
@@ -123,6 +132,16 @@ class FeatureExtractor:
         threshold = reservoir[-1][0] if len(reservoir) >= k else np.inf  # the reservoir is sorted
         keys = [self.sample_key(split, int(i)) for i in sample_ids]
         return sorted((key, j) for j, key in enumerate(keys) if key < threshold)[:k]
+
+
+def _skipping_unreadable(update: Callable) -> Callable:
+    @functools.wraps(update)
+    def wrapper(self: "FeatureExtractor", batch: Any, split: str) -> None:
+        if getattr(batch, "unreadable", False) and not self.reads_unreadable:
+            return None
+        return update(self, batch, split)
+
+    return wrapper
 
 
 def _reduce(reduce: str, cap: Optional[int], a: Any, b: Any) -> Any:

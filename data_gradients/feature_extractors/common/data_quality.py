@@ -1,4 +1,5 @@
-"""Bad data: non-finite pixels, out-of-range label ids, empty masks; counted with sample ids."""
+"""Bad data: non-finite pixels, out-of-range label ids, empty masks; images without pixels, pixel values
+that contradict their type, label values that are not whole numbers; counted with sample ids."""
 from __future__ import annotations
 
 from typing import Dict, List
@@ -6,6 +7,7 @@ from typing import Dict, List
 import numpy as np
 
 from data_gradients.batch import ImageBatch
+from data_gradients.batch.images import IMAGE_PROBLEMS
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding
@@ -32,6 +34,48 @@ PROBLEMS = {
     ),
 }
 
+# findings only (no scalar: they appear when the data has them). key -> (title, severity, rule and why)
+OTHER_PROBLEMS = {
+    "unreadable": (
+        "Unreadable or empty images", "error",
+        "an image without pixels (height or width 0) is a broken file or a crop gone wrong; training code "
+        "crashes on it or learns from nothing. These samples and their labels took no part in any statistic.",
+    ),
+    "sixteen_bit_low": (
+        "16-bit images holding 8-bit values?", "warning",
+        "16-bit images (uint16 / int16, PIL mode I;16) are scaled by their type, 0..65535 to 0..255 (value // 257), "
+        "whatever their values, so every image of a split is read the same way; these have no value above 255, "
+        "so they came out nearly black: if they hold 8-bit data, convert them to uint8.",
+    ),
+    "wide_int_16_bit": (
+        "32/64-bit integer images read as 16-bit", "info",
+        "integer images of 32 or 64 bits (PIL mode I) carry no pixel scale: each one whose values all stay within "
+        "0..255 is read as 8-bit, each one with a larger value as 16-bit (0..65535 scaled to 0..255, value // 257). "
+        "Pass uint8 or uint16 images to have them read by their type.",
+    ),
+    "float_0_255": (
+        "Float images with values above 1", "warning",
+        "float images are read as 0..1 (scaled by 255); each image with a value above 1 was read as 0..255 instead "
+        "(image by image, never by its neighbours' values). A dark 0..255 image whose values stay below 1 cannot be "
+        "told from a 0..1 one: pass float images in one range, or uint8.",
+    ),
+    "negative": (
+        "Images with negative values", "warning",
+        "negative values were clipped to 0 (normalised tensors?): brightness and colour statistics of these images "
+        "are not those of the pictures; pass the images before normalisation.",
+    ),
+    "above_range": (
+        "Images with values above their type's range", "warning",
+        "float values above 255 and integer values above 65535 were clipped (saturated) to white.",
+    ),
+    "non_integer_labels": (
+        "Label values that are not whole numbers", "warning",
+        "class ids and mask values must be whole numbers; these were rounded to the nearest integer, halves to even "
+        "(2.5 -> 2). Fractional mask values usually come from a mask resized with bilinear or bicubic "
+        "interpolation (resize masks with nearest-neighbour); the rounded class may not be the one meant.",
+    ),
+}
+
 
 def empty_masks(masks: np.ndarray) -> np.ndarray:
     """(N,) True where an (N, H, W) mask has no counted pixel (every id is -1, counted ids are >= 0).
@@ -51,11 +95,13 @@ class DataQuality(FeatureExtractor):
     title = "Data quality"
     description = (
         "Counts of samples with bad data: images with NaN or infinite pixels, segmentation masks with label "
-        "ids outside the classes and ignore labels, and masks with no labelled pixel. Each problem lists "
-        "the first sample ids so they can be inspected."
+        "ids outside the classes and ignore labels, and masks with no labelled pixel; images without pixels, "
+        "pixel values that contradict the image's type and label values that are not whole numbers, when "
+        "found. Each problem lists the first sample ids so they can be inspected."
     )
     tasks = ("segmentation", "detection", "classification")
     group = "quality"
+    reads_unreadable = True
 
     def setup(self) -> None:
         self.add_state("images", 0, "sum")
@@ -65,10 +111,25 @@ class DataQuality(FeatureExtractor):
             self.add_state(f"{key}_ids", [], "smallest", cap=MAX_IDS)
         self.add_state("nonfinite_pixels", 0, "sum")
         self.add_state("out_of_range_pixels", 0, "sum")
+        for key in OTHER_PROBLEMS:
+            self.add_state(f"{key}_samples", 0, "sum")
+            self.add_state(f"{key}_ids", [], "smallest", cap=MAX_IDS)
+        self.add_state("non_integer_values", 0, "sum")
 
     def update(self, batch: ImageBatch, split: str) -> None:
         st = self.state(split)
         st.images += len(batch)
+        if getattr(batch, "unreadable", False):  # only counted: no pixel, no label was read
+            self._count(st, "unreadable", batch, np.ones(len(batch), dtype=bool))
+            return
+        problems = getattr(batch, "image_problems", None)
+        if problems is not None:
+            for col in np.flatnonzero(problems.any(axis=0)).tolist():
+                self._count(st, IMAGE_PROBLEMS[col], batch, problems[:, col])
+        fractional = getattr(batch, "non_integer_labels", None)
+        if fractional is not None:
+            self._count(st, "non_integer_labels", batch, np.asarray(fractional) > 0)
+            st.non_integer_values += int(np.sum(fractional))
         self._count(st, "nonfinite", batch, np.asarray(batch.nonfinite_pixels) > 0)
         st.nonfinite_pixels += int(np.sum(batch.nonfinite_pixels))
         if getattr(batch, "masks", None) is None:  # image-only task
@@ -108,7 +169,25 @@ class DataQuality(FeatureExtractor):
                 key=key, title=title, message=self._message(key, counts), why=why,
                 counts=counts, sample_ids=ids, severity=severity,
             ))
+        for key, (title, severity, why) in OTHER_PROBLEMS.items():
+            counts = {s: int(getattr(self.state(s), f"{key}_samples")) for s in splits}
+            if sum(counts.values()) == 0:
+                continue
+            ids = {s: [int(i) for i, _ in getattr(self.state(s), f"{key}_ids")] for s in splits}
+            res.findings.append(Finding(key=key, title=title, message=self._other_message(key, counts), why=why,
+                                        counts=counts, sample_ids=ids, severity=severity))
         return res
+
+    def _other_message(self, key: str, counts: Dict[str, int]) -> str:
+        per_split = ", ".join(f"{s}: {n} of {int(self.state(s).images)}" for s, n in counts.items())
+        total = sum(counts.values())
+        if key == "unreadable":
+            return f"{total} images have no pixel (height or width 0) and were left out of every statistic ({per_split})"
+        if key == "non_integer_labels":
+            values = sum(int(self.state(s).non_integer_values) for s in counts)
+            return (f"{total} samples hold {values} label values that are not whole numbers, rounded to the nearest "
+                    f"integer, halves to even ({per_split})")
+        return f"{total} images: {OTHER_PROBLEMS[key][0].lower()} ({per_split})"
 
     def _message(self, key: str, counts: Dict[str, int]) -> str:
         per_split = ", ".join(f"{s}: {n} of {self._total(s, key)}" for s, n in counts.items())

@@ -26,6 +26,7 @@ class SplitSizes(FeatureExtractor):
     )
     tasks = ("segmentation", "detection", "classification")
     group = "quality"
+    reads_unreadable = True  # samples without pixels were read all the same (data quality lists them)
 
     def setup(self) -> None:
         self.add_state("samples", 0, "sum")

@@ -6,7 +6,7 @@ from typing import Dict, List
 import numpy as np
 
 from data_gradients.batch import DetectionBatch
-from data_gradients.batch.detection import BOX_PROBLEMS
+from data_gradients.batch.detection import BOX_PROBLEMS, SCALE_MISMATCHES
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding
@@ -20,8 +20,8 @@ PROBLEMS = {
                   "NaN/inf coordinates turn the box loss into NaN and silently ruin training; these boxes were "
                   "left out of the statistics."),
     "class_out_of_range": ("Boxes with out-of-range class ids", "error",
-                           "class ids outside 0..num_classes-1 (and not ignored) crash the loss or train on garbage; "
-                           "these boxes were left out of the statistics."),
+                           "class ids outside 0..num_classes-1 (and not ignored), or not whole numbers (1.5: never "
+                           "rounded), crash the loss or train on garbage; these boxes were left out of the statistics."),
     "degenerate": ("Boxes with zero or negative width or height", "error",
                    "boxes without area give NaN/inf in IoU and regression losses; they were left out of the "
                    f"statistics; {_FORMAT_HINT}."),
@@ -31,6 +31,14 @@ PROBLEMS = {
     "partly_outside": ("Boxes partly outside the image", "warning",
                        "they were clipped to the image for the statistics (training pipelines usually clip too); "
                        f"a few are common, {_FORMAT_HINT}."),
+    "looks_normalised": ("Boxes that look normalised though read as pixels", "warning",
+                         "every coordinate of these images' boxes is within 0..1, so as pixels each box lies in the "
+                         "image's top-left pixel and the box sizes and positions are meaningless; pass "
+                         "normalized_boxes=True if the coordinates are fractions of the image width and height."),
+    "looks_pixels": ("Boxes that look like pixels though read as normalised", "warning",
+                     "a coordinate of these images' boxes is above 2, so as fractions of the image size the boxes "
+                     "reach far outside it (counted as outside the image above); pass normalized_boxes=False if "
+                     "the coordinates are pixels."),
     "no_boxes": ("Images without boxes", "info",
                  "background images are valid and help against false positives; a large share, or a share "
                  "that differs between splits, deserves a look (missing label files?)."),
@@ -61,8 +69,11 @@ class DetectionBoxQuality(FeatureExtractor):
         st = self.state(split)
         st.images += len(batch)
         st.valid_boxes += int(np.sum(batch.boxes_per_image))
-        per_image = np.column_stack([batch.box_problems, np.asarray(batch.boxes_per_image) == 0]).astype(np.int64)
-        keys = (*BOX_PROBLEMS, "no_boxes")
+        mismatch = getattr(batch, "box_scale_mismatch", None)
+        mismatch = np.zeros(len(batch), dtype=np.int8) if mismatch is None else np.asarray(mismatch)
+        per_image = np.column_stack([batch.box_problems, mismatch == 1, mismatch == 2,
+                                     np.asarray(batch.boxes_per_image) == 0]).astype(np.int64)
+        keys = (*BOX_PROBLEMS, *SCALE_MISMATCHES, "no_boxes")
         for col in np.flatnonzero(per_image.any(axis=0)).tolist():  # only the kinds this batch has
             key, counts = keys[col], per_image[:, col]
             ids = np.asarray(batch.sample_ids)[counts > 0].tolist()
@@ -91,9 +102,11 @@ class DetectionBoxQuality(FeatureExtractor):
 
     def _message(self, key: str, splits) -> str:
         images = {s: int(getattr(self.state(s), f"{key}_images")) for s in splits}
+        per_split = ", ".join(f"{s}: {n} of {int(self.state(s).images)}" for s, n in images.items())
         if key == "no_boxes":
-            per_split = ", ".join(f"{s}: {n} of {int(self.state(s).images)}" for s, n in images.items())
             return f"{sum(images.values())} images have no valid box ({per_split})"
+        if key in SCALE_MISMATCHES:
+            return f"{sum(images.values())} images: {PROBLEMS[key][0].lower()} ({per_split})"
         boxes = {s: int(getattr(self.state(s), f"{key}_count")) for s in splits}
         per_split = ", ".join(f"{s}: {boxes[s]} boxes in {images[s]} images" for s in splits)
         return f"{sum(boxes.values())} boxes {PROBLEMS[key][0].split(' ', 1)[1]} ({per_split})"
