@@ -63,16 +63,18 @@ class RawBoxes:
 def count_label_samples(labels: Any) -> Optional[int]:
     """Number of images the labels describe, when the layout says it (None when unknown)."""
     if isinstance(labels, Mapping):
-        boxes = _get(labels, BOX_KEYS)
+        boxes = labels.get("boxes", labels.get("bboxes"))
         if isinstance(boxes, (list, tuple)):
             return len(boxes)
-        return int(boxes.shape[0]) if is_array_like(boxes) and np.ndim(to_numpy(boxes)) == 3 else None
+        return _first_dim_of_rank_3(boxes)
     if isinstance(labels, (list, tuple)):
         return len(labels)
-    if is_array_like(labels):
-        a = to_numpy(labels)
-        return int(a.shape[0]) if a.ndim == 3 else None
-    return None
+    return _first_dim_of_rank_3(labels)
+
+
+def _first_dim_of_rank_3(x: Any) -> Optional[int]:
+    shape = getattr(x, "shape", None) if is_array_like(x) else None
+    return int(shape[0]) if shape is not None and len(shape) == 3 else None
 
 
 def parse_labels(labels: Any, *, label_first: bool, n_images: int) -> RawBoxes:
@@ -83,11 +85,11 @@ def parse_labels(labels: Any, *, label_first: bool, n_images: int) -> RawBoxes:
         if all(isinstance(x, Mapping) for x in labels) and labels:
             return _concat([_dict_rows(d, i) for i, d in enumerate(labels)], len(labels), "dicts")
         if all(is_array_like(x) or isinstance(x, (list, tuple)) for x in labels):
-            rows = [_rows(_as_array(x), f"labels[{i}]") for i, x in enumerate(labels)]
+            rows = [_rows(_as_array(x, f"labels[{i}]"), f"labels[{i}]") for i, x in enumerate(labels)]
             return _concat([_split_columns(r, label_first) for r in rows], len(labels), "list")
         raise BatchFormatError(f"{LAYOUT_HELP}; got {describe(labels)}")
     if is_array_like(labels):
-        a = to_numpy(labels)
+        a = _as_array(labels, "labels")
         if a.ndim == 3:
             return _padded(a, label_first)
         if a.ndim <= 2 and n_images == 1:
@@ -108,13 +110,16 @@ def _get(d: Mapping, keys: Tuple[str, ...]) -> Any:
     raise BatchFormatError(f"a detection label dict needs one of the keys {list(keys)}; got keys {list(d)}")
 
 
-def _as_array(x: Any) -> np.ndarray:
-    if is_array_like(x):
-        return to_numpy(x)
-    try:  # plain Python rows: [[class, x1, y1, x2, y2], ...]
-        return np.asarray(x, dtype=np.float64)
+def _as_array(x: Any, where: str = "an item") -> np.ndarray:
+    """A numeric (bool, int or float) array from an array, tensor or plain Python rows
+    ([[class, x1, y1, x2, y2], ...]); anything else is a BatchFormatError naming ``where``."""
+    try:
+        a = to_numpy(x) if is_array_like(x) else np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
-        raise BatchFormatError(f"{LAYOUT_HELP}; got an item {describe(x)} that is not a table of numbers") from None
+        a = None
+    if a is None or a.dtype.kind not in "biuf":
+        raise BatchFormatError(f"{LAYOUT_HELP}; got {where} {describe(x)} that is not a table of numbers") from None
+    return a
 
 
 def _rows(a: np.ndarray, where: str) -> np.ndarray:
@@ -132,7 +137,8 @@ def _split_columns(rows: np.ndarray, label_first: bool) -> Tuple[np.ndarray, np.
 
 
 def _dict_rows(d: Mapping, i: int) -> Tuple[np.ndarray, np.ndarray]:
-    boxes, classes = to_numpy(_get(d, BOX_KEYS)), to_numpy(_get(d, CLASS_KEYS))
+    boxes = _as_array(_get(d, BOX_KEYS), f"labels[{i}]['boxes']")
+    classes = _as_array(_get(d, CLASS_KEYS), f"labels[{i}]['labels']")
     if boxes.size == 0 and classes.size == 0:
         return np.zeros((0, 4)), np.zeros(0)
     if boxes.ndim != 2 or boxes.shape[1] != 4 or classes.reshape(-1).shape[0] != boxes.shape[0]:
@@ -146,9 +152,12 @@ def _dict_rows(d: Mapping, i: int) -> Tuple[np.ndarray, np.ndarray]:
 def _from_batch_dict(d: Mapping, n_images: int) -> RawBoxes:
     boxes, classes = _get(d, BOX_KEYS), _get(d, CLASS_KEYS)
     if isinstance(boxes, (list, tuple)):
+        if not isinstance(classes, (list, tuple)) or len(classes) != len(boxes):
+            raise BatchFormatError(f"a label dict with a list of {len(boxes)} per-image 'boxes' needs a list of as many "
+                                   f"per-image 'labels'; got labels {describe(classes)}")
         per_image = [_dict_rows({"boxes": b, "labels": c}, i) for i, (b, c) in enumerate(zip(boxes, classes))]
         return _concat(per_image, len(boxes), "dicts")
-    b, c = to_numpy(boxes), to_numpy(classes)
+    b, c = _as_array(boxes, "'boxes'"), _as_array(classes, "'labels'")
     if b.ndim == 3 and b.shape[-1] == 4 and c.shape == b.shape[:2]:
         rows = np.concatenate([c[..., None].astype(np.float64), b.astype(np.float64)], axis=-1)
         return _padded(rows, label_first=True)
