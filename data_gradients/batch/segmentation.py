@@ -1,8 +1,8 @@
 """Canonical segmentation batch and its builder (validation happens here, once)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, List, Set
+from dataclasses import dataclass, field
+from typing import Any, Iterable, List, Optional, Set, Tuple
 
 import cv2
 import numpy as np
@@ -22,6 +22,9 @@ class SegmentationBatch(ImageBatch):
 
     masks: np.ndarray = None  # type: ignore[assignment]
     out_of_range_pixels: np.ndarray = None  # type: ignore[assignment]
+    #: (masks, uint8 labels, 256-entry table label -> id or -1) when ``masks`` was looked up from
+    #: uint8 labels: the view finds its runs on those (a quarter of the bytes of ``masks``)
+    label_source: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default=None, repr=False, compare=False)
 
     @property
     def view(self) -> SegmentationView:
@@ -29,7 +32,9 @@ class SegmentationBatch(ImageBatch):
         shared by the segmentation features (rebuilt if ``masks`` is replaced)."""
         cached = self.__dict__.get("_view")
         if cached is None or cached.masks is not self.masks:
-            cached = self.__dict__["_view"] = SegmentationView(self.masks)
+            source = self.label_source
+            lookup = source[1:] if source is not None and source[0] is self.masks else None
+            cached = self.__dict__["_view"] = SegmentationView(self.masks, lookup)
         return cached
 
 
@@ -78,7 +83,7 @@ class SegmentationBatchBuilder:
     def _canonical(self, imgs, masks, idx: List[int], first_sample_id: int) -> SegmentationBatch:
         images, nonfinite = to_uint8_rgb(stack_group(imgs, idx), self.notes)
         source_channels = int(imgs[idx[0]].shape[0])
-        ids, out_of_range = self._labels(stack_group(masks, idx))
+        ids, out_of_range, lookup = self._labels_and_source(stack_group(masks, idx))
         return SegmentationBatch(
             images=images,
             sample_ids=np.asarray(idx, dtype=np.int64) + first_sample_id,
@@ -86,9 +91,14 @@ class SegmentationBatchBuilder:
             source_channels=source_channels,
             masks=ids,
             out_of_range_pixels=out_of_range,
+            label_source=None if lookup is None else (ids, *lookup),
         )
 
     def _labels(self, m: np.ndarray):
+        """(ids, out-of-range pixels per sample) of raw labels ``m``."""
+        return self._labels_and_source(m)[:2]
+
+    def _labels_and_source(self, m: np.ndarray):
         n = m.shape[0]
         one_hot = m.ndim == 4
         if one_hot:  # one-hot / soft N,C,H,W
@@ -111,7 +121,7 @@ class SegmentationBatchBuilder:
             valid = np.isin(ids, self.class_ids)
             oor = ~valid & ~np.isin(ids, self.uncounted) & ~((ids == -1) & one_hot)
             out_ids = np.where(valid, ids, -1).astype(np.int32)
-            return out_ids, oor.reshape(n, -1).sum(axis=1).astype(np.int64)
+            return out_ids, oor.reshape(n, -1).sum(axis=1).astype(np.int64), None
         # lookup tables over [lo, hi]: value -> counted id or -1; value -> out of range
         offset = -lo if lo < 0 else 0
         counted = np.full(hi + offset + 1, -1, dtype=np.int32)
@@ -131,14 +141,15 @@ class SegmentationBatchBuilder:
             out_ids = cv2.LUT(index.reshape(-1, index.shape[-1]), table).reshape(index.shape)
         else:
             out_ids = counted[index]
+        lookup = (index, table) if index.dtype == np.uint8 and index.size else None
         if not bad.any():
-            return out_ids, np.zeros(n, dtype=np.int64)  # no out-of-range value can be present
-        if index.dtype == np.uint8 and index.size:  # a second lookup marks them; OpenCV counts the marks
+            return out_ids, np.zeros(n, dtype=np.int64), lookup  # no out-of-range value can be present
+        if lookup is not None:  # a second lookup marks them; OpenCV counts the marks
             flags = np.zeros(256, dtype=np.uint8)
             flags[: len(bad)] = bad
             marked = cv2.LUT(index.reshape(-1, index.shape[-1]), flags).reshape(n, -1)
-            return out_ids, np.array([cv2.countNonZero(row) for row in marked], dtype=np.int64)
-        return out_ids, bad[index].reshape(n, -1).sum(axis=1).astype(np.int64)
+            return out_ids, np.array([cv2.countNonZero(row) for row in marked], dtype=np.int64), lookup
+        return out_ids, bad[index].reshape(n, -1).sum(axis=1).astype(np.int64), None
 
 
 def _split_by(idx: List[int], keys: List[tuple]) -> List[List[int]]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from typing import Dict
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -45,8 +45,13 @@ def _scratch(name: str, shape) -> np.ndarray:
 class SegmentationView:
     """Runs, run pairs, components and erosion survival of ``masks`` (N, H, W) int, -1 = not counted."""
 
-    def __init__(self, masks: np.ndarray):
+    def __init__(self, masks: np.ndarray, lookup: Optional[Tuple[np.ndarray, np.ndarray]] = None):
+        """``lookup``: optional (uint8 labels, table label -> id or -1) with ``masks == table[labels]``;
+        runs are then found on the labels (a quarter of the bytes). Counted runs are the same
+        either way: counted ids are their own labels, and splitting a run of not counted
+        pixels changes nothing counted."""
         self.masks = masks
+        self.lookup = lookup
         self.n, self.h, self.w = masks.shape
 
     # ------------------------------------------------------------------ runs
@@ -64,7 +69,12 @@ class SegmentationView:
         starts = _scratch("starts", flat.shape)
         starts[:, 0] = 1
         value = None
-        if flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
+        if self.lookup is not None:  # the uint8 labels masks were looked up from: compared as they are
+            labels = np.ascontiguousarray(self.lookup[0]).reshape(flat.shape)
+            cv2.compare(labels[:, 1:], labels[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
+            start = np.flatnonzero(starts.view(bool)).astype(itype)
+            value = self.lookup[1][labels.ravel()[start]].astype(itype)
+        elif flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
             small = cv2.convertScaleAbs(flat, dst=_scratch("small", flat.shape), alpha=1, beta=1)
             cv2.compare(small[:, 1:], small[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
             start = np.flatnonzero(starts.view(bool)).astype(itype)
@@ -138,9 +148,12 @@ class SegmentationView:
         pairs = {"pairs4": (np.concatenate([upper, ups]), np.concatenate([lower, downs])),
                  "pairs_diag": (np.concatenate([corner_up - 1, corner_up]), np.concatenate([corner_low, corner_low - 1]))}
         out = {}
+        all_counted = len(index) == 0 or index[-1] == n_all - 1
         for key, (u, low) in pairs.items():
-            keep = np.flatnonzero((value[u] == value[low]) & counted[u])
-            out[key] = (index[u[keep]], index[low[keep]])
+            vu = value[u]
+            keep = np.flatnonzero((vu == value[low]) & (vu >= 0))
+            u, low = u[keep], low[keep]
+            out[key] = (u, low) if all_counted else (index[u], index[low])
         return out
 
     @property

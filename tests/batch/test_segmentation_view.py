@@ -90,3 +90,17 @@ def test_empty_batch_and_nothing_counted():
     assert len(v.components["cls"]) == 0
     assert v.class_pixels(3).sum() == 0
     assert not v.run_survives.any()
+
+
+def test_runs_found_on_uint8_labels_match_those_on_the_ids():
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, 8, (3, 9, 13)).astype(np.uint8)
+    labels[labels >= 5] = 255  # ignored
+    labels[0, :2] = 6  # out of range: not counted either
+    (batch,) = SegmentationBatchBuilder(5, tuple(range(5)), (255,)).build(np.zeros((3, 9, 13, 3), np.uint8), labels, 0)
+    assert batch.view.lookup is not None
+    plain = SegmentationView(batch.masks)
+    for key in ("row", "x0", "x1", "cls"):
+        np.testing.assert_array_equal(batch.view.runs[key], plain.runs[key])
+    for got, want in zip(batch.view.pairs4 + batch.view.pairs_diag, plain.pairs4 + plain.pairs_diag):
+        np.testing.assert_array_equal(got, want)

@@ -179,15 +179,26 @@ def batches():
 CASES = batches()
 
 
+# masks as int64 ids (-1 not counted), and as uint8 labels where the ids fit (255 ignored, the rest out of range)
+RAW = [(i, raw) for i in range(len(CASES)) for raw in (("int64", "uint8") if CASES[i][2] <= 250 else ("int64",))]
+
+
 @pytest.mark.parametrize("feature", FEATURES, ids=[f.name for f in FEATURES])
-@pytest.mark.parametrize("case", range(len(CASES)), ids=[f"{CASES[i][0]}-{i}" for i in range(len(CASES))])
-def test_state_equals_reference(feature, case):
+@pytest.mark.parametrize("case, raw", RAW, ids=[f"{CASES[i][0]}-{i}-{raw}" for i, raw in RAW])
+def test_state_equals_reference(feature, case, raw):
     _, masks, n_ids = CASES[case]
     masks, n_ids = np.asarray(masks, dtype=np.int64), max(n_ids, 2)  # num_classes=1 is the binary task: below
     ids = tuple(range(n_ids))
     ctx = AnalysisContext(task="segmentation", num_classes=n_ids, class_ids=ids)
     images = np.zeros((*masks.shape, 3), dtype=np.uint8)
-    (batch,) = SegmentationBatchBuilder(n_ids, ids, (-1,)).build(images, masks, 0)
+    if raw == "uint8":  # uint8 labels: the view finds runs on them; 255 ignored, n_ids..254 out of range
+        spare = np.random.default_rng(case).integers(n_ids, 255, masks.shape)
+        labels = np.where(masks >= 0, masks, np.where(spare % 2 == 0, 255, spare)).astype(np.uint8)
+        (batch,) = SegmentationBatchBuilder(n_ids, ids, (255,)).build(images, labels, 0)
+        assert batch.view.lookup is not None
+    else:
+        (batch,) = SegmentationBatchBuilder(n_ids, ids, (-1,)).build(images, masks, 0)
+        assert batch.view.lookup is None
     ex = feature(ctx)
     for other in FEATURES:  # the other features first: the shared view must not depend on who built it
         if other is not feature:
