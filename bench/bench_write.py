@@ -208,7 +208,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, help="task:num_classes")
     parser.add_argument("--reps", type=int, default=3, help="repetitions per configuration (median shown)")
-    parser.add_argument("--workers", nargs="+", type=int, default=[1], help="write_all(workers=...) values")
+    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2], help="write_all(workers=...) values")
     parser.add_argument("--baseline", type=Path, help="a baseline checkout, measured side by side")
     parser.add_argument("--train", type=int, default=160, help="train samples of the analysed data")
     parser.add_argument("--val", type=int, default=40)

@@ -28,7 +28,7 @@ from data_gradients.reports.figure_layout import (
     set_axes_box,
     tick_labels,
 )
-from data_gradients.reports.figures import FIGURE_DPI, MAX_CATEGORY_LABELS
+from data_gradients.reports.figures import FIGURE_DPI, MAX_CATEGORY_LABELS, axis_labels
 from data_gradients.results import Heatmap
 
 CMAP = "magma"
@@ -66,12 +66,9 @@ def _single(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
         norm = PowerNorm(0.5, vmin=0, vmax=vmax[panels[0]] or 1.0)
         image = ax.imshow(data, cmap=CMAP, norm=norm, extent=_extent(hm), aspect="auto", interpolation="nearest",
                           origin="lower" if hm.y_up else "upper")
-        ax.set_title(s, fontsize=9)
+        ax.set_title(s, fontsize=9, y=1.0)  # a fixed position: no search for overlapping tick labels
         ax.tick_params(labelsize=7)
         _category_ticks(ax, hm)
-        ax.set_xlabel(hm.x_label, fontsize=8)
-        if si == 0:
-            ax.set_ylabel(hm.y_label, fontsize=8)
     gutters = [_ytick_room(ax, hm) + (_room(hm.y_label, 8) if i == 0 else GAP) for i, ax in enumerate(axes)]
     top = EDGE + line_height(10) + 4 * PT + line_height(9) + TITLE_PAD
     bottom = EDGE + _room(hm.x_label, 8) + max(_xtick_height(ax, hm) for ax in axes) + TICK
@@ -84,13 +81,18 @@ def _single(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
         right += 0.25 + 0.85 * height / 20 + TICK + max_width(tick_labels(cbar.ax.yaxis), 10) + _room(label, 10)
     width = (fig_w - EDGE - sum(gutters) - right) / cols
     x = EDGE
-    for ax, gutter in zip(axes, gutters):
+    for i, (ax, gutter) in enumerate(zip(axes, gutters)):
         x += gutter
         set_axes_box(ax, fig_w, fig_h, x, bottom, width, height)
         x += width
+        if ax.axison:
+            axis_labels(ax, hm.x_label, hm.y_label if i == 0 else "", 8, _xtick_height(ax, hm) + TICK,
+                        _ytick_room(ax, hm), width, height)
     if cbar is not None:
         bar_h = 0.85 * height
         set_axes_box(cbar.ax, fig_w, fig_h, x + 0.25, bottom + (height - bar_h) / 2, bar_h / 20, bar_h)
+        beside = TICK + max_width(tick_labels(cbar.ax.yaxis), 10) + LABEL_PAD
+        cbar.ax.yaxis.set_label_coords(1 + beside / (bar_h / 20), 0.5)  # fixed, as for the axes
     fig.suptitle(hm.title, fontsize=10, y=1 - EDGE / fig_h, va="top")
     return fig
 
@@ -112,7 +114,7 @@ def _labelled(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str,
             ax = grid[si * rows_per_split + pi // cols][pi % cols] = fig.add_axes((0, 0, 1, 1))
             ax.imshow(data, cmap=CMAP, norm=Normalize(vmin=0, vmax=vmax[p] or 1.0), extent=_extent(hm),
                       aspect="auto", interpolation="nearest", origin="lower" if hm.y_up else "upper")
-            ax.set_title(f"{p} ({s})", fontsize=8)
+            ax.set_title(f"{p} ({s})", fontsize=8, y=1.0)
             ax.tick_params(labelsize=7)
             _category_ticks(ax, hm)
     present = [ax for row in grid for ax in row if ax is not None]

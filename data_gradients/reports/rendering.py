@@ -17,10 +17,12 @@ import io
 import queue as queue_lib
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 PNG_COMPRESS_LEVEL = 3  # zlib level: level 6 (PIL's default) costs ~2x the time for ~10% smaller files
+MIN_PARALLEL = 4  # fewer plots than this are drawn here: starting a worker would cost more than it saves
 CHILD_TIMEOUT_S = 120.0  # no news from the children for that long: draw the rest here
 
 
@@ -74,7 +76,7 @@ def render_plots(report, workers: int = 1, mode: str = "processes") -> None:
         return
     order = sorted(range(len(todo)), key=lambda i: -_cost(todo[i][1]))  # longest first: the workers end together
     items = [todo[i][1] for i in order]
-    if workers <= 1 or len(items) <= 1 or mode == "serial":
+    if workers <= 1 or len(items) < MIN_PARALLEL or mode == "serial":
         drawn = {i: render_plot(item) for i, item in enumerate(items)}
     elif mode == "threads":
         from concurrent.futures import ThreadPoolExecutor
@@ -145,10 +147,14 @@ def _render_forked(items: list, workers: int) -> Dict[int, RenderedPlot]:
     _ITEMS = items
     children = []
     try:
-        for _ in range(min(workers, len(items)) - 1):
-            child = ctx.Process(target=_child, args=(counter, results), daemon=True)
-            child.start()
-            children.append(child)
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns that forking a multi-threaded process (torch's pools) may deadlock the
+            # child in a lock another thread held; these children only draw with matplotlib and PIL
+            warnings.filterwarnings("ignore", message=".*multi-threaded.*fork.*", category=DeprecationWarning)
+            for _ in range(min(workers, len(items)) - 1):
+                child = ctx.Process(target=_child, args=(counter, results), daemon=True)
+                child.start()
+                children.append(child)
     except OSError:  # cannot fork (limits): whoever started draws
         pass
     finally:

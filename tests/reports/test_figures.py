@@ -43,8 +43,8 @@ def categorical(names, splits=("train", "val"), seed=0):
                      counts={s: rng.integers(0, 100, len(names)) for s in splits}, categories=list(names))
 
 
-def numeric(log_x=False, values=None, unnormalized=False):
-    edges = np.logspace(-3, 2, 26) if log_x else np.linspace(0, 255, 65)
+def numeric(log_x=False, values=None, unnormalized=False, decades=5):
+    edges = np.logspace(-3, decades - 3, 26) if log_x else np.linspace(0, 255, 65)
     rng = np.random.default_rng(1)
     counts = {s: (values if values is not None else rng.integers(0, 1000, len(edges) - 1)) for s in ("train", "val")}
     return Histogram(key="n", title="Object area", x_label="area (%)", counts=counts, bin_edges=edges, log_x=log_x,
@@ -53,7 +53,7 @@ def numeric(log_x=False, values=None, unnormalized=False):
 
 @pytest.mark.parametrize("hist", [
     categorical(LONG), categorical([f"class_{k}" for k in range(100)]), categorical(["a", "b"]),
-    numeric(), numeric(log_x=True), numeric(values=np.full(64, 10 ** 7), unnormalized=True),
+    numeric(), numeric(log_x=True), numeric(log_x=True, decades=1), numeric(values=np.full(64, 10 ** 7), unnormalized=True),
 ])
 def test_histogram_labels_stay_inside_the_figure(hist):
     assert_all_inside(histogram_figure(hist))

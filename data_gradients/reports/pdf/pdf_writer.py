@@ -90,6 +90,7 @@ def pdf_command(binary: str, html: Path, pdf: Path, run_dir: Path, title: str) -
         "page-size": "A4", "encoding": "UTF-8", "title": title, "quiet": None,
         **{f"margin-{side}": f"{mm}mm" for side, mm in MARGINS_MM.items()},
         "disable-javascript": None, "disable-local-file-access": None, "allow": str(run_dir.resolve()),
+        "javascript-delay": "0",  # it waits 200 ms for scripts after loading by default, even with them off
         "load-error-handling": "ignore", "load-media-error-handling": "ignore",
         "image-dpi": "300",  # keep the 150 dpi figures as they are (the default would resample them)
     }
