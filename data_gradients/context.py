@@ -19,6 +19,8 @@ class AnalysisContext:
     class_ids: Tuple[int, ...]
     class_names: Dict[int, str] = field(default_factory=dict)
     splits: Tuple[str, ...] = ("train", "val")
+    #: the split the others are compared with (the first, usually train)
+    reference: str = "train"
     samples_to_visualize: int = 10
     seed: int = 0
     #: (split, samples its loader promised) pairs, for the splits whose loader tells its length

@@ -9,7 +9,7 @@ from data_gradients.results import Finding
 
 
 def missing_class_findings(counts: Dict[str, np.ndarray], ids: Sequence[int], names: Sequence[str],
-                           unit: str) -> List[Finding]:
+                           unit: str, reference: str = "train") -> List[Finding]:
     """Classes with no ``unit`` (e.g. "labelled pixel", "box") in a split.
 
     ``counts[split][class_id]`` is how many ``unit``s of the class the split has. A class
@@ -33,7 +33,7 @@ def missing_class_findings(counts: Dict[str, np.ndarray], ids: Sequence[int], na
             findings.append(Finding(
                 key=f"classes_missing_{s}", title=f"Classes missing from {s}", severity="warning",
                 message=f"{len(only_here)} class(es) present elsewhere have no {unit} in {s}: {', '.join(only_here)}",
-                why=("metrics on this split say nothing about these classes" if s != "train"
+                why=("metrics on this split say nothing about these classes" if s != reference
                      else "the model never sees these classes during training"),
                 counts={s: len(only_here)},
             ))

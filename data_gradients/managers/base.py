@@ -8,7 +8,7 @@ import logging
 import sys
 import time
 from datetime import datetime
-from typing import Any, ClassVar, Dict, Iterable, Optional, Sequence
+from typing import Any, ClassVar, Dict, Iterable, Mapping, Optional, Sequence
 
 from data_gradients.batch.extraction import BatchSplitter, as_extractor
 from data_gradients.batch.resolver import BatchResolver
@@ -23,6 +23,7 @@ from data_gradients.managers.progress import promised_samples
 from data_gradients.managers.reading import SplitReader, StoppedElsewhere
 from data_gradients.managers.run_dir import check_log_dir, new_run_dir
 from data_gradients.managers.run_state import RunState, merge_states
+from data_gradients.managers.splits import resolve_splits
 from data_gradients.reports.report import AnalysisReport, SplitSummary
 from data_gradients.reports.writers import default_writers, write_all
 from data_gradients.results import FeatureResult
@@ -43,10 +44,12 @@ class AnalysisManager:
 
     def __init__(
         self,
-        train_data: Iterable,
+        train_data: Optional[Iterable] = None,
         val_data: Optional[Iterable] = None,
         *,
         num_classes: int,
+        splits: Optional[Mapping[str, Iterable]] = None,
+        reference: Optional[str] = None,
         class_names: Any = None,
         ignore_labels: Sequence[int] = (),
         images_extractor: Any = None,
@@ -70,9 +73,7 @@ class AnalysisManager:
     ):
         self.num_classes = check_num_classes(num_classes)
         self.ignore_labels = check_ignore_labels(ignore_labels)
-        self.splits_data = {"train": _check_iterable(train_data, "train_data")}
-        if val_data is not None:
-            self.splits_data["val"] = _check_iterable(val_data, "val_data")
+        self.splits_data, self.reference = resolve_splits(train_data, val_data, splits, reference)
         _check_int(samples_to_visualize, "samples_to_visualize", minimum=0)
         if max_batches is not None:
             _check_int(max_batches, "max_batches", minimum=1)
@@ -104,7 +105,7 @@ class AnalysisManager:
             raise ConfigurationError(f"`ignore_labels`={list(self.ignore_labels)} leaves no class to analyse")
         self.context = AnalysisContext(
             task=self.task, num_classes=self.num_classes, class_ids=self.class_ids,
-            class_names=self.class_names, splits=tuple(self.splits_data),
+            class_names=self.class_names, splits=tuple(self.splits_data), reference=self.reference,
             samples_to_visualize=samples_to_visualize, seed=seed,
             promised_samples=tuple((s, n) for s, n in ((s, promised_samples(d, max_batches))
                                                        for s, d in self.splits_data.items()) if n is not None),
@@ -244,20 +245,14 @@ class AnalysisManager:
             "max_batches": self.max_batches,
             "features": [c.name for c in self.feature_classes],
             "seed": self.seed,
+            "splits": list(self.splits_data),
+            "reference": self.reference,
             "workers": self.workers,
             "distributed": None if self.cluster is None else {"world_size": self.cluster.world},
             "batch_extraction": self.splitter.describe(),
             "versions": {"data_gradients": __version__, "python": sys.version.split()[0],
                          "numpy": numpy.__version__, "torch": torch.__version__},
         }
-
-
-def _check_iterable(data: Any, arg: str) -> Iterable:
-    if data is None or isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
-        raise ConfigurationError(
-            f"`{arg}` must be an iterable of batches (a DataLoader, a generator, a list), got {type(data).__name__}"
-        )
-    return data
 
 
 def _check_int(value: Any, arg: str, minimum: int) -> None:

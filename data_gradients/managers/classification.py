@@ -15,6 +15,9 @@ class ClassificationAnalysisManager(AnalysisManager):
         train_data: any iterable of batches (DataLoader, generator, list). A batch is an
             ``(images, labels)`` pair unless extractors or key paths say otherwise.
         val_data: optional iterable for the validation split, shown beside train.
+        splits: instead of train_data / val_data, any number of splits as a dict
+            ``{"train": loader, "val": loader, "test": loader}`` (in that order everywhere).
+        reference: the split the others are compared with (default: the first).
         num_classes: number of classes; 1 means binary (label 1 = positive, 0 = negative).
         multi_label: labels are binary rows ``(N, num_classes)``, several classes per image.
         class_names: list of names, or dict id -> name.
@@ -47,7 +50,8 @@ class ClassificationAnalysisManager(AnalysisManager):
 
     task = "classification"
 
-    def __init__(self, train_data: Iterable, val_data: Optional[Iterable] = None, *, multi_label: bool = False,
+    def __init__(self, train_data: Optional[Iterable] = None, val_data: Optional[Iterable] = None, *,
+                 multi_label: bool = False,
                  **kwargs: Any):
         if not isinstance(multi_label, bool):
             raise ConfigurationError(f"`multi_label` must be True or False, got {multi_label!r}")

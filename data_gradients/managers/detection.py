@@ -18,6 +18,9 @@ class DetectionAnalysisManager(AnalysisManager):
         train_data: any iterable of batches (DataLoader, generator, list). A batch is an
             ``(images, labels)`` pair unless extractors or key paths say otherwise.
         val_data: optional iterable for the validation split, shown beside train.
+        splits: instead of train_data / val_data, any number of splits as a dict
+            ``{"train": loader, "val": loader, "test": loader}`` (in that order everywhere).
+        reference: the split the others are compared with (default: the first).
         num_classes: number of classes; box class ids are 0..num_classes-1 (with 1 class,
             every box is class 0: unlike segmentation there is no background id).
         bbox_format: ``"xyxy"`` (corners), ``"xywh"`` (top-left corner and size) or
@@ -44,7 +47,7 @@ class DetectionAnalysisManager(AnalysisManager):
 
     task = "detection"
 
-    def __init__(self, train_data: Iterable, val_data: Optional[Iterable] = None, *,
+    def __init__(self, train_data: Optional[Iterable] = None, val_data: Optional[Iterable] = None, *,
                  bbox_format: Optional[str] = None, normalized_boxes: Optional[bool] = None,
                  label_first: bool = True, **kwargs: Any):
         check_box_options(bbox_format, normalized_boxes, label_first)

@@ -12,6 +12,9 @@ class SegmentationAnalysisManager(AnalysisManager):
         train_data: any iterable of batches (DataLoader, generator, list). A batch is an
             ``(images, masks)`` pair unless extractors or key paths say otherwise.
         val_data: optional iterable for the validation split, shown beside train.
+        splits: instead of train_data / val_data, any number of splits as a dict
+            ``{"train": loader, "val": loader, "test": loader}`` (in that order everywhere).
+        reference: the split the others are compared with (default: the first).
         num_classes: number of classes; 1 means binary (mask 1 = object, 0 = background).
         class_names: list of names, or dict id -> name.
         ignore_labels: label ids never counted or shown (e.g. ``[255]``).

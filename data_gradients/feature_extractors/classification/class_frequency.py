@@ -84,7 +84,7 @@ class ClassificationClassFrequency(FeatureExtractor):
             for name, value in scalars.items():
                 res.scalars.setdefault(name, {})[s] = value
         res.findings += missing_class_findings({s: self.state(s).images_with for s in splits}, ids, names,
-                                               "labelled image")
+                                               "labelled image", self.context.reference)
         res.findings += self._out_of_range(splits)
         return res
 

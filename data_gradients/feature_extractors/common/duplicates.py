@@ -182,20 +182,21 @@ class Duplicates(FeatureExtractor):
         return res
 
     def _leakage(self, res, arrays: Dict[str, Tuple[np.ndarray, np.ndarray]], splits) -> List[Finding]:
-        """Images of each other split that are also in train, with the train ids of their copies."""
-        if "train" not in arrays:
+        """Images of each other split that are also in the reference split (train), with the ids of their copies."""
+        ref = self.context.reference
+        if ref not in arrays:
             return []
-        train_hashes, train_ids = arrays["train"]
+        train_hashes, train_ids = arrays[ref]
         order = np.argsort(train_hashes, kind="stable")
         sorted_hashes, ids_by_hash = train_hashes[order], train_ids[order]
         rows, counts, sample_ids, examples = [], {}, {}, []
         for s in splits:
-            if s == "train":
+            if s == ref:
                 continue
             hashes, ids = arrays[s]
             leaked = np.isin(hashes, train_hashes)
             counts[s] = int(leaked.sum())
-            res.scalars.setdefault("images_also_in_train", {})[s] = counts[s]
+            res.scalars.setdefault(f"images_also_in_{ref}", {})[s] = counts[s]
             if not counts[s]:
                 continue
             sample_ids[s] = [int(i) for i in ids[leaked][:MAX_LEAKS]]
@@ -205,18 +206,18 @@ class Duplicates(FeatureExtractor):
                 copies = sorted(int(t) for t in ids_by_hash[lo:hi])
                 train_copies += copies[:1]
                 rows.append([s, sample_id_cell(i), ", ".join(format_sample_id(t) for t in copies[:MAX_IDS_PER_GROUP])])
-            sample_ids.setdefault("train", [])
-            sample_ids["train"] = sorted(set(sample_ids["train"]) | set(train_copies))[:MAX_LEAKS]
+            sample_ids.setdefault(ref, [])
+            sample_ids[ref] = sorted(set(sample_ids[ref]) | set(train_copies))[:MAX_LEAKS]
             share = counts[s] / max(len(ids), 1)
             examples.append(f"{s}: {counts[s]} of {len(ids)} images ({share:.1%}), e.g. {s} sample "
-                            f"{format_sample_id(sample_ids[s][0])} = train sample {format_sample_id(train_copies[0])}")
-        res.tables.append(Table(key="leakage", title=f"Images also in train (first {MAX_LEAKS} per split)",
-                                columns=["split", "sample id", "train sample ids"], rows=rows))
+                            f"{format_sample_id(sample_ids[s][0])} = {ref} sample {format_sample_id(train_copies[0])}")
+        res.tables.append(Table(key="leakage", title=f"Images also in {ref} (first {MAX_LEAKS} per split)",
+                                columns=["split", "sample id", f"{ref} sample ids"], rows=rows))
         if not any(counts.values()):
             return []
         return [Finding(
-            key="train_leakage", title="Images shared with train (leakage)", severity="error",
-            message="exact copies of train images in other splits: " + " | ".join(examples),
+            key=f"{ref}_leakage", title=f"Images shared with {ref} (leakage)", severity="error",
+            message=f"exact copies of {ref} images in other splits: " + " | ".join(examples),
             why="the model is evaluated on images it was trained on, so validation scores are optimistic; "
                 "remove the copies from one of the splits",
             counts={s: n for s, n in counts.items() if n}, sample_ids=sample_ids,

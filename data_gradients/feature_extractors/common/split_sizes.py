@@ -13,7 +13,7 @@ class SplitSizes(FeatureExtractor):
     """Samples read per split, against the number the loader's length promised (when it tells).
 
     The promised number is a DataLoader's dataset (or sampler) length, known before reading;
-    with ``max_batches`` it is capped accordingly. The first split (train) is what the model
+    with ``max_batches`` it is capped accordingly. The reference split (train) is what the model
     learns from: an empty one is an error there, a warning for the others.
     """
 
@@ -41,8 +41,9 @@ class SplitSizes(FeatureExtractor):
         promised = {s: self.context.promised(s) for s in splits}
         res.scalars["samples"] = dict(read)
         empty = [s for s in splits if read[s] == 0]
+        reference = self.context.reference
         if empty:
-            first = splits[0] in empty
+            first = reference in empty
             res.findings.append(Finding(
                 key="empty_split", title="Empty splits", severity="error" if first else "warning",
                 message="no sample was read from " + ", ".join(
@@ -55,7 +56,7 @@ class SplitSizes(FeatureExtractor):
         if short:
             res.findings.append(Finding(
                 key="short_split", title="Splits shorter than their loader promised",
-                severity="error" if splits[0] in short else "warning",
+                severity="error" if reference in short else "warning",
                 message="; ".join(f"{s}: {read[s]} samples read of the {promised[s]} its length promised "
                                   f"({read[s] / promised[s]:.0%})" for s in short),
                 why="the loader stopped early or dropped samples (a dataset whose __len__ is wrong, a collate_fn "

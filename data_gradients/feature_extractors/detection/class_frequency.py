@@ -82,6 +82,7 @@ class DetectionClassFrequency(FeatureExtractor):
             centres = np.arange(MAX_CLASSES_PER_IMAGE + 1)
             res.scalars.setdefault("mean_classes_per_image", {})[s] = float(
                 (st.classes_per_image * centres).sum() / max(int(st.images), 1))
-        res.findings += missing_class_findings({s: self.state(s).boxes for s in splits}, ids, names, "box")
+        res.findings += missing_class_findings({s: self.state(s).boxes for s in splits}, ids, names, "box",
+                                               self.context.reference)
         return res
 

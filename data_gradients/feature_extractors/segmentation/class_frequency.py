@@ -63,6 +63,7 @@ class SegmentationClassFrequency(FeatureExtractor):
         for s in splits:
             present = int((self.state(s).pixels[ids] > 0).sum())
             res.scalars.setdefault("classes_present", {})[s] = present
-        res.findings += missing_class_findings({s: self.state(s).pixels for s in splits}, ids, names, "labelled pixel")
+        res.findings += missing_class_findings({s: self.state(s).pixels for s in splits}, ids, names, "labelled pixel",
+                                               self.context.reference)
         return res
 
