@@ -123,3 +123,23 @@ def test_batch_tile_equals_one_image_at_a_time(seed):
         values = np.concatenate([component_convexity((m == c).astype(np.uint8)) for m in masks])
         assert st.hist[c].sum() == len(values)
         assert st.convexity_sum[c] == pytest.approx(values.sum(), abs=1e-9)
+
+
+def test_values_on_a_bin_edge_come_from_opencv_contours(monkeypatch):
+    """0.75 exactly (hull 6 + 3 sqrt 2 over 8 + 4 sqrt 2): recomputed from the object's own contours, so the
+    bin cannot differ from OpenCV's by a rounding of the run sums."""
+    from data_gradients.batch.segmentation_view import SegmentationView
+    from data_gradients.feature_extractors.segmentation import convexity as module
+
+    shape = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [1, 0, 1, 1], [1, 1, 1, 0]], dtype=np.uint8)
+    masks = np.full((2, 6, 7), -1, dtype=np.int32)
+    masks[1, 1:5, 2:6] = np.where(shape > 0, 0, -1)
+    view = SegmentationView(masks)
+    np.testing.assert_array_equal(module._component_binary(view, 0), np.pad(shape, 1))
+    seen = []
+    monkeypatch.setattr(module, "component_convexity", lambda binary: seen.append(binary.copy()) or np.array([0.75]))
+    assert module.view_convexity(view).tolist() == [0.75]
+    assert len(seen) == 1 and (seen[0] == np.pad(shape, 1)).all()
+    masks[1, 1, 2] = -1  # no longer on an edge: no contour is traced
+    seen.clear()
+    assert 0 < module.view_convexity(SegmentationView(masks))[0] < 1 and not seen
