@@ -14,7 +14,7 @@ side by side: one worker process per tree, repetitions alternating between them,
 machine load hits both alike. Figures are medians over ``--reps`` repetitions.
 
 Usage: python bench/bench_segmentation_features.py [--baseline /tmp/base] [--size 720 1280] [--images 32]
-       [--batch 8] [--reps 5] [--all]
+       [--batch 8] [--reps 5] [--all] [--data street|demo]
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ SINGLE_THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 
 # ------------------------------------------------------------------ worker (one per code tree)
-def worker(root: str, size, n_images: int, batch_size: int, include_all: bool) -> None:
+def worker(root: str, size, n_images: int, batch_size: int, include_all: bool, data: str) -> None:
     sys.path.insert(0, root)
     sys.path.insert(1, str(HERE))
     import dataclasses
@@ -53,14 +53,27 @@ def worker(root: str, size, n_images: int, batch_size: int, include_all: bool) -
         raise SystemExit(f"data_gradients was imported from {data_gradients.__file__}, not from {root}")
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
-    num_classes = len(STREET_CLASS_NAMES)
-    ids = counted_class_ids(num_classes, (IGNORE,))
-    ctx = AnalysisContext(task="segmentation", num_classes=num_classes, class_ids=ids,
-                          class_names=dict(enumerate(STREET_CLASS_NAMES)), samples_to_visualize=10)
-    builder = SegmentationBatchBuilder(num_classes, ids, (IGNORE,))
+    if data == "demo":  # what `./dev bench` analyses: the package's demo scenes, 10 classes, 0 ignored
+        from data_gradients.demo.datasets import SyntheticSegmentationDataset
+
+        demo = SyntheticSegmentationDataset(n_images, size=tuple(size), num_classes=10, seed=0, image_format="hwc_uint8")
+        num_classes, ignore, names = 10, (0,), {}
+
+        def scene(i):
+            image, mask = demo[i]
+            return np.asarray(image), np.asarray(mask).astype(np.uint8)
+    else:
+        num_classes, ignore, names = len(STREET_CLASS_NAMES), (IGNORE,), dict(enumerate(STREET_CLASS_NAMES))
+
+        def scene(i):
+            return street_scene(i, size=tuple(size))
+    ids = counted_class_ids(num_classes, ignore)
+    ctx = AnalysisContext(task="segmentation", num_classes=num_classes, class_ids=ids, class_names=names,
+                          samples_to_visualize=10)
+    builder = SegmentationBatchBuilder(num_classes, ids, ignore)
     raw = []
     for start in range(0, n_images, batch_size):
-        scenes = [street_scene(i, size=tuple(size)) for i in range(start, min(start + batch_size, n_images))]
+        scenes = [scene(i) for i in range(start, min(start + batch_size, n_images))]
         images = torch.from_numpy(np.stack([im.transpose(2, 0, 1) for im, _ in scenes]))
         masks = torch.from_numpy(np.stack([m for _, m in scenes]))
         raw.append((images, masks, start))
@@ -113,7 +126,7 @@ def worker(root: str, size, n_images: int, batch_size: int, include_all: bool) -
 class Worker:
     def __init__(self, root: Path, args):
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(root), "--size", *map(str, args.size),
-               "--images", str(args.images), "--batch", str(args.batch)] + (["--all"] if args.all else [])
+               "--images", str(args.images), "--batch", str(args.batch), "--data", args.data] + (["--all"] if args.all else [])
         env = dict(os.environ, **SINGLE_THREAD_ENV)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         self.names = json.loads(self.proc.stdout.readline())["ready"]
@@ -136,10 +149,12 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--all", action="store_true", help="every segmentation feature, image features included")
+    p.add_argument("--data", choices=["street", "demo"], default="street",
+                   help="street scenes (19 classes, 255 ignored) or the demo data of ./dev bench (10 classes, 0 ignored)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
-        return worker(args.worker, args.size, args.images, args.batch, args.all)
+        return worker(args.worker, args.size, args.images, args.batch, args.all, args.data)
     trees = {"new": HERE.parent}
     if args.baseline:
         trees = {"old": args.baseline.resolve(), **trees}
@@ -156,7 +171,8 @@ def main() -> None:
     for w in workers.values():
         w.close()
     h, w_ = args.size
-    print(f"ms per image, {h}x{w_}, {args.images} street scenes in batches of {args.batch}, one thread, "
+    what = "street scenes" if args.data == "street" else "demo scenes"
+    print(f"ms per image, {h}x{w_}, {args.images} {what} in batches of {args.batch}, one thread, "
           f"median of {args.reps} alternating repetitions")
     label = {"build": "batch building", "set": "label features in order (shared view)" if not args.all
              else "all features in order (shared view)"}
