@@ -7,8 +7,8 @@ from typing import Any, Iterable, List, Optional, Set, Tuple
 import cv2
 import numpy as np
 
-from data_gradients.batch.arrays import describe, group_by_shape, images_to_nchw, masks_to_list
-from data_gradients.batch.images import ImageBatch, stack_group, to_uint8_rgb
+from data_gradients.batch.arrays import count_images, describe, group_by_shape, images_to_nchw, masks_to_list
+from data_gradients.batch.images import ImageBatch, check_images, image_fields, stack_group
 from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.errors import BatchFormatError
 
@@ -49,10 +49,12 @@ class SegmentationBatchBuilder:
             uncounted.add(0)  # binary: 0 is background, never a class
         self.uncounted = np.array(sorted(uncounted), dtype=np.int64)
         self.notes: Set[str] = set()
+        self.mask_layout: Optional[str] = None  # "ids" or "one_hot", as read last (see masks_to_list)
 
     def build(self, images: Any, labels: Any, first_sample_id: int) -> List[SegmentationBatch]:
         try:
-            masks = masks_to_list(labels, n_channels=self.num_classes)
+            masks = masks_to_list(labels, n_channels=self.num_classes, n_images=count_images(images),
+                                  layout=self.mask_layout)
         except (TypeError, ValueError) as e:
             raise BatchFormatError(f"`labels` could not be read as segmentation masks: {e}; got {describe(labels)}") from None
         try:
@@ -65,14 +67,18 @@ class SegmentationBatchBuilder:
                 f"images and labels disagree on the batch size: {len(imgs)} images ({describe(images)}) "
                 f"but {len(masks)} masks ({describe(labels)})"
             )
+        check_images(imgs, first_sample_id)
         for i, (im, m) in enumerate(zip(imgs, masks)):
-            if im.shape[0] not in (1, 3, 4):
-                raise BatchFormatError(f"`images` must have 1, 3 or 4 channels, sample {i} has shape {im.shape}")
+            if m.dtype.kind not in "biuf":
+                raise BatchFormatError(f"masks must hold class ids (int, bool or float), sample {first_sample_id + i} "
+                                       f"has dtype {m.dtype}")
             if im.shape[-2:] != m.shape[-2:]:
                 raise BatchFormatError(
                     f"image and mask sizes disagree for sample {first_sample_id + i}: image H,W = "
                     f"{tuple(im.shape[-2:])}, mask H,W = {tuple(m.shape[-2:])}"
                 )
+        if masks:
+            self.mask_layout = "one_hot" if masks[0].ndim == 3 else "ids"
         out = []
         for idx in group_by_shape(imgs):
             # masks of one image size may still differ in rank (ids vs one-hot): group those too
@@ -81,14 +87,15 @@ class SegmentationBatchBuilder:
         return out
 
     def _canonical(self, imgs, masks, idx: List[int], first_sample_id: int) -> SegmentationBatch:
-        images, nonfinite = to_uint8_rgb(stack_group(imgs, idx), self.notes)
-        source_channels = int(imgs[idx[0]].shape[0])
-        ids, out_of_range, lookup = self._labels_and_source(stack_group(masks, idx))
+        fields = image_fields(imgs, idx, first_sample_id, self.notes)
+        if fields.get("unreadable"):  # no pixel: the samples are only counted, their masks are not read
+            h, w = imgs[idx[0]].shape[1:]
+            return SegmentationBatch(**fields, masks=np.full((len(idx), h, w), -1, dtype=np.int32),
+                                     out_of_range_pixels=np.zeros(len(idx), dtype=np.int64))
+        ids, out_of_range, lookup, fractional = self._labels_and_source(stack_group(masks, idx))
         return SegmentationBatch(
-            images=images,
-            sample_ids=np.asarray(idx, dtype=np.int64) + first_sample_id,
-            nonfinite_pixels=nonfinite,
-            source_channels=source_channels,
+            **fields,
+            non_integer_labels=fractional,
             masks=ids,
             out_of_range_pixels=out_of_range,
             label_source=None if lookup is None else (ids, *lookup),
@@ -99,18 +106,24 @@ class SegmentationBatchBuilder:
         return self._labels_and_source(m)[:2]
 
     def _labels_and_source(self, m: np.ndarray):
+        """(ids, out-of-range pixels per sample, uint8 lookup or None, non-integer pixels per sample or None)."""
         n = m.shape[0]
+        fractional = None
         one_hot = m.ndim == 4
         if one_hot:  # one-hot / soft N,C,H,W
             f = m.astype(np.float32, copy=False)
             ids = f.argmax(axis=1).astype(np.int64)
             ids[f.max(axis=1) <= 0.5] = -1  # no channel is on: unlabelled
         elif np.issubdtype(m.dtype, np.floating):
-            f = np.nan_to_num(m.astype(np.float32), nan=-1.0)
+            # NaN: -1; inf and ids beyond int32: out of range whatever the classes (no overflowing cast)
+            f = np.clip(np.nan_to_num(m.astype(np.float32), nan=-1.0), -2.0 ** 31, 2.0 ** 31)
             if self.num_classes == 1 and float(f.max(initial=0)) <= 1.0:
                 ids = (f > 0.5).astype(np.int64)  # soft binary mask
             else:
-                ids = np.rint(f).astype(np.int64)
+                rounded = np.rint(f)  # halves to even; fractional values (a bilinear resize?) are counted
+                fractional = (rounded != f).reshape(n, -1).sum(axis=1)
+                fractional = fractional.astype(np.int64) if fractional.any() else None
+                ids = rounded.astype(np.int64)
         elif m.dtype == np.bool_:
             ids = m.view(np.uint8)
         else:
@@ -121,7 +134,7 @@ class SegmentationBatchBuilder:
             valid = np.isin(ids, self.class_ids)
             oor = ~valid & ~np.isin(ids, self.uncounted) & ~((ids == -1) & one_hot)
             out_ids = np.where(valid, ids, -1).astype(np.int32)
-            return out_ids, oor.reshape(n, -1).sum(axis=1).astype(np.int64), None
+            return out_ids, oor.reshape(n, -1).sum(axis=1).astype(np.int64), None, fractional
         # lookup tables over [lo, hi]: value -> counted id or -1; value -> out of range
         offset = -lo if lo < 0 else 0
         counted = np.full(hi + offset + 1, -1, dtype=np.int32)
@@ -143,13 +156,13 @@ class SegmentationBatchBuilder:
             out_ids = counted[index]
         lookup = (index, table) if index.dtype == np.uint8 and index.size else None
         if not bad.any():
-            return out_ids, np.zeros(n, dtype=np.int64), lookup  # no out-of-range value can be present
+            return out_ids, np.zeros(n, dtype=np.int64), lookup, fractional  # no out-of-range value can be present
         if lookup is not None:  # a second lookup marks them; OpenCV counts the marks
             flags = np.zeros(256, dtype=np.uint8)
             flags[: len(bad)] = bad
             marked = cv2.LUT(index.reshape(-1, index.shape[-1]), flags).reshape(n, -1)
-            return out_ids, np.array([cv2.countNonZero(row) for row in marked], dtype=np.int64), lookup
-        return out_ids, bad[index].reshape(n, -1).sum(axis=1).astype(np.int64), None
+            return out_ids, np.array([cv2.countNonZero(row) for row in marked], dtype=np.int64), lookup, fractional
+        return out_ids, bad[index].reshape(n, -1).sum(axis=1).astype(np.int64), None, fractional
 
 
 def _split_by(idx: List[int], keys: List[tuple]) -> List[List[int]]:
