@@ -196,12 +196,14 @@ class DetectionBatchBuilder:
         normalised but a coordinate is above 2 (pixel boxes?); None when no image is suspect."""
         if len(coords) == 0:
             return None
-        with np.errstate(invalid="ignore"):
-            top = np.where(np.isfinite(coords), np.abs(coords), np.nan).max(axis=1)  # NaN: a non-finite box
-        finite = ~np.isnan(top)
-        if not finite.any():
+        # the common case first, in one cheap reduction: no box can make its image suspect (a box
+        # within 0..1 has its first coordinate there; NaN, from a non-finite box, is looked at whole)
+        m = float(coords.max()) if self.normalized_boxes else float(coords[:, 0].min())
+        if not (m > PIXEL_MIN if self.normalized_boxes else m <= NORMALISED_MAX) and m == m:
             return None
-        per_image = np.full(n, -1.0)
+        top = coords.max(axis=1)  # NaN for a box with a NaN coordinate: never suspect
+        per_image = np.full(n, -np.inf)
+        finite = np.isfinite(top)
         np.maximum.at(per_image, box_image[finite], top[finite])
         if self.normalized_boxes:
             suspect = per_image > PIXEL_MIN

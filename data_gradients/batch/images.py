@@ -150,7 +150,7 @@ def image_fields(items: List[np.ndarray], idx: List[int], first_sample_id: int, 
         images.flags.writeable = False
         return dict(fields, images=images, nonfinite_pixels=np.zeros(n, dtype=np.int64), unreadable=True)
     dtype = items[idx[0]].dtype
-    if all(items[i].dtype == dtype for i in idx):
+    if all(items[i].dtype is dtype for i in idx) or all(items[i].dtype == dtype for i in idx):
         images, nonfinite, problems = convert_images(stack_group(items, idx), notes)
     else:  # mixed dtypes (8- and 16-bit PIL images, float beside uint8): stacking would cast them alike
         parts = [convert_images(items[i][None], notes) for i in idx]
