@@ -81,7 +81,7 @@ def count_images(obj: Any) -> Optional[int]:
         return 1
     if isinstance(obj, np.ndarray) or _is_tensor(obj):
         rank = len(obj.shape)
-        return {2: 1, 4: int(obj.shape[0])}.get(rank)
+        return 1 if rank == 2 else int(obj.shape[0]) if rank == 4 else None
     return None
 
 
