@@ -191,3 +191,22 @@ def test_ids_one_hot_and_multi_label_agree(ids):
     for multi in (False, True):
         b = builder(multi_label=multi).build(images, rows, 0)[0]
         np.testing.assert_array_equal(b.labels, by_id.labels)
+
+
+def test_non_integer_ids_are_rounded_halves_to_even_and_counted_per_sample():
+    b = build_one(np.zeros((4, 3, H, W), np.uint8), np.array([0.0, 2.5, 3.5, 1.2]))
+    assert b.labels.argmax(axis=1).tolist() == [0, 2, 4, 1]
+    assert b.non_integer_labels.tolist() == [0, 1, 1, 1]
+    assert build_one(np.zeros((2, 3, H, W), np.uint8), np.array([1.0, 3.0])).non_integer_labels is None
+    # binary probabilities and one-hot / soft rows are thresholded or argmaxed by rule, not rounded
+    assert build_one(np.zeros((2, 3, H, W), np.uint8), np.array([0.2, 0.7]), num_classes=1).non_integer_labels is None
+    assert build_one(np.zeros((2, 3, H, W), np.uint8), np.full((2, C), 0.3)).non_integer_labels is None
+
+
+def test_zero_size_images_are_an_unreadable_batch_whose_labels_are_not_read():
+    items = [np.zeros((3, H, W), np.uint8), np.zeros((3, 0, W), np.uint8), np.zeros((3, H, W), np.uint8)]
+    ok, empty = builder().build(items, np.array([1, 99, 2.5]), first_sample_id=5)
+    assert ok.sample_ids.tolist() == [5, 7] and ok.out_of_range_labels.tolist() == [0, 0]
+    assert ok.non_integer_labels.tolist() == [0, 1] and not ok.unreadable
+    assert empty.unreadable and empty.sample_ids.tolist() == [6] and empty.images.shape == (1, 3, 0, W)
+    assert empty.labels.shape == (1, C) and not empty.labels.any() and empty.out_of_range_labels.tolist() == [0]

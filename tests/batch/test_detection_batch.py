@@ -300,3 +300,19 @@ def test_problem_codes_are_the_same_as_with_the_reference(seed):
     want = reference_problems(b._counted, xyxy, classes, W, 40)
     assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
     assert set(got[0].tolist()) == {-1, 0, 1, 2, 3, 4}
+
+
+def test_zero_size_images_are_an_unreadable_batch_without_boxes():
+    items = [torch.zeros(3, H, W, dtype=torch.uint8), torch.zeros(3, H, 0, dtype=torch.uint8)]
+    labels = [torch.tensor([[0, 1., 1, 9, 9]]), torch.tensor([[1, 1., 1, 9, 9], [2, 2., 2, 5, 5]])]
+    ok, empty = builder().build(items, labels, first_sample_id=3)
+    assert ok.boxes_per_image.tolist() == [1] and ok.sample_ids.tolist() == [3]
+    assert empty.unreadable and empty.sample_ids.tolist() == [4] and len(empty.boxes) == 0
+    assert empty.boxes_per_image.tolist() == [0] and empty.box_problems.tolist() == [[0] * len(BOX_PROBLEMS)]
+
+
+def test_an_image_without_pixels_does_not_decide_the_inferred_scale():
+    b = builder(normalized_boxes=None)
+    items = [torch.zeros(3, 0, 5, dtype=torch.uint8), torch.zeros(3, H, W, dtype=torch.uint8)]
+    b.build(items, [torch.tensor([[0, 0.2, 0.2, 1.5, 1.5]]), torch.tensor([[0, 0.1, 0.1, 1.5, 1.9]])], first_sample_id=0)
+    assert b.normalized_boxes is True  # as pixels, the boxes would lie in the top-left 2 x 2 pixels of a 60 x 80 image

@@ -118,3 +118,85 @@ def test_empty_masks_are_found_whichever_row_holds_the_only_counted_pixel():
     sparse = np.where(rng.random((50, 33, 5)) < 0.002, 0, -1).astype(np.int32)
     assert empty_masks(sparse).tolist() == (sparse.reshape(50, -1).max(axis=1) < 0).tolist()
     assert empty_masks(np.zeros((2, 0, 4), dtype=np.int32)).tolist() == [True, True]
+
+
+# ------------------------------------------------- images without pixels, values against their type, labels
+def classification_batches(first_id=0, n_repeat=1):
+    """Built by the real builder: per sample, one problem or none (ids first_id + ...)."""
+    from data_gradients.batch import ClassificationBatchBuilder
+
+    u16 = lambda v: np.full((1, 4, 4), v, dtype=np.uint16)  # noqa: E731
+    items = [np.full((1, 4, 4), 9, np.uint8), u16(200), u16(9000), np.full((1, 4, 4), 300.0), np.full((1, 4, 4), -1.0),
+             np.zeros((1, 0, 4), np.uint8), np.full((1, 4, 4), 0.5)] * n_repeat
+    labels = [0, 1, 2, 1, 0, 1, 2.5] * n_repeat
+    builder = ClassificationBatchBuilder(3, (0, 1, 2), ())
+    return builder.build(items, np.asarray(labels, dtype=np.float64), first_sample_id=first_id)
+
+
+def test_unreadable_images_type_contradictions_and_non_integer_labels_are_findings():
+    ctx = AnalysisContext(task="classification", num_classes=3, class_ids=(0, 1, 2))
+    ext = DataQuality(ctx)
+    for b in classification_batches(first_id=100):
+        ext.update(b, "train")
+    res = ext.compute()
+    got = {f.key: (f.sample_ids["train"], f.counts, f.severity) for f in res.findings}
+    assert got == {
+        "unreadable": ([105], {"train": 1}, "error"),
+        "sixteen_bit_low": ([101], {"train": 1}, "warning"),
+        "float_0_255": ([103], {"train": 1}, "warning"),
+        "negative": ([104], {"train": 1}, "warning"),
+        "above_range": ([103], {"train": 1}, "warning"),
+        "non_integer_labels": ([106], {"train": 1}, "warning"),
+    }
+    assert set(res.scalars) == {"images_with_nonfinite_pixels", "nonfinite_pixels"}  # findings only, no new scalar
+    messages = {f.key: f.message for f in res.findings}
+    assert messages["unreadable"].startswith("1 images have no pixel") and "train: 1 of 7" in messages["unreadable"]
+    assert "1 label values" in messages["non_integer_labels"] and "halves to even" in messages["non_integer_labels"]
+    whys = {f.key: f.why for f in res.findings}
+    assert "value // 257" in whys["sixteen_bit_low"] and "2.5 -> 2" in whys["non_integer_labels"]
+
+
+def test_the_new_findings_merge_like_one_extractor_whatever_the_batching():
+    ctx = AnalysisContext(task="classification", num_classes=3, class_ids=(0, 1, 2))
+    single = DataQuality(ctx)
+    for b in classification_batches(n_repeat=4):
+        single.update(b, "train")
+    parts = [DataQuality(ctx) for _ in range(4)]
+    for k, ext in enumerate(parts):
+        for b in classification_batches(first_id=7 * k):
+            ext.update(b, "train")
+    merged = parts[3].merge(parts[1]).merge(parts[0]).merge(parts[2]).compute()
+    want = single.compute()
+    assert merged.findings == want.findings and merged.scalars == want.scalars
+    assert next(f for f in want.findings if f.key == "unreadable").sample_ids == {"train": [5, 12, 19, 26]}
+
+
+def test_non_integer_mask_values_are_counted_per_sample():
+    images, masks = clean(3)
+    masks = masks.astype(np.float32)
+    masks[0, 0, :2] = 1.5  # 2 fractional pixels
+    masks[2, 3, 4] = 0.25  # 1
+    res = feed(DataQuality(CTX), images, masks, first_id=7).compute()
+    f = finding(res, "non_integer_labels")
+    assert f.sample_ids == {"train": [7, 9]} and "3 label values" in f.message
+
+
+def test_statistics_never_see_an_unreadable_batch_and_data_quality_counts_it():
+    from data_gradients.feature_extractors.common.brightness import ImageBrightness
+    from data_gradients.feature_extractors.common.split_sizes import SplitSizes
+
+    ctx = AnalysisContext(task="classification", num_classes=3, class_ids=(0, 1, 2))
+    unreadable, seen = ImageBatch(images=np.zeros((2, 3, 0, 4), np.uint8), sample_ids=np.array([3, 4]),
+                                  nonfinite_pixels=np.zeros(2, np.int64), source_channels=3, unreadable=True), []
+
+    class Counting(ImageBrightness):  # a subclass of a subclass is skipped too
+        def update(self, batch, split):
+            seen.append(len(batch))
+            super().update(batch, split)
+
+    extractors = [ImageBrightness(ctx), Counting(ctx), SplitSizes(ctx), DataQuality(ctx)]
+    for ext in extractors:
+        ext.update(unreadable, "train")
+    assert seen == [] and extractors[0].splits == () and extractors[1].splits == ()
+    assert extractors[2].compute().scalars["samples"]["train"] == 2  # they were read all the same
+    assert finding(extractors[3].compute(), "unreadable").sample_ids == {"train": [3, 4]}
