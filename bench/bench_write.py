@@ -14,11 +14,12 @@ With ``--baseline PATH`` (e.g. a ``git worktree add /tmp/base HEAD`` checkout) e
 write also runs with that checkout first on ``PYTHONPATH``, alternating with this one,
 so both are measured side by side under the same machine load.
 
-``--render-modes`` measures instead how long drawing the plots takes in this process alone,
+``--whole-run N ...`` measures instead the peak RSS of whole segmentation runs (256x256, 10 classes)
+without and with the outputs, and ``--render-modes`` how long drawing the plots takes in this process alone,
 in ``workers`` threads and in ``workers`` forked processes (``rendering.render_plots``).
 
 Usage: python bench/bench_write.py [--configs segmentation:19 detection:100 ...] [--reps 3]
-                                   [--workers 1 2] [--baseline PATH] [--render-modes]
+                                   [--workers 1 2] [--baseline PATH] [--render-modes] [--whole-run 500 2000]
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import inspect
 import json
 import os
 import pickle
+import resource
 import statistics
 import subprocess
 import sys
@@ -121,6 +123,12 @@ def _vm(key: str) -> float:
     return float("nan")
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its waited-for children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class Timed:
     """A writer that records how long its ``write`` took; every other attribute is the writer's."""
 
@@ -154,14 +162,16 @@ def write_child(pkl: Path, workers: int) -> dict:
         writers = [Timed(w, seconds) for w in default_writers()]
         kwargs = {"workers": workers} if "workers" in inspect.signature(write_all).parameters else {}
         gc.collect()
+        cpu0 = _cpu()
         rss_before = _vm("VmRSS")
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM: the peak below is the writing's own
         t = time.perf_counter()
         write_all(report, writers, **kwargs)
         total = time.perf_counter() - t
+        cpu = _cpu() - cpu0
         peak = _vm("VmHWM")
         pages = _pdf_pages(report.outputs.get("pdf"))
-    return {"seconds": seconds, "total": total, "rss_import": rss_import, "rss_before": rss_before, "peak": peak,
+    return {"seconds": seconds, "total": total, "cpu": cpu, "rss_import": rss_import, "rss_before": rss_before, "peak": peak,
             "pages": pages,
             "warnings": report.warnings, "workers_supported": bool(kwargs)}
 
@@ -188,6 +198,26 @@ def render_modes_child(pkl: Path, workers: int, reps: int) -> dict:
     return {"plots": len(report.figure_images), "seconds": seconds}
 
 
+def whole_run_child(n: int, writers: str) -> dict:
+    """A whole segmentation run (256x256, 10 classes, N + N/5 images rendered on access), with every
+    output or none: the process's peak RSS and the manager's write_s."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    import data_gradients
+    from data_gradients.demo.datasets import SyntheticSegmentationDataset
+
+    torch.set_num_threads(1)
+    sets = [SyntheticSegmentationDataset(m, split=s, size=(256, 256), num_classes=10, seed=0, image_format="chw_uint8")
+            for m, s in ((n, "train"), (n // 5, "val"))]
+    kwargs = {"writers": []} if writers == "none" else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        report = data_gradients.SegmentationAnalysisManager(
+            *(DataLoader(ds, batch_size=8) for ds in sets), num_classes=10, ignore_labels=[0], log_dir=tmp,
+            verbose=False, **kwargs).run()
+    return {"peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "write_s": report.write_s}
+
+
 def _pdf_pages(path) -> int:
     if path is None:
         return 0
@@ -204,6 +234,59 @@ def run_child(args, pythonpath: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else {}
 
 
+def compare_writes(args, checkouts, pickles) -> None:
+    def workers_of(name: str):
+        return args.workers if name == "this" else [1]  # a baseline without `workers` runs once
+
+    results: dict = {}
+    for rep in range(args.reps):
+        for config in args.configs:
+            for name, path in (checkouts if rep % 2 == 0 else checkouts[::-1]):
+                for w in workers_of(name):
+                    results.setdefault((config, name, w), []).append(
+                        run_child(["--write", str(pickles[config]), str(w)], path))
+    header = (f"{'task:classes':19s} {'code':8s} {'wk':>2s} " + " ".join(f"{SHORT.get(w, w):>6s}" for w in WRITERS)
+              + f" {'other':>6s} {'TOTAL s':>7s} {'CPU s':>6s} {'import MB':>9s} {'write peak MB':>13s} {'+MB':>5s} "
+              f"{'pages':>5s}")
+    print(header + "\n" + "-" * len(header))
+    for config in args.configs:
+        for name, _ in checkouts:
+            for w in workers_of(name):
+                runs = results[(config, name, w)]
+                med = {k: statistics.median(r["seconds"].get(k, float("nan")) for r in runs) for k in WRITERS}
+                total = statistics.median(r["total"] for r in runs)
+                other = total - sum(v for v in med.values() if v == v)
+                grow = max(r["peak"] - r["rss_before"] for r in runs)
+                wk = f"{w:2d}" if runs[0]["workers_supported"] else " -"
+                print(f"{config:19s} {name:8s} {wk} " + " ".join(f"{med[k]:6.2f}" for k in WRITERS)
+                      + f" {other:6.2f} {total:7.2f} {statistics.median(r['cpu'] for r in runs):6.2f} "
+                      f"{runs[0]['rss_import']:9.0f} {max(r['peak'] for r in runs):13.0f} {grow:5.0f} "
+                      f"{runs[0]['pages']:5d}" + (f"  warnings: {runs[0]['warnings']}" if runs[0]["warnings"] else ""))
+    print(f"(median of {args.reps} runs; CPU s: this process and its children (wkhtmltopdf, drawing workers); "
+          "peaks: max over runs; '+MB' = write peak - RSS before writing)")
+
+
+def compare_whole_runs(args, checkouts) -> None:
+    print(f"whole segmentation run (256x256, 10 classes, N + N/5 images): peak RSS MB, median of {args.reps}")
+    print(f"{'N':>6s} {'code':8s} {'no outputs':>10s} {'all outputs':>11s} {'write_s':>7s}")
+    for n in args.whole_run:
+        for name, path in checkouts:
+            runs = {w: [run_child(["--run", str(n), w], path) for _ in range(args.reps)] for w in ("none", "all")}
+            peak = {w: statistics.median(r["peak"] for r in rs) for w, rs in runs.items()}
+            write = statistics.median(r["write_s"] for r in runs["all"])
+            print(f"{n:6d} {name:8s} {peak['none']:10.0f} {peak['all']:11.0f} {write:7.2f}")
+
+
+def compare_render_modes(args, pickles) -> None:
+    workers = max(args.workers)
+    print(f"drawing every plot, median (min) of {args.reps} rounds; threads and processes: {workers}")
+    print(f"{'task:classes':19s} {'plots':>5s} " + " ".join(f"{m:>16s}" for m in RENDER_MODES))
+    for config in args.configs:
+        r = run_child(["--render", str(pickles[config]), str(workers), str(args.reps)], HERE)
+        cells = [f"{statistics.median(r['seconds'][m]):7.2f} ({min(r['seconds'][m]):5.2f})" for m in RENDER_MODES]
+        print(f"{config:19s} {r['plots']:5d} " + " ".join(f"{c:>16s}" for c in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, help="task:num_classes")
@@ -214,68 +297,33 @@ def main() -> None:
     parser.add_argument("--val", type=int, default=40)
     parser.add_argument("--render-modes", action="store_true",
                         help="instead: seconds to draw the plots serially, in threads, in forked processes")
-    parser.add_argument("--make", nargs=5, help=argparse.SUPPRESS)
-    parser.add_argument("--render", nargs=3, help=argparse.SUPPRESS)
-    parser.add_argument("--write", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--whole-run", nargs="+", type=int, metavar="N",
+                        help="instead: peak RSS of whole segmentation runs of N images, without and with the outputs")
+    for flag, n in (("--make", 5), ("--write", 2), ("--run", 2), ("--render", 3)):  # what a child process does
+        parser.add_argument(flag, nargs=n, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make:
         task, k, n_train, n_val, out = args.make
         make_child(task, int(k), int(n_train), int(n_val), Path(out))
-        return
-    if args.write:
-        print(json.dumps(write_child(Path(args.write[0]), int(args.write[1]))))
-        return
-    if args.render:
-        print(json.dumps(render_modes_child(Path(args.render[0]), int(args.render[1]), int(args.render[2]))))
-        return
-
-    def workers_of(name: str):
-        return args.workers if name == "this" else [1]  # a baseline without `workers` runs once
-
-    checkouts = [("this", HERE)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
-    with tempfile.TemporaryDirectory() as tmp:
-        pickles = {}
-        for config in args.configs:
-            task, k = config.split(":")
-            pickles[config] = Path(tmp) / f"{task}_{k}.pkl"
-            run_child(["--make", task, k, str(args.train), str(args.val), str(pickles[config])], HERE)
-        if args.render_modes:
-            workers = max(args.workers)
-            print(f"drawing every plot, median (min) of {args.reps} rounds; threads and processes: {workers}")
-            print(f"{'task:classes':19s} {'plots':>5s} " + " ".join(f"{m:>16s}" for m in RENDER_MODES))
-            for config in args.configs:
-                r = run_child(["--render", str(pickles[config]), str(workers), str(args.reps)], HERE)
-                cells = [f"{statistics.median(r['seconds'][m]):7.2f} ({min(r['seconds'][m]):5.2f})" for m in RENDER_MODES]
-                print(f"{config:19s} {r['plots']:5d} " + " ".join(f"{c:>16s}" for c in cells))
+    elif args.write or args.run or args.render:
+        print(json.dumps(write_child(Path(args.write[0]), int(args.write[1])) if args.write else
+                         whole_run_child(int(args.run[0]), args.run[1]) if args.run else
+                         render_modes_child(Path(args.render[0]), int(args.render[1]), int(args.render[2]))))
+    else:
+        checkouts = [("this", HERE)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+        if args.whole_run:
+            compare_whole_runs(args, checkouts)
             return
-        results: dict = {}
-        for rep in range(args.reps):
+        with tempfile.TemporaryDirectory() as tmp:
+            pickles = {}
             for config in args.configs:
-                order = checkouts if rep % 2 == 0 else checkouts[::-1]
-                for name, path in order:
-                    for w in workers_of(name):
-                        r = run_child(["--write", str(pickles[config]), str(w)], path)
-                        results.setdefault((config, name, w), []).append(r)
-    header = (f"{'task:classes':19s} {'code':8s} {'wk':>2s} " + " ".join(f"{SHORT.get(w, w):>6s}" for w in WRITERS)
-              + f" {'other':>6s} {'TOTAL s':>7s} {'import MB':>9s} {'write peak MB':>13s} {'+MB':>5s} "
-              f"{'pages':>5s}")
-    print(header)
-    print("-" * len(header))
-    for config in args.configs:
-        for name, _ in checkouts:
-            for w in workers_of(name):
-                runs = results[(config, name, w)]
-                med = {k: statistics.median(r["seconds"].get(k, float("nan")) for r in runs) for k in WRITERS}
-                total = statistics.median(r["total"] for r in runs)
-                other = total - sum(v for v in med.values() if v == v)
-                peak = max(r["peak"] for r in runs)
-                grow = max(r["peak"] - r["rss_before"] for r in runs)
-                wk = f"{w:2d}" if runs[0]["workers_supported"] else " -"
-                print(f"{config:19s} {name:8s} {wk} " + " ".join(f"{med[k]:6.2f}" for k in WRITERS)
-                      + f" {other:6.2f} {total:7.2f} {runs[0]['rss_import']:9.0f} {peak:13.0f} {grow:5.0f} "
-                      f"{runs[0]['pages']:5d}"
-                      + (f"  warnings: {runs[0]['warnings']}" if runs[0]["warnings"] else ""))
-    print(f"(median of {args.reps} runs; peaks are the max over runs; '+MB' = write peak - RSS before writing)")
+                task, k = config.split(":")
+                pickles[config] = Path(tmp) / f"{task}_{k}.pkl"
+                run_child(["--make", task, k, str(args.train), str(args.val), str(pickles[config])], HERE)
+            if args.render_modes:
+                compare_render_modes(args, pickles)
+            else:
+                compare_writes(args, checkouts, pickles)
 
 
 if __name__ == "__main__":
