@@ -14,13 +14,15 @@ PNG bytes. Where fork is unavailable, or a child fails, the calling process draw
 from __future__ import annotations
 
 import io
+import logging
 import queue as queue_lib
 import sys
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
+logger = logging.getLogger("data_gradients")
 PNG_COMPRESS_LEVEL = 3  # zlib level: level 6 (PIL's default) costs ~2x the time for ~10% smaller files
 MIN_PARALLEL = 4  # fewer plots than this are drawn here: starting a worker would cost more than it saves
 CHILD_TIMEOUT_S = 120.0  # no news from the children for that long: draw the rest here
@@ -54,11 +56,30 @@ def render_plot(item) -> RenderedPlot:
     return RenderedPlot(out.getvalue(), width, height)
 
 
-def rendered_plot(store: Dict[str, RenderedPlot], tag: str, item) -> RenderedPlot:
-    """The plot ``tag``, drawn on first use and kept in ``store`` (``report.figure_images``)."""
-    if tag not in store:
-        store[tag] = render_plot(item)
-    return store[tag]
+def _try_render(item) -> Union[RenderedPlot, Exception]:
+    try:
+        return render_plot(item)
+    except Exception as e:  # one plot that cannot be drawn must not cost the others, or a writer
+        return e
+
+
+def _keep(report, tag: str, drawn: Union[RenderedPlot, Exception]) -> Optional[RenderedPlot]:
+    """Store a drawn plot, or None and one warning in the report for a plot that could not be drawn."""
+    if isinstance(drawn, Exception):
+        message = f"plot {tag} could not be drawn: {type(drawn).__name__}: {drawn}"
+        report.warnings.append(message)
+        logger.warning("data_gradients: %s", message)
+        drawn = None
+    report.figure_images[tag] = drawn
+    return drawn
+
+
+def plot_of(report, tag: str, item) -> Optional[RenderedPlot]:
+    """The plot ``tag`` of ``report``, drawn now if it was not yet; None if it cannot be drawn
+    (the report then carries a warning saying why, once)."""
+    if tag in report.figure_images:
+        return report.figure_images[tag]
+    return _keep(report, tag, _try_render(item))
 
 
 def report_plots(report) -> List[Tuple[str, object]]:
@@ -77,17 +98,17 @@ def render_plots(report, workers: int = 1, mode: str = "processes") -> None:
     order = sorted(range(len(todo)), key=lambda i: -_cost(todo[i][1]))  # longest first: the workers end together
     items = [todo[i][1] for i in order]
     if workers <= 1 or len(items) < MIN_PARALLEL or mode == "serial":
-        drawn = {i: render_plot(item) for i, item in enumerate(items)}
+        drawn = {i: _try_render(item) for i, item in enumerate(items)}
     elif mode == "threads":
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            drawn = dict(enumerate(pool.map(render_plot, items)))
+            drawn = dict(enumerate(pool.map(_try_render, items)))
     else:
         drawn = _render_forked(items, workers)
     by_todo = {i: drawn[k] for k, i in enumerate(order)}
     for i, (tag, _) in enumerate(todo):  # in report order
-        report.figure_images[tag] = by_todo[i]
+        _keep(report, tag, by_todo[i])
 
 
 def _cost(item) -> float:
@@ -129,16 +150,14 @@ def _next(counter) -> int:
 def _child(counter, results) -> None:
     items = _ITEMS or []
     while (i := _next(counter)) < len(items):
-        try:
-            results.put((i, render_plot(items[i])))
-        except Exception:  # the parent draws it again and reports the error there
-            results.put((i, None))
+        plot = _try_render(items[i])
+        results.put((i, plot if isinstance(plot, RenderedPlot) else None))  # a failure: the parent draws it again
 
 
-def _render_forked(items: list, workers: int) -> Dict[int, RenderedPlot]:
+def _render_forked(items: list, workers: int) -> Dict[int, Union[RenderedPlot, Exception]]:
     global _ITEMS
     if not _can_fork():
-        return {i: render_plot(item) for i, item in enumerate(items)}
+        return {i: _try_render(item) for i, item in enumerate(items)}
     import multiprocessing
 
     _warm_up()
@@ -159,9 +178,9 @@ def _render_forked(items: list, workers: int) -> Dict[int, RenderedPlot]:
         pass
     finally:
         _ITEMS = None
-    drawn: Dict[int, Optional[RenderedPlot]] = {}
+    drawn: Dict[int, Union[RenderedPlot, Exception, None]] = {}
     while (i := _next(counter)) < len(items):
-        drawn[i] = render_plot(items[i])
+        drawn[i] = _try_render(items[i])
     last_news = time.monotonic()
     while len(drawn) < len(items) and time.monotonic() - last_news < CHILD_TIMEOUT_S:
         try:
@@ -175,4 +194,4 @@ def _render_forked(items: list, workers: int) -> Dict[int, RenderedPlot]:
         if child.is_alive():
             child.terminate()
     results.close()
-    return {i: drawn.get(i) or render_plot(item) for i, item in enumerate(items)}
+    return {i: drawn.get(i) or _try_render(item) for i, item in enumerate(items)}

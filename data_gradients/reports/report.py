@@ -42,7 +42,8 @@ class AnalysisReport:
     notes: List[str] = field(default_factory=list)
     outputs: Dict[str, Path] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
-    # plots drawn once (``rendering.RenderedPlot``: PNG bytes, by tag "feature/key"), shared by the writers
+    # plots drawn once (``rendering.RenderedPlot``: PNG bytes, or None: could not be drawn), by tag
+    # "feature/key", shared by the writers
     figure_images: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

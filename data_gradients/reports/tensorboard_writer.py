@@ -34,7 +34,7 @@ class TensorBoardWriter:
 
         from data_gradients.reports.event_file import EventFile
         from data_gradients.reports.figures import plot_items
-        from data_gradients.reports.rendering import rendered_plot
+        from data_gradients.reports.rendering import plot_of
 
         with EventFile(report.run_dir) as events:
             events.add_summary(text("report/overview", as_markdown_code(render_header(report))))
@@ -49,8 +49,9 @@ class TensorBoardWriter:
                         if value is not None:
                             events.add_summary(scalar(f"{result.name}/{name}/{split}", float(value)))
                 for tag, item in plot_items(result):
-                    plot = rendered_plot(report.figure_images, tag, item)
-                    events.add_summary(_image(tag, plot.png, plot.height, plot.width, channels=3))
+                    plot = plot_of(report, tag, item)
+                    if plot is not None:
+                        events.add_summary(_image(tag, plot.png, plot.height, plot.width, channels=3))
                     if isinstance(item, Histogram):
                         _add_raw_histograms(events, result.name, item)
                 for grid in result.images:

@@ -84,6 +84,25 @@ def test_a_dying_worker_loses_no_plot(report, monkeypatch):
     assert all(p.png.startswith(b"\x89PNG") for p in report.figure_images.values())
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_plot_that_cannot_be_drawn_costs_only_itself(report, tmp_path, workers):
+    import copy
+
+    import numpy as np
+
+    from data_gradients.results import Heatmap
+
+    broken = copy.deepcopy(report)
+    feature = next(r for r in broken.results.values() if r.heatmaps)
+    feature.heatmaps.append(Heatmap(key="broken", title="Broken", maps={"train": {"a": np.zeros(3)}}))  # 1-D
+    plots = written(broken, tmp_path, workers=workers)
+    tag = f"{feature.name}/broken"
+    assert plots[tag] is None and sum(p is not None for p in plots.values()) == len(plots) - 1
+    assert [w for w in broken.warnings if tag in w] == [next(w for w in broken.warnings if "could not be drawn" in w)]
+    assert set(broken.outputs) == {"txt", "json", "tensorboard", "html"}
+    assert "Broken" not in (broken.run_dir / "report.html").read_text()  # no figure without its picture
+
+
 def test_workers_must_be_a_positive_int(report):
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="workers"):

@@ -38,7 +38,7 @@ def write_figures(report: AnalysisReport) -> Dict[str, FigureView]:
     """Save every plot as ``figures/<feature>__<n>.png``; returns tag -> figure for the template.
     Each plot is the PNG drawn once for every writer (``report.figure_images``), saved as it is."""
     from data_gradients.reports.figures import plot_items
-    from data_gradients.reports.rendering import rendered_plot
+    from data_gradients.reports.rendering import plot_of
 
     folder = report.run_dir / FIGURES_DIR
     folder.mkdir(exist_ok=True)
@@ -48,7 +48,9 @@ def write_figures(report: AnalysisReport) -> Dict[str, FigureView]:
             continue
         for index, (tag, item) in enumerate(plot_items(result)):
             name = f"{result.name}__{index:02d}.png"  # no user text in file names
-            plot = rendered_plot(report.figure_images, tag, item)
+            plot = plot_of(report, tag, item)
+            if plot is None:  # could not be drawn: the report's warnings say why
+                continue
             (folder / name).write_bytes(plot.png)
             figures[tag] = FigureView(src=f"{FIGURES_DIR}/{name}", alt=item.title,
                                       width_pct=figure_width_pct(plot.height, plot.width))
