@@ -72,12 +72,12 @@ class SegmentationView:
         if self.lookup is not None:  # the uint8 labels masks were looked up from: compared as they are
             labels = np.ascontiguousarray(self.lookup[0]).reshape(flat.shape)
             cv2.compare(labels[:, 1:], labels[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
-            start = np.flatnonzero(starts.view(bool)).astype(itype)
+            start = np.flatnonzero(starts.view(bool))
             value = self.lookup[1][labels.ravel()[start]].astype(itype)
         elif flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
             small = cv2.convertScaleAbs(flat, dst=_scratch("small", flat.shape), alpha=1, beta=1)
             cv2.compare(small[:, 1:], small[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
-            start = np.flatnonzero(starts.view(bool)).astype(itype)
+            start = np.flatnonzero(starts.view(bool))
             value = small.ravel()[start].astype(itype)
             if (value == 255).any():  # an id too large for uint8: compare the ids themselves
                 value = None
@@ -85,8 +85,9 @@ class SegmentationView:
                 value -= 1
         if value is None:
             np.not_equal(flat[:, 1:], flat[:, :-1], out=starts.view(bool)[:, 1:])
-            start = np.flatnonzero(starts.view(bool)).astype(itype)
+            start = np.flatnonzero(starts.view(bool))
             value = flat.ravel()[start].astype(itype)
+        start = start.astype(itype)  # gathers above used it as intp; stored small
         row = start // itype(self.w)
         x0 = start - row * itype(self.w)
         x1 = np.empty_like(x0)  # a run ends before the next one starts: runs never cross a row end
@@ -123,23 +124,24 @@ class SegmentationView:
         itype = start.dtype.type
         n_all = len(start)
         counted = value >= 0
-        index = (np.cumsum(counted, dtype=start.dtype) - 1)  # index among the counted runs
+        all_counted = bool(counted.all())
+        index = None if all_counted else np.cumsum(counted) - 1  # index among the counted runs
         y = row % itype(self.h) if n_all else row
         # every run below the first row of its image: the run above containing its first column
-        lower = np.flatnonzero(y != 0).astype(start.dtype)
-        upper = (np.searchsorted(start, start[lower] - itype(self.w), side="right") - 1).astype(start.dtype)
+        lower = np.flatnonzero(y != 0)  # index arrays stay intp: numpy converts any other index dtype first
+        upper = np.searchsorted(start, start[lower] - itype(self.w), side="right") - 1
         same_start = x0[upper] == x0[lower]
         # 4-adjacent pairs: one per piece of the common refinement of the two rows, found at the
         # piece's first column: a run start of the lower row (upper, lower), or of the upper row only
         # (k, the lower run containing x0[k]); the lower runs whose upper run comes before k are the
         # first `before[k]` ones, so that run precedes the next of them (or the row after).
-        before = np.zeros(n_all + 1, dtype=start.dtype)
+        before = np.zeros(n_all + 1, dtype=np.intp)
         np.cumsum(np.bincount(upper, minlength=n_all), out=before[1:])
         tied = np.zeros(n_all, dtype=bool)
         tied[upper[same_start]] = True
         ups = np.flatnonzero(~tied & (y != self.h - 1) & counted)
         row_first = np.searchsorted(start, np.arange(self.n * self.h + 2, dtype=start.dtype) * itype(self.w))
-        nxt = np.append(lower, itype(n_all))[before[ups]]
+        nxt = np.append(lower, n_all)[before[ups]]
         downs = np.minimum(nxt, row_first[row[ups] + 2]) - 1
         # corner-only pairs exist where both rows start a run at the same column x >= 1:
         # (upper run ending at x-1, lower run starting at x) and (upper starting at x, lower ending at x-1)
@@ -148,7 +150,6 @@ class SegmentationView:
         pairs = {"pairs4": (np.concatenate([upper, ups]), np.concatenate([lower, downs])),
                  "pairs_diag": (np.concatenate([corner_up - 1, corner_up]), np.concatenate([corner_low, corner_low - 1]))}
         out = {}
-        all_counted = len(index) == 0 or index[-1] == n_all - 1
         for key, (u, low) in pairs.items():
             vu = value[u]
             keep = np.flatnonzero((vu == value[low]) & (vu >= 0))
@@ -181,8 +182,9 @@ class SegmentationView:
                 break
             lo, hi = np.minimum(pu[differ], pv[differ]), np.maximum(pu[differ], pv[differ])
             np.minimum.at(parent, hi, lo)  # hook roots to the smallest root they touch
-            while True:  # pointer jumping until every run points at its root
+            while True:  # pointer jumping (two steps a check) until every run points at its root
                 nxt = parent[parent]
+                nxt = nxt[nxt]
                 if np.array_equal(nxt, parent):
                     break
                 parent = nxt
