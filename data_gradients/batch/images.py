@@ -94,7 +94,9 @@ class ImageBatch:
     type, each image read by the rule of its own type (see :func:`to_uint8_rgb`);
     ``non_integer_labels[i]``: label values of sample i that were not whole numbers and were
     rounded (halves to even). ``unreadable``: every image of this batch has no pixel (H or W = 0);
-    such a batch only carries the samples so they are counted and listed, no statistic reads it."""
+    such a batch only carries the samples so they are counted and listed, no statistic reads it.
+    ``stream_positions[i]``: how many samples the split's loader yielded before sample i (on this
+    rank), set by the manager; None when a batch is built outside a run."""
 
     images: np.ndarray
     sample_ids: np.ndarray
@@ -103,6 +105,7 @@ class ImageBatch:
     image_problems: Optional[np.ndarray] = None
     non_integer_labels: Optional[np.ndarray] = None
     unreadable: bool = False
+    stream_positions: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return int(self.images.shape[0])

@@ -74,6 +74,7 @@ class SplitReader:
                 for canonical in built:
                     pos = canonical.sample_ids - position  # 0..n-1 within this loader batch
                     canonical.sample_ids = (ids if ids is not None else ids_source.position_ids(position, n))[pos]
+                    canonical.stream_positions = position + pos
                     if padding is not None and padding[pos].any():
                         canonical = select_samples(canonical, ~padding[pos])
                         if len(canonical) == 0:

@@ -117,3 +117,31 @@ def test_select_samples_keeps_detection_boxes_with_their_images():
         assert np.array_equal(sub.box_classes[sub.box_image == new], batch.box_classes[batch.box_image == old])
     with pytest.raises(ValueError, match=r"`keep` must be \(3,\) bool"):
         select_samples(batch, np.ones(2, dtype=bool))
+
+
+def test_batches_carry_their_stream_positions(tmp_path):
+    from data_gradients import FeatureExtractor, register_feature
+    from data_gradients.feature_extractors import unregister_feature
+
+    seen = []
+
+    class Positions(FeatureExtractor):
+        name = "record_positions"
+        tasks = ("classification",)
+
+        def update(self, batch, split):
+            seen.append((split, batch.sample_ids.tolist(), batch.stream_positions.tolist()))
+
+        def compute(self):
+            return self.new_result()
+
+    register_feature(Positions)
+    try:
+        loader = DataLoader(Labelled(10), batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(1))
+        ClassificationAnalysisManager(loader, num_classes=4, log_dir=tmp_path, verbose=False, writers=[], workers=1,
+                                      features=["record_positions"]).run()
+    finally:
+        unregister_feature("record_positions")
+    assert [p for _, _, pos in seen for p in pos] == list(range(10))  # the order the loader yielded
+    assert sorted(i for _, ids, _ in seen for i in ids) == list(range(10))  # dataset indices, shuffled
+    assert [i for _, ids, _ in seen for i in ids] != list(range(10))
