@@ -91,19 +91,18 @@ def _run_cell_counts(runs, n_ids: int, g: int, h: int, w: int) -> np.ndarray:
     columns partly and those between fully: partial counts go straight to their cell, full
     ones through a difference array along the grid columns, times the cell width.
     """
-    cx = np.arange(w, dtype=np.int64) * g // w
-    width = np.bincount(cx, minlength=g)
-    first = np.concatenate(([0], np.cumsum(width)))  # first column of each grid column (g + 1 entries)
+    width = np.bincount(np.arange(w, dtype=np.int64) * g // w, minlength=g)
     row = runs["row"] % h
     key = (runs["cls"] * g + row * g // h) * (g + 1)  # (class, grid row) -> a line of g + 1 slots
     x0, x1 = runs["x0"], runs["x1"]
-    c0, c1 = cx[x0], cx[x1]
+    c0, c1 = x0 * g // w, x1 * g // w  # grid columns of the run's ends (arithmetic, no gathers)
     size = n_ids * g * (g + 1)
     many = np.flatnonzero(c0 != c1)
     km, c0m, c1m = key[many], c0[many], c1[many]
-    ends = np.minimum(x1, first[c0 + 1] - 1)  # the run's last column in its first grid column
+    # grid column c starts at column ceil(c * w / g)
+    ends = np.minimum(x1, (c0 * w + w + g - 1) // g - 1)  # the run's last column in its first grid column
     part = np.bincount(np.concatenate((key + c0, km + c1m)), minlength=size,
-                       weights=np.concatenate((ends - x0 + 1, x1[many] - first[c1m] + 1)))
+                       weights=np.concatenate((ends - x0 + 1, x1[many] - (c1m * w + g - 1) // g + 1)))
     full = np.bincount(np.concatenate((km + c0m + 1, km + c1m)), minlength=size,
                        weights=np.concatenate((np.ones(len(many)), -np.ones(len(many)))))
     full = np.cumsum(full.reshape(n_ids * g, g + 1), axis=1)[:, :g] * width
