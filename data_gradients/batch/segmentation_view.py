@@ -145,15 +145,18 @@ class SegmentationView:
         downs = np.minimum(nxt, row_first[row[ups] + 2]) - 1
         # corner-only pairs exist where both rows start a run at the same column x >= 1:
         # (upper run ending at x-1, lower run starting at x) and (upper starting at x, lower ending at x-1)
-        corner = same_start & (x0[lower] >= 1)
+        corner = np.flatnonzero(same_start & (x0[lower] >= 1))
         corner_low, corner_up = lower[corner], upper[corner]
-        pairs = {"pairs4": (np.concatenate([upper, ups]), np.concatenate([lower, downs])),
-                 "pairs_diag": (np.concatenate([corner_up - 1, corner_up]), np.concatenate([corner_low, corner_low - 1]))}
-        out = {}
-        for key, (u, low) in pairs.items():
+
+        def same_class(u, low):  # the candidate pairs whose runs hold the same counted id
             vu = value[u]
             keep = np.flatnonzero((vu == value[low]) & (vu >= 0))
-            u, low = u[keep], low[keep]
+            return u[keep], low[keep]
+
+        out = {}
+        for key, parts in (("pairs4", (same_class(upper, lower), same_class(ups, downs))),
+                           ("pairs_diag", (same_class(corner_up - 1, corner_low), same_class(corner_up, corner_low - 1)))):
+            u, low = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
             out[key] = (u, low) if all_counted else (index[u], index[low])
         return out
 
