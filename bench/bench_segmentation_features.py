@@ -159,13 +159,15 @@ def main() -> None:
     if args.baseline:
         trees = {"old": args.baseline.resolve(), **trees}
     workers = {k: Worker(root, args) for k, root in trees.items()}
-    names = workers["new"].names
+    names = workers["new"].names + [n for w in workers.values() for n in w.names if n not in workers["new"].names]
     rows = ["build"] + names + ["set"]
     samples = {k: {r: [] for r in rows} for k in workers}
     for rep in range(args.reps):
         order = list(workers) if rep % 2 == 0 else list(workers)[::-1]  # alternate who goes first
         for cmd in [{"what": "build"}] + [{"what": "feature", "name": n} for n in names] + [{"what": "set"}]:
             for k in order:
+                if cmd.get("name", names[0]) not in workers[k].names:
+                    continue  # a feature this tree does not have
                 for r, v in workers[k].ask(**cmd).items():
                     samples[k][r].append(v)
     for w in workers.values():
@@ -179,9 +181,9 @@ def main() -> None:
     head = f"{'':44s}" + "".join(f"{k:>9s}" for k in workers) + ("   speed-up" if len(workers) == 2 else "")
     print(head)
     for r in rows:
-        med = {k: sorted(samples[k][r])[len(samples[k][r]) // 2] for k in workers}
-        line = f"{label.get(r, r + ' (alone)'):44s}" + "".join(f"{med[k]:9.2f}" for k in workers)
-        if len(workers) == 2:
+        med = {k: sorted(samples[k][r])[len(samples[k][r]) // 2] if samples[k][r] else None for k in workers}
+        line = f"{label.get(r, r + ' (alone)'):44s}" + "".join(f"{'-' if m is None else f'{m:.2f}':>9s}" for m in med.values())
+        if len(workers) == 2 and None not in med.values():
             line += f"   {med['old'] / max(med['new'], 1e-9):7.1f}x"
         print(line)
 
