@@ -42,6 +42,13 @@ def _scratch(name: str, shape) -> np.ndarray:
     return buf[:size].reshape(shape)
 
 
+def _differ(image: np.ndarray, starts: np.ndarray) -> None:
+    """``starts[:, 1:]`` = 255 where a uint8 ``image`` differs from its left neighbour, else 0 (OpenCV)."""
+    out = cv2.compare(image[:, 1:], image[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
+    if out is not None and out.size and not np.shares_memory(out, starts):  # OpenCV did not write in place
+        starts[:, 1:] = out
+
+
 class SegmentationView:
     """Runs, run pairs, components and erosion survival of ``masks`` (N, H, W) int, -1 = not counted."""
 
@@ -71,12 +78,12 @@ class SegmentationView:
         value = None
         if self.lookup is not None:  # the uint8 labels masks were looked up from: compared as they are
             labels = np.ascontiguousarray(self.lookup[0]).reshape(flat.shape)
-            cv2.compare(labels[:, 1:], labels[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
+            _differ(labels, starts)
             start = np.flatnonzero(starts.view(bool))
             value = self.lookup[1][labels.ravel()[start]].astype(itype)
         elif flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
             small = cv2.convertScaleAbs(flat, dst=_scratch("small", flat.shape), alpha=1, beta=1)
-            cv2.compare(small[:, 1:], small[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
+            _differ(small, starts)
             start = np.flatnonzero(starts.view(bool))
             value = small.ravel()[start].astype(itype)
             if (value == 255).any():  # an id too large for uint8: compare the ids themselves
