@@ -22,13 +22,27 @@ never change it.
 from __future__ import annotations
 
 import threading
-from functools import cached_property
 from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
 
 _SCRATCH = threading.local()
+
+
+class _once:
+    """Like ``functools.cached_property`` without its lock: before Python 3.12 that lock is one per
+    property for all instances, so worker threads building views of different batches would wait
+    for each other. Each view belongs to one batch, read by one thread."""
+
+    def __init__(self, fn):
+        self.fn, self.name, self.__doc__ = fn, fn.__name__, fn.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)  # later reads find the instance attribute first
+        return value
 
 
 def _scratch(name: str, shape) -> np.ndarray:
@@ -62,7 +76,7 @@ class SegmentationView:
         self.n, self.h, self.w = masks.shape
 
     # ------------------------------------------------------------------ runs
-    @cached_property
+    @_once
     def _all_runs(self) -> Dict[str, np.ndarray]:
         """Every run of the (N*H, W) image, counted or not: ``start`` (flat index), ``row``, ``x0``, ``x1``, ``value``.
 
@@ -102,7 +116,7 @@ class SegmentationView:
         x1[-1] = self.w - 1
         return {"start": start, "row": row, "x0": x0, "x1": x1, "value": value}
 
-    @cached_property
+    @_once
     def runs(self) -> Dict[str, np.ndarray]:
         """Counted runs in raster order: ``row`` (image * H + y), ``x0``, ``x1`` (inclusive), ``cls``, ``image``."""
         a = self._all_runs
@@ -116,7 +130,7 @@ class SegmentationView:
         return self._class_pixels[:, :n_ids] if self._class_pixels.shape[1] >= n_ids else np.pad(
             self._class_pixels, ((0, 0), (0, n_ids - self._class_pixels.shape[1])))
 
-    @cached_property
+    @_once
     def _class_pixels(self) -> np.ndarray:
         r = self.runs
         k = int(r["cls"].max()) + 1 if r["cls"].size else 0
@@ -124,7 +138,7 @@ class SegmentationView:
         return counts.astype(np.int64).reshape(self.n, k)
 
     # ------------------------------------------------------------------ pairs of runs in adjacent rows
-    @cached_property
+    @_once
     def _pairs(self) -> Dict[str, np.ndarray]:
         a = self._all_runs
         start, row, x0, value = a["start"], a["row"], a["x0"], a["value"]
@@ -178,7 +192,7 @@ class SegmentationView:
         return self._pairs["pairs_diag"]
 
     # ------------------------------------------------------------------ components and erosion
-    @cached_property
+    @_once
     def run_component(self) -> np.ndarray:
         """Component index of every counted run; components are numbered in raster order of their first run."""
         n_runs = len(self.runs["row"])
@@ -202,7 +216,7 @@ class SegmentationView:
         roots = parent == np.arange(n_runs)
         return (np.cumsum(roots) - 1)[parent]
 
-    @cached_property
+    @_once
     def components(self) -> Dict[str, np.ndarray]:
         """Per component: ``cls``, ``image``, ``area``, ``width``, ``height`` (pixels), ``top`` / ``bottom`` rows."""
         r, comp = self.runs, self.run_component
@@ -222,7 +236,7 @@ class SegmentationView:
                 "width": right - left + 1, "height": bottom - top + 1, "top": top.astype(np.int64), "bottom": bottom,
                 "first_run": first}
 
-    @cached_property
+    @_once
     def run_survives(self) -> np.ndarray:
         """bool per counted run: some pixel of it survives a 3x3 erosion of its class."""
         r = self.runs
@@ -242,7 +256,7 @@ class SegmentationView:
         out[low[hit]] = True
         return out
 
-    @cached_property
+    @_once
     def component_survives(self) -> np.ndarray:
         """bool per component: some pixel of it survives a 3x3 erosion of its class."""
         out = np.zeros(len(self.components["cls"]), dtype=bool)
