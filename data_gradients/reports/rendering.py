@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple, Union
 
 logger = logging.getLogger("data_gradients")
-PNG_COMPRESS_LEVEL = 3  # zlib level: level 6 (PIL's default) costs ~2x the time for ~10% smaller files
+PNG_COMPRESS_LEVEL = 3  # zlib level: PIL's default 6 takes ~1.35x the time for 5-15% smaller files
 MIN_PARALLEL = 4  # fewer plots than this are drawn here: starting a worker would cost more than it saves
 CHILD_TIMEOUT_S = 120.0  # no news from the children for that long: draw the rest here
 
