@@ -17,8 +17,8 @@ from data_gradients.classes import check_ignore_labels, check_num_classes, count
 from data_gradients.context import AnalysisContext
 from data_gradients.errors import ConfigurationError, DistributedError
 from data_gradients.feature_extractors import select_features
-from data_gradients.managers.distributed import Cluster, SharedResolver
-from data_gradients.managers.pipeline import run_pipeline, single_threaded_opencv
+from data_gradients.managers.distributed import Cluster, SharedResolver, local_world_size
+from data_gradients.managers.pipeline import default_workers, run_pipeline, single_threaded_opencv
 from data_gradients.managers.producer import Producer, describe_failure, merge_producers
 from data_gradients.managers.progress import promised_samples
 from data_gradients.managers.reading import SplitReader, StoppedElsewhere
@@ -32,10 +32,6 @@ from data_gradients.text import printable
 
 logger = logging.getLogger("data_gradients")
 DEFAULT_TIMEOUT_S = 30 * 60
-#: Threads do not speed the analysis up yet: measured on 2 cores, every task stays at one
-#: core's worth of CPU with workers=2 (the label features hold the GIL in numpy between their
-#: OpenCV calls). So one worker is the default until workers are processes; see the README.
-DEFAULT_WORKERS = 1
 
 
 class AnalysisManager:
@@ -125,7 +121,8 @@ class AnalysisManager:
         self.max_batches = max_batches
         self.seed = seed
         self.verbose = verbose
-        self.workers = workers if workers is not None else DEFAULT_WORKERS
+        local = local_world_size() if self.cluster is not None else 1
+        self.workers = workers if workers is not None else default_workers(local)
         self.writers = list(writers) if writers is not None else default_writers()
         self.builder = self._make_builder()
 

@@ -14,6 +14,7 @@ Never batches, images or labels. Every wait is bounded by ``timeout``.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from dataclasses import dataclass
 from datetime import timedelta
@@ -161,3 +162,11 @@ class SharedResolver:
             return self.resolver.chosen
 
         return self.resolver._extractors(self.cluster.share(resolve))
+
+
+def local_world_size() -> int:
+    """Processes of the job on this machine (torchrun's LOCAL_WORLD_SIZE), 1 when unknown."""
+    try:
+        return max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    except ValueError:
+        return 1

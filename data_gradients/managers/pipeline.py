@@ -17,6 +17,7 @@ keep every worker busy).
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from typing import Any, Callable, Iterator, List, Optional
 from data_gradients.managers.producer import Producer
 
 _STOP = object()
+MAX_DEFAULT_WORKERS = 8
 QUEUED_BATCHES = 2
 
 
@@ -105,6 +107,16 @@ def run_pipeline(producers: List[Producer]) -> Iterator[Pipeline]:
         yield pipeline
     finally:
         pipeline.close()
+
+
+def default_workers(processes_on_this_machine: int = 1) -> int:
+    """Cores this process may use (its CPU affinity) shared by the processes of a job on
+    this machine (torchrun's LOCAL_WORLD_SIZE), at least 1 and at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores // max(processes_on_this_machine, 1), MAX_DEFAULT_WORKERS))
 
 
 @contextmanager

@@ -21,8 +21,7 @@ from data_gradients import (
 )
 from data_gradients.errors import ConfigurationError
 from data_gradients.feature_extractors import unregister_feature
-from data_gradients.managers.base import DEFAULT_WORKERS
-from data_gradients.managers.pipeline import QUEUED_BATCHES, Pipeline
+from data_gradients.managers.pipeline import MAX_DEFAULT_WORKERS, QUEUED_BATCHES, Pipeline, default_workers
 from data_gradients.managers.producer import Producer
 from data_gradients.reports.json_writer import to_jsonable
 
@@ -146,9 +145,13 @@ def test_workers_must_be_a_positive_int(bad, tmp_path):
         SegmentationAnalysisManager(segmentation_raw_batches(0), num_classes=4, workers=bad, log_dir=tmp_path)
 
 
-def test_one_worker_by_default(tmp_path):
-    manager = SegmentationAnalysisManager(segmentation_raw_batches(0), num_classes=4, log_dir=tmp_path, verbose=False)
-    assert manager.workers == DEFAULT_WORKERS == 1
+def test_default_workers_is_the_usable_cores_capped(monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(32)), raising=False)
+    assert default_workers() == MAX_DEFAULT_WORKERS == 8
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert default_workers() == 1
 
 
 class _Blocking(Producer):
@@ -213,3 +216,17 @@ def test_merged_producers_report_the_earliest_failure():
     b.errors["g"] = (5, "g failed")
     a.merge(b)
     assert a.errors == {"f": (3, "failed at batch 3"), "g": (5, "g failed")}
+
+
+def test_default_workers_share_the_cores_between_the_ranks_of_a_machine(monkeypatch):
+    import os
+
+    from data_gradients.managers.distributed import local_world_size
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "3")
+    assert default_workers(local_world_size()) == 2
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "16")
+    assert default_workers(local_world_size()) == 1
+    monkeypatch.delenv("LOCAL_WORLD_SIZE")
+    assert local_world_size() == 1
