@@ -5,7 +5,6 @@ It holds no statistics of its own; task managers only choose the batch builder.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from datetime import datetime
@@ -207,7 +206,8 @@ class AnalysisManager:
         report.errors = list(state.errors)
         report.duration_s = time.perf_counter() - t0
         t1 = time.perf_counter()
-        write_all(report, self.writers, workers=drawing_processes())
+        # matplotlib draws under the GIL: the plots are drawn by forked processes, one per usable core
+        write_all(report, self.writers, workers=default_workers())
         report.write_s = time.perf_counter() - t1
         if self.verbose:
             print(report.summary(), file=sys.stderr)
@@ -254,17 +254,6 @@ class AnalysisManager:
             "versions": {"data_gradients": __version__, "python": sys.version.split()[0],
                          "numpy": numpy.__version__, "torch": torch.__version__},
         }
-
-
-def drawing_processes() -> int:
-    """Processes that draw the report's plots: the cores this process may use, at most 8.
-    Matplotlib draws under the GIL, so the plots are drawn by forked processes (see
-    ``reports/rendering.py``), independently of the analysis ``workers``."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
 
 
 def _check_int(value: Any, arg: str, minimum: int) -> None:
