@@ -8,7 +8,8 @@ real    Real resolutions: street scenes at 1280x720 with 19 classes (:mod:`stree
           images/s of decoding alone, and of the whole run with workers=1 and workers=2;
         - pool: the same kind of samples, already decoded, served from memory: the analysis alone, in ms
           per image ((run - iteration alone) / images) with workers=1 and workers=2, and the speed-up.
-        Also the seconds spent writing every output and the peak RSS of the workers=2 pool run.
+        Also the seconds spent writing every output, and the peak RSS of the workers=2 runs (files: the
+        analysing process, DataLoader workers apart; pool: it includes the pool of decoded samples).
 legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 classes, batch 8,
         tensors in memory; the whole run() (analysis and every output) with the default workers, against
         the time 0.3.2 took on this machine (measured once and quoted in issue 8; 0.3.2 needs torchvision,
@@ -228,7 +229,7 @@ def suite_real(tasks, n: int) -> None:
     print(f"\n== real resolution: N={n} train + {n // 5} val; files via DataLoader(num_workers=2); "
           f"pool = decoded samples in memory\n")
     head = (f"{'task':14s} {'size':>9s} {'decode img/s':>12s} {'run w=1':>8s} {'run w=2':>8s} | "
-            f"{'analysis ms/img w=1':>19s} {'w=2':>6s} {'speed-up':>8s} | {'write s':>7s} {'peak RSS MB':>11s}")
+            f"{'analysis ms/img w=1':>19s} {'w=2':>6s} {'speed-up':>8s} | {'write s':>7s} {'peak RSS MB files/pool':>22s}")
     print(head + "\n" + "-" * len(head))
     for task in tasks:
         size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
@@ -242,7 +243,7 @@ def suite_real(tasks, n: int) -> None:
         a1, a2 = ((p["run_s"] - p["iterate_s"]) / p["images"] * 1e3 for p in (p1, p2))
         print(f"{task:14s} {size[1]:4d}x{size[0]:<4d} {decode['images'] / decode['iterate_s']:12.0f} "
               f"{f1['images'] / f1['run_s']:8.0f} {f2['images'] / f2['run_s']:8.0f} | {a1:19.2f} {a2:6.2f} "
-              f"{a1 / a2:7.2f}x | {p2['write_s']:7.2f} {p2['peak_rss_mb']:11.0f}")
+              f"{a1 / a2:7.2f}x | {p2['write_s']:7.2f} {f2['peak_rss_mb']:13.0f} / {p2['peak_rss_mb']:.0f}")
 
 
 def suite_legacy(tasks) -> None:
