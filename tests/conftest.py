@@ -83,6 +83,15 @@ def rng():
     return np.random.default_rng(1234)
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 (tests that start servers or process groups bind only there)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def isclose_tree(a, b, rel=1e-9, path="result"):
     """Assert two JSON-like trees are equal, floats up to ``rel``."""
     if isinstance(a, dict):

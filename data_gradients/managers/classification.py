@@ -15,9 +15,8 @@ class ClassificationAnalysisManager(AnalysisManager):
         train_data: any iterable of batches (DataLoader, generator, list). A batch is an
             ``(images, labels)`` pair unless extractors or key paths say otherwise.
         val_data: optional iterable for the validation split, shown beside train.
-        splits: instead of train_data / val_data, any number of splits as a dict
-            ``{"train": loader, "val": loader, "test": loader}`` (in that order everywhere).
-        reference: the split the others are compared with (default: the first).
+        splits, reference: any number of splits, as for
+            :class:`~data_gradients.SegmentationAnalysisManager`.
         num_classes: number of classes; 1 means binary (label 1 = positive, 0 = negative).
         multi_label: labels are binary rows ``(N, num_classes)``, several classes per image.
         class_names: list of names, or dict id -> name.
@@ -32,19 +31,11 @@ class ClassificationAnalysisManager(AnalysisManager):
         hide_class_names: show class ids instead of names everywhere.
         seed: seed of the sample reservoir.
         verbose: progress bar and final summary on stderr.
-        writers: output writers (default TensorBoard, TXT and JSON).
-        workers: threads that analyse batches concurrently (default: the cores this process may
-            use, at most 8; 1 = everything in the calling thread). The loader is still read,
-            and dict batches resolved, in the calling thread; results are identical for any
-            value (float sums up to rounding).
-        distributed: torch.distributed: None uses the default process group when it is
-            initialised with more than one process (every rank analyses its shard, rank 0
-            writes, every rank returns the merged report); False keeps ranks independent;
-            True requires a process group.
-        timeout: seconds any wait on other ranks may take before it fails (default 30 min).
+        writers: output writers (default TensorBoard, TXT, JSON and the PDF report).
+        workers, distributed, timeout: as for :class:`~data_gradients.SegmentationAnalysisManager`.
 
-    Images may be tensors, arrays or PIL images, NCHW or NHWC, uint8 0..255 or float
-    0..1. Single-label labels are class ids ``(N,)`` or one-hot rows ``(N, num_classes)``.
+    Images may be tensors, arrays or PIL images, NCHW or NHWC, each scaled by the rule of its
+    own type (see the README). Single-label labels are class ids ``(N,)`` or one-hot rows ``(N, num_classes)``.
     ``run()`` returns an :class:`~data_gradients.reports.AnalysisReport`.
     """
 

@@ -45,8 +45,9 @@ class SegmentationAnalysisManager(AnalysisManager):
             True requires a process group.
         timeout: seconds any wait on other ranks may take before it fails (default 30 min).
 
-    Images may be tensors, arrays or PIL images, NCHW or NHWC, uint8 0..255 or float
-    0..1; masks N,H,W class ids or N,C,H,W one-hot. ``run()`` returns an
+    Images may be tensors, arrays or PIL images, NCHW or NHWC, each scaled by the rule of its
+    own type (see the README); masks N,H,W class ids or N,C,H,W one-hot (a float A,H,W array is
+    one one-hot mask only when the batch holds one image). ``run()`` returns an
     :class:`~data_gradients.reports.AnalysisReport`.
     """
 

@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from conftest import free_port
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "distributed_demo.py"
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_torchrun_two_ranks_write_one_report(tmp_path):

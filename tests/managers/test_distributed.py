@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import pickle
-import socket
 import time
 
 import pytest
 import torch.distributed
 import torch.multiprocessing as mp
-from conftest import isclose_tree
+from conftest import free_port, isclose_tree
 from distributed_helpers import FAIL_AT, N_SAMPLES, rank_main, report_tree, run_task
 
 from data_gradients import SegmentationAnalysisManager
@@ -18,11 +17,6 @@ SCENARIOS = ("segmentation", "detection", "classification", "loader_fails", "int
              "dict_answer_from_rank_0")  # in this order: the last one stores an answer on rank 0
 DEADLINE_S = 240
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
