@@ -24,6 +24,7 @@ Usage: python bench/bench_analysis.py [--suites real legacy memory] [--tasks seg
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -59,7 +60,9 @@ def sample(task: str, i: int, split: str, size, num_classes: int):
     if task == "detection":
         from data_gradients.demo.detection_data import render_detection_sample
 
-        return render_detection_sample(0, split, i, size, num_classes, mean_boxes=10.0 if size == REAL[task] else 6.0)
+        if size != REAL[task]:
+            return render_detection_sample(0, split, i, size, num_classes)
+        return render_detection_sample(0, split, i, size, num_classes, mean_boxes=10.0)
     from data_gradients.demo.classification_data import render_classification_sample
 
     img, classes = render_classification_sample(0, split, i, size, num_classes)
@@ -203,8 +206,10 @@ def child(spec: dict) -> dict:
     if spec["workers"]:
         manager = getattr(data_gradients, f"{task.capitalize()}AnalysisManager")
         with tempfile.TemporaryDirectory() as tmp:
-            m = manager(loaders[0], loaders[1], log_dir=tmp, verbose=False, workers=spec["workers"],
-                        **manager_kwargs(task, k))
+            kw = manager_kwargs(task, k)
+            if "workers" in inspect.signature(manager.__init__).parameters or spec["workers"] > 1:
+                kw["workers"] = spec["workers"]  # a baseline from before `workers` runs in one thread anyway
+            m = manager(loaders[0], loaders[1], log_dir=tmp, verbose=False, **kw)
             t = time.perf_counter()
             report = m.run()
             out["total_s"] = time.perf_counter() - t
@@ -214,8 +219,10 @@ def child(spec: dict) -> dict:
 
 
 def spawn(**spec) -> dict:
-    res = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if spec.get("baseline"):  # that checkout's package is imported first
+        env["PYTHONPATH"] = os.pathsep.join([spec["baseline"], env.get("PYTHONPATH", "")])
+    res = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True, env=env)
     if res.returncode != 0:
         raise SystemExit(f"child {spec} failed:\n{res.stderr[-3000:]}")
     out = json.loads(res.stdout.strip().splitlines()[-1])
@@ -225,7 +232,7 @@ def spawn(**spec) -> dict:
 
 
 # ------------------------------------------------------------------------ suites
-def suite_real(tasks, n: int) -> None:
+def suite_real(tasks, n: int, baseline: str = "") -> None:
     print(f"\n== real resolution: N={n} train + {n // 5} val; files via DataLoader(num_workers=2); "
           f"pool = decoded samples in memory\n")
     head = (f"{'task':14s} {'size':>9s} {'decode img/s':>12s} {'run w=1':>8s} {'run w=2':>8s} | "
@@ -240,21 +247,31 @@ def suite_real(tasks, n: int) -> None:
             decode = spawn(source="files", workers=0, **common)
             f1, f2 = (spawn(source="files", workers=w, **common) for w in (1, 2))
         p1, p2 = (spawn(source="pool", workers=w, **common) for w in (1, 2))
+        if baseline and task != "detection":  # older checkouts cannot draw ~10 boxes per image
+            b1 = spawn(source="pool", workers=1, baseline=baseline, **common)
+            print(f"{'':14s} baseline {baseline}: analysis {(b1['run_s'] - b1['iterate_s']) / b1['images'] * 1e3:.2f} "
+                  f"ms/img at workers=1, write {b1['write_s']:.2f} s, peak RSS {b1['peak_rss_mb']:.0f} MB (pool)")
         a1, a2 = ((p["run_s"] - p["iterate_s"]) / p["images"] * 1e3 for p in (p1, p2))
         print(f"{task:14s} {size[1]:4d}x{size[0]:<4d} {decode['images'] / decode['iterate_s']:12.0f} "
               f"{f1['images'] / f1['run_s']:8.0f} {f2['images'] / f2['run_s']:8.0f} | {a1:19.2f} {a2:6.2f} "
               f"{a1 / a2:7.2f}x | {p2['write_s']:7.2f} {f2['peak_rss_mb']:13.0f} / {p2['peak_rss_mb']:.0f}")
 
 
-def suite_legacy(tasks) -> None:
+def suite_legacy(tasks, baseline: str = "") -> None:
     print("\n== data-gradients 0.3.2's benchmark: 256x256, 2000 + 400 images, 10 classes, batch 8, in memory; "
-          "whole run() incl. every output, default workers\n")
-    head = f"{'task':14s} {'run() s':>8s} {'of which write s':>16s} {'0.3.2 s':>8s} {'faster':>7s} {'target':>7s}"
+          "whole run() incl. every output, workers=1\n")
+    head = (f"{'task':14s} {'run() s':>8s} {'of which write s':>16s} {'0.3.2 s':>8s} {'faster':>7s} {'target':>7s}"
+            + (f" | {'baseline run() s':>16s} {'write s':>7s}" if baseline else ""))
     print(head + "\n" + "-" * len(head))
     for task in tasks:
-        r = spawn(source="pool", workers=default_workers(), task=task, n=2000, size=(256, 256), classes=10, batch=8)
-        print(f"{task:14s} {r['total_s']:8.2f} {r['write_s']:16.2f} {DG032_SECONDS[task]:8.1f} "
-              f"{DG032_SECONDS[task] / r['total_s']:6.1f}x {TARGET_SPEEDUP[task]:6d}x")
+        common = dict(source="pool", workers=1, task=task, n=2000, size=(256, 256), classes=10, batch=8)
+        r = spawn(**common)
+        line = (f"{task:14s} {r['total_s']:8.2f} {r['write_s']:16.2f} {DG032_SECONDS[task]:8.1f} "
+                f"{DG032_SECONDS[task] / r['total_s']:6.1f}x {TARGET_SPEEDUP[task]:6d}x")
+        if baseline:
+            b = spawn(baseline=baseline, **common)
+            line += f" | {b['total_s']:16.2f} {b['write_s']:7.2f}"
+        print(line)
 
 
 def suite_memory(tasks, sizes=(500, 20000)) -> None:
@@ -288,6 +305,8 @@ def main() -> None:
     parser.add_argument("--suites", nargs="+", default=suites, choices=suites)
     parser.add_argument("--tasks", nargs="+", default=list(REAL), choices=list(REAL))
     parser.add_argument("--n", type=int, default=400, help="train images of the real suite (val: n/5)")
+    parser.add_argument("--baseline", default="", help="a checkout of an older version (e.g. a git worktree of main): "
+                        "the real and legacy suites also run it, side by side")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -295,7 +314,8 @@ def main() -> None:
         return
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one torch thread per process")
     for suite in args.suites:
-        {"real": lambda: suite_real(args.tasks, args.n), "legacy": lambda: suite_legacy(args.tasks),
+        {"real": lambda: suite_real(args.tasks, args.n, args.baseline),
+         "legacy": lambda: suite_legacy(args.tasks, args.baseline),
          "memory": lambda: suite_memory(args.tasks), "distributed": lambda: suite_distributed(args.n)}[suite]()
 
 
