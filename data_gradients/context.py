@@ -25,6 +25,8 @@ class AnalysisContext:
     seed: int = 0
     #: (split, samples its loader promised) pairs, for the splits whose loader tells its length
     promised_samples: Tuple[Tuple[str, int], ...] = ()
+    #: (name, value) of the findings' thresholds in force (``data_gradients.thresholds``)
+    thresholds: Tuple[Tuple[str, float], ...] = ()
 
     @property
     def n_label_ids(self) -> int:

@@ -28,6 +28,7 @@ from data_gradients.reports.report import AnalysisReport, SplitSummary
 from data_gradients.reports.writers import default_writers, write_all
 from data_gradients.results import FeatureResult
 from data_gradients.text import printable
+from data_gradients.thresholds import resolve_thresholds
 
 logger = logging.getLogger("data_gradients")
 DEFAULT_TIMEOUT_S = 30 * 60
@@ -70,6 +71,7 @@ class AnalysisManager:
         workers: Optional[int] = None,
         distributed: Optional[bool] = None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        thresholds: Optional[Mapping[str, float]] = None,
     ):
         self.num_classes = check_num_classes(num_classes)
         self.ignore_labels = check_ignore_labels(ignore_labels)
@@ -103,12 +105,14 @@ class AnalysisManager:
         self.class_ids = counted_class_ids(self.num_classes, self.ignore_labels)
         if not self.class_ids:
             raise ConfigurationError(f"`ignore_labels`={list(self.ignore_labels)} leaves no class to analyse")
+        self.thresholds = resolve_thresholds(thresholds)
         self.context = AnalysisContext(
             task=self.task, num_classes=self.num_classes, class_ids=self.class_ids,
             class_names=self.class_names, splits=tuple(self.splits_data), reference=self.reference,
             samples_to_visualize=samples_to_visualize, seed=seed,
             promised_samples=tuple((s, n) for s, n in ((s, promised_samples(d, max_batches))
                                                        for s, d in self.splits_data.items()) if n is not None),
+            thresholds=self.thresholds,
         )
         self.feature_classes = select_features(self.task, features, exclude_features)
         self.splitter = BatchSplitter(images_extractor or as_extractor(images_key, "images_key"),
@@ -248,6 +252,7 @@ class AnalysisManager:
             "seed": self.seed,
             "splits": list(self.splits_data),
             "reference": self.reference,
+            "thresholds": dict(self.thresholds),
             "workers": self.workers,
             "distributed": None if self.cluster is None else {"world_size": self.cluster.world},
             "batch_extraction": self.splitter.describe(),

@@ -44,6 +44,8 @@ class SegmentationAnalysisManager(AnalysisManager):
             writes, every rank returns the merged report); False keeps ranks independent;
             True requires a process group.
         timeout: seconds any wait on other ranks may take before it fails (default 30 min).
+        thresholds: limits of the findings by name, e.g. ``{"dark_image": 0.1}``; unknown names
+            are an error listing the valid ones (``data_gradients.thresholds.declared()``).
 
     Images may be tensors, arrays or PIL images, NCHW or NHWC, each scaled by the rule of its
     own type (see the README); masks N,H,W class ids or N,C,H,W one-hot (a float A,H,W array is
