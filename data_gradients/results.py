@@ -94,6 +94,8 @@ class Finding:
     counts: Dict[str, int]
     sample_ids: Dict[str, List[int]] = field(default_factory=dict)
     severity: str = "warning"  # "error" | "warning" | "info"
+    #: file paths of ``sample_ids`` (same order) when the data came from files on disk
+    sample_paths: Dict[str, List[str]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
