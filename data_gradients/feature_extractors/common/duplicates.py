@@ -19,7 +19,7 @@ import numpy as np
 
 from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
-from data_gradients.feature_extractors.common.image_hash import image_hashes
+from data_gradients.feature_extractors.common.image_hash import batch_image_digests, image_hashes
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding, Table
 from data_gradients.sample_id import format_sample_id, sample_id_cell
@@ -93,6 +93,11 @@ class HashIndex:
         self._hashes, self._ids, self._size = [hashes], [ids], len(ids)
 
 
+def image_hashes_of(batch: ImageBatch) -> np.ndarray:
+    """(N,) uint64 :func:`image_hashes` of the batch's images, from the batch's shared digests."""
+    return np.ascontiguousarray(batch_image_digests(batch)[:, :8]).view("<u8").reshape(-1).astype(np.uint64)
+
+
 def duplicate_groups(hashes: np.ndarray, ids: np.ndarray) -> Tuple[List[np.ndarray], int, int]:
     """Groups of ids sharing a hash, ordered by their smallest id: (first groups, groups, images in groups)."""
     if len(ids) < 2:
@@ -131,8 +136,8 @@ class Duplicates(FeatureExtractor):
         wanted = st.index.wanted(ids)
         if not wanted.any():
             return
-        images = batch.images if wanted.all() else batch.images[wanted]
-        st.index.add(image_hashes(images), ids[wanted])
+        hashes = image_hashes_of(batch)  # computed once per batch, shared with the fingerprint
+        st.index.add(hashes if wanted.all() else hashes[wanted], ids[wanted])
 
     def compute(self):
         res = self.new_result()

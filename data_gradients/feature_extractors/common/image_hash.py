@@ -79,7 +79,21 @@ def row_bytes(nbytes: int) -> int:
 
 
 def image_hashes(images: np.ndarray) -> np.ndarray:
-    """(N,) uint64: a 64-bit hash of each (C, H, W) image's bytes and shape."""
+    """(N,) uint64: a 64-bit hash of each (C, H, W) image's bytes and shape (the first 8 bytes of its digest)."""
+    return np.ascontiguousarray(image_digests(images)[:, :8]).view("<u8").reshape(-1).astype(np.uint64)
+
+
+def batch_image_digests(batch: Any) -> np.ndarray:
+    """:func:`image_digests` of ``batch.images``, computed once per batch on first use (cached in the
+    batch like ``ImageBatch.pixel_stats``) and shared by the duplicates and fingerprint features."""
+    cached = batch.__dict__.get("_image_digests")
+    if cached is None or cached[0] is not batch.images:
+        cached = batch.__dict__["_image_digests"] = (batch.images, image_digests(batch.images))
+    return cached[1]
+
+
+def image_digests(images: np.ndarray) -> np.ndarray:
+    """(N, 32) uint8: the whole 32-byte digest (step 2 above) of each (C, H, W) image's bytes and shape."""
     images = np.ascontiguousarray(images, dtype=np.uint8)
     n = len(images)
     nbytes = int(np.prod(images.shape[1:]))
@@ -99,5 +113,5 @@ def image_hashes(images: np.ndarray) -> np.ndarray:
         h = prefix.copy()
         h.update(product)
         h.update(image[cut:])
-        digests.append(h.digest()[:8])
-    return np.frombuffer(b"".join(digests), dtype="<u8").astype(np.uint64)
+        digests.append(h.digest())
+    return np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 32)
