@@ -84,6 +84,20 @@ class ImageGrid:
 
 
 @dataclass
+class Series:
+    """Values along the order the loader yields, per split: ``steps[split]`` (images read at the end
+    of each window of the stream) and ``values[split][name]`` (one value per window, same length).
+    TensorBoard draws one chart per name with the splits as its series."""
+
+    key: str
+    title: str
+    y_label: str
+    steps: Dict[str, np.ndarray]
+    values: Dict[str, Dict[str, np.ndarray]]
+    x_label: str = "images read"
+
+
+@dataclass
 class Finding:
     """Bad or suspicious data found in a split, with the first sample ids."""
 
@@ -120,6 +134,7 @@ class FeatureResult:
     tables: List[Table] = field(default_factory=list)
     images: List[ImageGrid] = field(default_factory=list)
     findings: List[Finding] = field(default_factory=list)
+    series: List[Series] = field(default_factory=list)
     data: Dict[str, Any] = field(default_factory=dict)
     error: Optional[str] = None
 

@@ -19,6 +19,7 @@ from data_gradients.feature_extractors.common import data_quality, duplicates, s
 from data_gradients.feature_extractors.segmentation import class_frequency, components, heatmap  # noqa: F401
 from data_gradients.feature_extractors.segmentation import convexity, erosion, cooccurrence, samples  # noqa: F401
 from data_gradients.feature_extractors import detection, classification  # noqa: F401
+from data_gradients.feature_extractors.common import stream_order  # noqa: F401
 # isort: on
 
 __all__ = [

@@ -1,0 +1,253 @@
+"""The order the loader yields: class shares, brightness and objects per window of the stream,
+and a finding when that order is far from shuffled.
+
+State per split: at most ``WINDOWS`` windows of ``width`` consecutive stream positions each
+(``batch.stream_positions``: samples the split's loader yielded before the sample, on this
+rank). ``width`` is a power of two, doubled (adjacent windows added pairwise) whenever a
+position passes ``WINDOWS * width``; it depends only on the largest position seen, so two
+producers' states merge exactly by re-binning the finer one to the coarser width. Per window:
+images, images holding each class, the brightness sum (integer fixed point, exact) and the
+objects (boxes; classes present for the other tasks). Fixed size: WINDOWS x (classes + 3)
+integers per split. Under torch.distributed each rank counts its own stream positions, so a
+window is "the i-th part of each rank's stream".
+
+The finding: for each class, a chi-square test of its images per window against its share of
+the whole split (X^2 = sum_w (O_w - n_w p)^2 / (n_w p (1 - p)), df = windows - 1, p-value by the
+its closed form for integer df), Bonferroni over the classes tested; a class is tested only when
+it is expected at least ``MIN_EXPECTED`` times per window, present and absent.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Tuple
+
+import numpy as np
+
+from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.feature_extractors.common.brightness import FIXED_POINT_BITS, LUMA_WEIGHTS
+from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.results import Finding, Series
+from data_gradients.sample_id import POSITION_MASK
+from data_gradients.thresholds import declare, threshold
+
+WINDOWS = 64  # windows kept per split (32-64 are in use once the stream is longer than 64 images)
+MAX_SHARE_SERIES = 20  # class-share charts: the most frequent classes (and every flagged one)
+MIN_EXPECTED = 2.0  # a class is tested when expected at least this often per window, present and absent
+UNSHUFFLED_P = declare(
+    "unshuffled_order_p", 0.001,
+    "family-wise p-value below which a loader's order is reported as far from shuffled: chi-square test of "
+    "each class's images per window of the stream against its share of the split, "
+    "Bonferroni over the classes tested", minimum=0.0, maximum=1.0)
+
+
+def chi2_sf(x: float, df: int) -> float:
+    """P(X >= x) for X ~ chi-square(df), integer df: the closed form of the regularised upper
+    gamma function for integer and half-integer shapes (terms summed in log space; no scipy)."""
+    if df <= 0 or x <= 0:
+        return 1.0
+    h = x / 2.0
+    if df % 2 == 0:
+        ks, head = [k for k in range(df // 2)], 0.0
+    else:
+        ks, head = [k + 0.5 for k in range((df - 1) // 2)], math.erfc(math.sqrt(h))
+    return min(1.0, head + sum(math.exp(-h + k * math.log(h) - math.lgamma(k + 1)) for k in ks))
+
+
+def fold(values: np.ndarray) -> np.ndarray:
+    """Windows of twice the width: adjacent windows added pairwise, the upper half empty."""
+    out = np.zeros_like(values)
+    out[: len(values) // 2] = values.reshape(len(values) // 2, 2, *values.shape[1:]).sum(axis=1)
+    return out
+
+
+@register_feature
+class StreamOrder(FeatureExtractor):
+    name = "stream_order"
+    title = "Order of the stream"
+    description = (
+        "Class shares, brightness and objects per image along the order the loader yields them (about 1/50 "
+        "of a split per point). Flat lines mean a shuffled loader; steps or blocks mean the data comes sorted "
+        "(by class, source or time), which hurts training when the training loader is not shuffled."
+    )
+    tasks = ("segmentation", "detection", "classification")
+    group = "splits"
+    _PER_WINDOW = ("images", "class_images", "luma", "objects")
+
+    def setup(self) -> None:
+        k = len(self.context.class_ids)
+        self.add_state("width", 1, "max")
+        self.add_state("end", 0, "max")  # 1 + the largest stream position seen
+        self.add_state("images", np.zeros(WINDOWS, dtype=np.int64), "sum")
+        self.add_state("class_images", np.zeros((WINDOWS, k), dtype=np.int64), "sum")
+        self.add_state("luma", np.zeros(WINDOWS, dtype=np.int64), "sum")
+        self.add_state("objects", np.zeros(WINDOWS, dtype=np.int64), "sum")
+
+    # ------------------------------------------------------------------ update
+    def update(self, batch: Any, split: str) -> None:
+        n = len(batch)
+        if n == 0:
+            return
+        positions = batch.stream_positions
+        if positions is None:  # built outside a run: ids are the stream positions
+            positions = np.asarray(batch.sample_ids, dtype=np.int64) & POSITION_MASK
+        positions = np.asarray(positions, dtype=np.int64)
+        st = self.state(split)
+        self._widen(st, int(positions.max()) + 1)
+        window = positions // st.width
+        present, objects = self._labels(batch)
+        sums = batch.pixel_stats.sums
+        scale = 1000 * max(batch.height * batch.width, 1)
+        luma = [((int(v) << FIXED_POINT_BITS) + scale // 2) // scale for v in (sums @ LUMA_WEIGHTS).tolist()]
+        st.images += np.bincount(window, minlength=WINDOWS)
+        st.luma += _int_bincount(window, luma)
+        st.objects += _int_bincount(window, objects.tolist())
+        st.class_images += _class_counts(window, present)
+        st.end = max(st.end, int(positions.max()) + 1)
+
+    def _labels(self, batch: Any) -> Tuple[np.ndarray, np.ndarray]:
+        """(N, classes) bool: the image holds the class; (N,) objects (boxes, else classes present)."""
+        ids = np.asarray(self.context.class_ids, dtype=np.int64)
+        n_ids = self.context.n_label_ids
+        if self.context.task == "detection":
+            present = batch.class_counts(n_ids)[:, ids] > 0
+            return present, np.asarray(batch.boxes_per_image, dtype=np.int64)
+        if self.context.task == "segmentation":
+            present = batch.view.class_pixels(n_ids)[:, ids] > 0
+        else:
+            present = np.asarray(batch.labels)[:, ids] > 0
+        return present, present.sum(axis=1).astype(np.int64)
+
+    @staticmethod
+    def _widen(st: Any, end: int) -> None:
+        while end > WINDOWS * st.width:
+            for key in StreamOrder._PER_WINDOW:
+                setattr(st, key, fold(getattr(st, key)))
+            st.width *= 2
+
+    def merge(self, other: "StreamOrder") -> "StreamOrder":
+        """Both sides brought to the coarser width (a copy of ``other``'s windows), then added."""
+        if type(other) is not type(self):
+            raise TypeError(f"cannot merge {type(other).__name__} into {type(self).__name__}")
+        for split, theirs in other._splits.items():
+            mine = self.state(split)
+            self._widen(mine, theirs.end)
+            values = {key: getattr(theirs, key) for key in self._PER_WINDOW}
+            width = theirs.width
+            while width < mine.width:
+                values = {key: fold(v) for key, v in values.items()}
+                width *= 2
+            for key in self._PER_WINDOW:
+                setattr(mine, key, getattr(mine, key) + values[key])
+            mine.end = max(mine.end, theirs.end)
+        return self
+
+    # ----------------------------------------------------------------- compute
+    def compute(self):
+        res = self.new_result()
+        names = self.context.names
+        shares = Series(key="class_share", title="Share of images holding each class, along the stream",
+                        y_label="share of the window's images", steps={}, values={})
+        brightness = Series(key="mean_brightness", title="Mean brightness along the stream",
+                            y_label="mean luma (0-255)", steps={}, values={})
+        objects = Series(key="objects_per_image", title=("Boxes" if self.context.task == "detection" else
+                                                          "Classes") + " per image, along the stream",
+                         y_label="per image", steps={}, values={})
+        flagged: Dict[str, List[int]] = {}
+        totals = {s: self.state(s).class_images.sum(axis=0) for s in self.splits}
+        overall = sum(totals.values()) if totals else np.zeros(len(names), dtype=np.int64)
+        shown = [int(i) for i in np.argsort(-overall, kind="stable")[:MAX_SHARE_SERIES]]
+        for s in self.splits:
+            st = self.state(s)
+            used = np.flatnonzero(st.images)
+            steps = np.minimum((used + 1) * st.width, st.end)
+            n = st.images[used]
+            for series in (shares, brightness, objects):
+                series.steps[s] = steps
+            brightness.values[s] = {"mean_brightness": st.luma[used] / n / float(1 << FIXED_POINT_BITS)}
+            objects.values[s] = {"objects_per_image": st.objects[used] / n}
+            test = self._test(st, used)
+            flagged[s] = [c for c, _, _ in test]
+            shares.values[s] = {names[c]: st.class_images[used, c] / n for c in sorted(set(shown) | set(flagged[s]))}
+            if test:
+                res.findings.append(self._finding(s, st, used, test))
+            res.data[s] = {"window_width": int(st.width), "images_read": int(st.end)}
+        res.series += [shares, brightness, objects]
+        return res
+
+    def _test(self, st: Any, used: np.ndarray) -> List[Tuple[int, float, float]]:
+        """(class, X^2, p) of the classes whose images per window are far from their split share."""
+        n = st.images[used].astype(np.float64)
+        total, df = n.sum(), len(used) - 1
+        if df < 1:
+            return []
+        counts = st.class_images[used].astype(np.float64)
+        p = counts.sum(axis=0) / total
+        testable = np.flatnonzero((total * p / len(used) >= MIN_EXPECTED) & (total * (1 - p) / len(used) >= MIN_EXPECTED))
+        alpha = threshold(self.context, UNSHUFFLED_P) / max(len(testable), 1)
+        out = []
+        for c in testable.tolist():
+            expected = n * p[c]
+            x2 = float(((counts[:, c] - expected) ** 2 / (expected * (1 - p[c]))).sum())
+            pv = chi2_sf(x2, df)
+            if pv < alpha:
+                out.append((c, x2, pv))
+        return out
+
+    def _finding(self, split: str, st: Any, used: np.ndarray, test: List[Tuple[int, float, float]]) -> Finding:
+        names, df = self.context.names, len(used) - 1
+        ordered = sorted(test, key=lambda t: -t[1])
+        parts = [f"class {names[c]} {blocks_text(st, used, c)}" for c, _, _ in ordered[:5]]
+        more = f"; {len(ordered) - 5} more class(es)" if len(ordered) > 5 else ""
+        c0, x2, pv = ordered[0]
+        alpha = threshold(self.context, UNSHUFFLED_P)
+        reference = split == self.context.reference
+        return Finding(
+            key="unshuffled_order", title=f"The {split} loader is far from shuffled",
+            severity="warning" if reference else "info",
+            message=(f"the {split} loader yields classes in blocks: {'; '.join(parts)}{more}. Test: chi-square of "
+                     f"each class's images per window ({st.width} images) against its share of the split, "
+                     f"{df} degrees of freedom; strongest: {names[c0]} X^2 = {x2:.1f}, p = {pv:.2g}; "
+                     f"reported when p < {alpha:g} / classes tested (threshold unshuffled_order_p)"),
+            why=("batches of one class make training oscillate and forget; shuffle the training loader "
+                 "(DataLoader(shuffle=True) or a shuffling sampler)" if reference else
+                 "an ordered evaluation loader is normal; it only matters if this split is used for training"),
+            counts={split: len(ordered)},
+        )
+
+
+def blocks_text(st: Any, used: np.ndarray, c: int) -> str:
+    """Where class ``c`` sits: runs of windows where its share is above its split share, largest
+    first until they hold 80% of its images (at most 3), as image ranges of the stream."""
+    n, o = st.images[used], st.class_images[used, c]
+    rich = o / n > o.sum() / n.sum()
+    runs, start = [], None
+    for i, r in enumerate(rich.tolist() + [False]):
+        if r and start is None:
+            start = i
+        elif not r and start is not None:
+            runs.append((start, i - 1, int(o[start:i].sum())))
+            start = None
+    runs.sort(key=lambda r: -r[2])
+    chosen, held = [], 0
+    for run in runs[:3]:
+        chosen.append(run)
+        held += run[2]
+        if held >= 0.8 * o.sum():
+            break
+    ranges = ", ".join(f"{int(used[a]) * st.width:,}\u2013{min((int(used[b]) + 1) * st.width, st.end) - 1:,}"
+                       for a, b, _ in sorted(chosen))
+    share = held / max(int(o.sum()), 1)
+    return f"only in images {ranges}" if share >= 0.99 else f"mostly in images {ranges} ({share:.0%} of its images)"
+
+
+def _int_bincount(window: np.ndarray, values: List[int]) -> np.ndarray:
+    """Exact integer sums per window (bincount's weights are float)."""
+    out = np.zeros(WINDOWS, dtype=np.int64)
+    np.add.at(out, window, np.asarray(values, dtype=np.int64))
+    return out
+
+
+def _class_counts(window: np.ndarray, present: np.ndarray) -> np.ndarray:
+    out = np.zeros((WINDOWS, present.shape[1]), dtype=np.int64)
+    np.add.at(out, window, present.astype(np.int64))
+    return out
