@@ -20,6 +20,7 @@ from data_gradients.feature_extractors.segmentation import class_frequency, comp
 from data_gradients.feature_extractors.segmentation import convexity, erosion, cooccurrence, samples  # noqa: F401
 from data_gradients.feature_extractors import detection, classification  # noqa: F401
 from data_gradients.feature_extractors.common import stream_order  # noqa: F401
+from data_gradients.feature_extractors.common import fingerprint  # noqa: F401
 # isort: on
 
 __all__ = [

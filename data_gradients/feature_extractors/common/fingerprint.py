@@ -1,0 +1,177 @@
+"""The dataset's fingerprint per split, and the manifest behind it (every sample's image and label hash).
+
+Per sample: a 32-byte digest of its image (the decoded pixels and shape, shared with the duplicates
+feature: :func:`~data_gradients.feature_extractors.common.image_hash.batch_image_digests`) and one of
+its labels as the analysis reads them (:func:`label_digests`), combined into the sample's content hash
+``h = SHA-256("dg-sample-v1" | image digest | label digest)``.
+
+The split's fingerprint is ``sum(h) mod 2**256`` with the sample count. A sum does not depend on the
+order of the samples nor on how producers' states are merged (a shuffled loader, several workers or
+ranks give the same value), and it is a multiset hash: adding a sample k times adds k * h. XOR would
+also be order-independent but cancels pairs: two copies of a sample XOR to zero, so a dataset with a
+duplicated sample added (or a duplicated pair removed) would keep its fingerprint. Changing one pixel
+or one label changes that sample's ``h`` and so the sum (except with probability about 2**-256).
+
+Labels are hashed as the analysis reads them: segmentation masks of counted ids (-1 for ignored,
+background of a binary task, unlabelled and out-of-range pixels) with the count of out-of-range
+pixels; detection boxes kept (clipped to the image, classes and coordinates in pixels) with the
+count of bad boxes of each kind; classification multi-hot rows with the count of out-of-range
+labels. So relabelling between two ignored or two out-of-range values does not change them.
+
+State per split: the 256-bit sum and the count (fixed size), plus the manifest: id (8 bytes) and
+16 bytes of the image digest and of the label digest (32 bytes) of each sample, at most
+:data:`MAX_MANIFEST` samples (80 MB): beyond it the smallest sample ids are kept, like the duplicates
+index; the fingerprint and count still cover every sample.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Dict, List, Tuple
+
+import numpy as np
+
+from data_gradients.batch import ClassificationBatch, DetectionBatch, ImageBatch, SegmentationBatch
+from data_gradients.feature_extractors.base import FeatureExtractor
+from data_gradients.feature_extractors.common.image_hash import batch_image_digests, image_digests
+from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.results import Table
+
+MAX_MANIFEST = 2_000_000  # samples listed in the manifest per split (40 bytes of state each)
+HASH_BYTES = 16  # bytes of the image and of the label digest kept in the manifest
+MOD = 1 << 256
+_CHUNKS = 256
+
+
+def label_digests(batch: ImageBatch) -> np.ndarray:
+    """(N, 32) uint8: a digest of each sample's labels as the analysis reads them (see the module doc)."""
+    n = len(batch)
+    if isinstance(batch, SegmentationBatch):
+        masks = np.ascontiguousarray(batch.masks, dtype=np.int32)
+        h, w = masks.shape[1:] if masks.ndim == 3 else (0, 0)
+        content = image_digests(masks.view(np.uint8).reshape(n, 1, h, 4 * w))
+        extra = [np.asarray(batch.out_of_range_pixels, dtype="<i8")]
+        tag = b"seg"
+    elif isinstance(batch, DetectionBatch):
+        starts = np.searchsorted(batch.box_image, np.arange(n + 1))  # boxes are sorted by image
+        boxes = np.ascontiguousarray(batch.boxes, dtype="<f8")
+        classes = np.ascontiguousarray(batch.box_classes, dtype="<i8")
+        problems = np.ascontiguousarray(batch.box_problems, dtype="<i8")
+        out = []
+        for i in range(n):
+            a, b = starts[i], starts[i + 1]
+            out.append(hashlib.sha256(b"det" + classes[a:b].tobytes() + boxes[a:b].tobytes()
+                                      + problems[i].tobytes()).digest())
+        return np.frombuffer(b"".join(out), dtype=np.uint8).reshape(n, 32)
+    elif isinstance(batch, ClassificationBatch):
+        content = np.ascontiguousarray(batch.labels, dtype=np.uint8)
+        extra = [np.asarray(batch.out_of_range_labels, dtype="<i8")]
+        tag = b"cls"
+    else:
+        content, extra, tag = np.zeros((n, 0), dtype=np.uint8), [], b"none"
+    out = [hashlib.sha256(tag + content[i].tobytes() + b"".join(e[i].tobytes() for e in extra)).digest()
+           for i in range(n)]
+    return np.frombuffer(b"".join(out), dtype=np.uint8).reshape(n, 32)
+
+
+def sample_sum(image: np.ndarray, label: np.ndarray) -> int:
+    """``sum(h) mod 2**256`` of the samples whose (N, 32) image and label digests are given."""
+    total = 0
+    for im, lb in zip(image, label):
+        total += int.from_bytes(hashlib.sha256(b"dg-sample-v1" + im.tobytes() + lb.tobytes()).digest(), "big")
+    return total % MOD
+
+
+class ManifestIndex:
+    """(sample id, 32 bytes of hashes) of up to ``cap`` samples, the smallest ids kept; ``a + b`` merges."""
+
+    def __init__(self, cap: int = MAX_MANIFEST):
+        self.cap = int(cap)
+        self._ids: List[np.ndarray] = []
+        self._hashes: List[np.ndarray] = []
+        self._size = 0
+
+    def __len__(self) -> int:
+        return min(self._size, self.cap)
+
+    def add(self, ids: np.ndarray, hashes: np.ndarray) -> None:
+        if len(ids):
+            self._ids.append(np.asarray(ids, dtype=np.int64))
+            self._hashes.append(np.asarray(hashes, dtype=np.uint8))
+            self._size += len(ids)
+            if len(self._ids) > _CHUNKS or self._size > self.cap:
+                self._join()
+
+    def arrays(self) -> Tuple[np.ndarray, np.ndarray]:
+        """(ids, (n, 32) hashes: 16 bytes of image then 16 of label), sorted by id (stable: the order is fixed)."""
+        self._join()
+        if not self._ids:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 2 * HASH_BYTES), dtype=np.uint8)
+        ids, hashes = self._ids[0], self._hashes[0]
+        order = _order(ids, hashes)  # by id, then by hash: independent of the merge order
+        return ids[order], hashes[order]
+
+    def __add__(self, other: "ManifestIndex") -> "ManifestIndex":
+        out = ManifestIndex(min(self.cap, other.cap))
+        out._ids, out._hashes = self._ids + other._ids, self._hashes + other._hashes
+        out._size = self._size + other._size
+        out._join()
+        return out
+
+    def _join(self) -> None:
+        if len(self._ids) <= 1 and self._size <= self.cap:
+            return
+        ids, hashes = np.concatenate(self._ids), np.concatenate(self._hashes)
+        if len(ids) > self.cap:
+            order = _order(ids, hashes)[:self.cap]
+            ids, hashes = ids[order], hashes[order]
+        self._ids, self._hashes, self._size = [ids], [hashes], len(ids)
+
+
+def _order(ids: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    words = np.ascontiguousarray(hashes).view(">u8")  # (n, 4) big-endian words: the byte order of the hashes
+    return np.lexsort(tuple(words.T[::-1]) + (ids,))
+
+
+@register_feature
+class Fingerprint(FeatureExtractor):
+    name = "fingerprint"
+    title = "Dataset fingerprint"
+    description = (
+        "A 256-bit digest of every sample's image and labels per split, independent of the order the loader "
+        "yields them: the same data gives the same fingerprint, one changed pixel or label gives another. The run "
+        "folder's manifest.tsv lists each sample's hashes; `data-gradients diff RUN_A RUN_B` compares two runs."
+    )
+    tasks = ("segmentation", "detection", "classification")
+    group = "quality"
+    reads_unreadable = True  # every sample read is part of the dataset
+
+    def setup(self) -> None:
+        self.add_state("digest", 0, "sum")
+        self.add_state("samples", 0, "sum")
+        self.add_state("manifest", ManifestIndex(MAX_MANIFEST), "sum")
+
+    def update(self, batch: ImageBatch, split: str) -> None:
+        st = self.state(split)
+        images, labels = batch_image_digests(batch), label_digests(batch)
+        st.digest = (st.digest + sample_sum(images, labels)) % MOD
+        st.samples += len(batch)
+        st.manifest.add(batch.sample_ids, np.concatenate([images[:, :HASH_BYTES], labels[:, :HASH_BYTES]], axis=1))
+
+    def compute(self):
+        res = self.new_result()
+        rows, fingerprints, samples, listed = [], {}, {}, {}
+        manifest: Dict[str, Any] = {}
+        for s in self.splits:
+            st = self.state(s)
+            fingerprints[s] = f"{st.digest % MOD:064x}"
+            samples[s] = int(st.samples)
+            ids, hashes = st.manifest.arrays()
+            listed[s] = len(ids)
+            manifest[s] = (ids, hashes)
+            rows.append([s, samples[s], fingerprints[s]])
+        res.tables.append(Table(key="fingerprint", title="Dataset fingerprint (SHA-256 of every sample, summed)",
+                                columns=["split", "samples", "fingerprint"], rows=rows))
+        res.data = {"fingerprint": fingerprints, "samples": samples, "manifest_samples": listed,
+                    "manifest_cap": MAX_MANIFEST}
+        res.manifest = manifest  # not a field: the manifest writer reads it, the JSON holds only the digests
+        return res
