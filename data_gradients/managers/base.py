@@ -23,6 +23,7 @@ from data_gradients.managers.progress import promised_samples
 from data_gradients.managers.reading import SplitReader, StoppedElsewhere
 from data_gradients.managers.run_dir import check_log_dir, new_run_dir
 from data_gradients.managers.run_state import RunState, merge_states
+from data_gradients.managers.sample_paths import attach_file_info
 from data_gradients.managers.splits import resolve_splits
 from data_gradients.reports.report import AnalysisReport, SplitSummary
 from data_gradients.reports.writers import default_writers, write_all
@@ -202,7 +203,8 @@ class AnalysisManager:
         partial_reason = state.partial_reason(self.max_batches)
         report = AnalysisReport(
             title=self.report_title, task=self.task, run_dir=new_run_dir(self.log_dir, self.report_title),
-            splits=state.splits, results=self._compute(state.producer), config=self._config(),
+            splits=state.splits, results=attach_file_info(self._compute(state.producer), self.splits_data, state.notes),
+            config=self._config(),
             class_names={k: self.class_names[k] for k in self.class_ids},
             started_at=started_at, partial=partial_reason is not None, partial_reason=partial_reason,
             notes=sorted(state.notes),
