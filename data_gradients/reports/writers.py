@@ -27,11 +27,12 @@ def default_writers() -> List[Writer]:
     """TXT, JSON, TensorBoard, HTML and PDF. Importing them imports neither matplotlib nor
     jinja2, TensorBoard, pdfkit or pypdf: those are loaded by ``write`` when it runs."""
     from data_gradients.reports.json_writer import JsonWriter
+    from data_gradients.reports.manifest_writer import ManifestWriter
     from data_gradients.reports.pdf import HtmlWriter, PdfWriter
     from data_gradients.reports.tensorboard_writer import TensorBoardWriter
     from data_gradients.reports.txt_writer import TxtWriter
 
-    return [TxtWriter(), JsonWriter(), TensorBoardWriter(), HtmlWriter(), PdfWriter()]
+    return [TxtWriter(), JsonWriter(), TensorBoardWriter(), HtmlWriter(), PdfWriter(), ManifestWriter()]
 
 
 def write_all(report: AnalysisReport, writers: List[Writer], workers: int = 1) -> None:
