@@ -142,7 +142,7 @@ class Fingerprint(FeatureExtractor):
         "folder's manifest.tsv lists each sample's hashes; `data-gradients diff RUN_A RUN_B` compares two runs."
     )
     tasks = ("segmentation", "detection", "classification")
-    group = "quality"
+    group = "dataset"  # its own section of the report; the PDF cover shows the fingerprints too
     reads_unreadable = True  # every sample read is part of the dataset
 
     def setup(self) -> None:
