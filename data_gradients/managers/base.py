@@ -15,6 +15,7 @@ from data_gradients.batch.resolver import BatchResolver
 from data_gradients.classes import check_ignore_labels, check_num_classes, counted_class_ids, resolve_class_names
 from data_gradients.context import AnalysisContext
 from data_gradients.errors import ConfigurationError, DistributedError
+from data_gradients.export.session import RunExports
 from data_gradients.feature_extractors import select_features
 from data_gradients.managers.distributed import Cluster, SharedResolver, local_world_size
 from data_gradients.managers.pipeline import default_workers, run_pipeline, single_threaded_opencv
@@ -73,6 +74,7 @@ class AnalysisManager:
         distributed: Optional[bool] = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         thresholds: Optional[Mapping[str, float]] = None,
+        export: Any = None,
     ):
         self.num_classes = check_num_classes(num_classes)
         self.ignore_labels = check_ignore_labels(ignore_labels)
@@ -129,6 +131,7 @@ class AnalysisManager:
         self.workers = workers if workers is not None else default_workers(local)
         self.writers = list(writers) if writers is not None else default_writers()
         self.builder = self._make_builder()
+        self.exports = RunExports(self, export)  # samples export= selects, written while reading
 
     def _resolver(self, reset: bool, verbose: bool) -> Any:
         resolver = BatchResolver(self.task, reset=reset, verbose=verbose)
@@ -172,7 +175,7 @@ class AnalysisManager:
         producers = [Producer(self.feature_classes, self.context) for _ in range(self.workers)]
         state = RunState(producer=producers[0], splits={s: SplitSummary(s) for s in self.splits_data})
         reader = SplitReader(self.splitter, self.builder, max_batches=self.max_batches, cluster=cluster,
-                             progress=self.verbose and (cluster is None or cluster.is_main))
+                             progress=self.verbose and (cluster is None or cluster.is_main), exporter=self.exports)
         where = "" if cluster is None else f"rank {cluster.rank}: "
         error, split = None, None
         try:
@@ -210,6 +213,7 @@ class AnalysisManager:
             notes=sorted(state.notes),
         )
         report.errors = list(state.errors)
+        self.exports.finish(report)  # exports into the run folder; the manifest's paths; export_samples later
         report.duration_s = time.perf_counter() - t0
         t1 = time.perf_counter()
         # matplotlib draws under the GIL: the plots are drawn by forked processes, one per usable core

@@ -30,9 +30,10 @@ class SplitReader:
     """Reads splits for one run; see the module docstring."""
 
     def __init__(self, splitter: Any, builder: Any, *, max_batches: Optional[int], progress: bool,
-                 cluster: Any = None):
+                 cluster: Any = None, exporter: Any = None):
         self.splitter, self.builder = splitter, builder
         self.max_batches, self.progress, self.cluster = max_batches, progress, cluster
+        self.exporter = exporter  # export.session.RunExports: writes the samples export= selects
 
     def read(self, split: str, data: Iterable, pipeline: Pipeline, summary: SplitSummary, notes: Set[str]) -> None:
         rank = self.cluster.rank if self.cluster is not None else 0
@@ -79,6 +80,8 @@ class SplitReader:
                         canonical = select_samples(canonical, ~padding[pos])
                         if len(canonical) == 0:
                             continue
+                    if self.exporter is not None:
+                        self.exporter.take(split, index, canonical, ids_source)
                     pipeline.submit(canonical, split, done)
                     summary.samples += len(canonical)
                 position += n
