@@ -1,6 +1,7 @@
 """data_gradients: find out what is really in your computer-vision training data."""
 __version__ = "0.1.0"
 
+from data_gradients.export import diff_runs  # noqa: E402
 from data_gradients.feature_extractors import FeatureExtractor, register_feature, registered_features  # noqa: E402
 from data_gradients.managers import (  # noqa: E402
     ClassificationAnalysisManager,
@@ -16,6 +17,7 @@ __all__ = [
     "FeatureExtractor",
     "SegmentationAnalysisManager",
     "__version__",
+    "diff_runs",
     "register_feature",
     "registered_features",
 ]

@@ -65,6 +65,14 @@ class AnalysisReport:
         """One headline number, e.g. ``report.scalar("image_brightness", "mean_brightness", "train")``."""
         return self.results[feature].scalars[name][split]
 
+    def export_samples(self, data: Any, criteria: Any, out_dir: Any = None, *, split: Optional[str] = None) -> Path:
+        """Write the samples of ``data`` (the run's loader, a Dataset, or ``{split: data}``) that ``criteria``
+        selects (``data_gradients.export.selectors``): image, overlay and meta.json each, plus COCO JSON for
+        detection; see :func:`data_gradients.export.after_run.export_samples`. Returns the folder."""
+        from data_gradients.export.after_run import export_samples
+
+        return export_samples(self, data, criteria, out_dir, split=split)
+
     def summary(self) -> str:
         lines = [f"data_gradients: {self.title} ({self.task})"]
         for s in self.splits.values():
