@@ -8,7 +8,7 @@ at the first free place among a few next to its box, else listed in the strip be
 from __future__ import annotations
 
 import colorsys
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -108,29 +108,40 @@ def box_pixels(box: Sequence[float], width: int, height: int) -> Rect:
     return x1, y1, x2, y2
 
 
+def place_labels(drawn: Sequence[Rect], texts: Sequence[str], width: int, height: int) -> List[Optional[Rect]]:
+    """Where each box's name goes: the first free place of a few next to its box (above its top-left
+    corner, inside it, below it, ...) that stays in the image and overlaps no name placed before;
+    None when there is none (the name is then listed below the image)."""
+    placed: List[Optional[Rect]] = []
+    for (x1, y1, x2, y2), text in zip(drawn, texts):
+        tw, th = text_size(text)
+        spot = None
+        for x, y in ((x1, y1 - th), (x1, y1 + 1), (x1, y2 + 1), (x2 - tw + 1, y2 - th), (x1, y2 - th)):
+            rect = (x, y, x + tw, y + th)
+            if x >= 0 and y >= 0 and x + tw <= width and y + th <= height and \
+                    not any(p is not None and _overlaps(rect, p) for p in placed):
+                spot = rect
+                break
+        placed.append(spot)
+    return placed
+
+
 def detection_overlay(image: np.ndarray, boxes: np.ndarray, classes: np.ndarray, names: Dict[int, str]) -> np.ndarray:
     """Boxes as 1-pixel red rectangles on the pixels they cover (:func:`box_pixels`), each with its class
-    name; a name that fits nowhere near its box without overprinting another is listed below the image."""
+    name (:func:`place_labels`); names that fit nowhere near their box are listed below the image."""
     out = image.copy()
     h, w = image.shape[:2]
     drawn = [box_pixels(b, w, h) for b in boxes]
     for x1, y1, x2, y2 in drawn:
         cv2.rectangle(out, (x1, y1), (x2, y2), RED, 1)
-    placed: List[Rect] = []
+    texts = [names.get(int(c), str(int(c))) for c in classes]
     listed: List[Tuple[str, None]] = []
-    for k, ((x1, y1, x2, y2), c) in enumerate(zip(drawn, classes)):
-        text = names.get(int(c), str(int(c)))
-        tw, th = text_size(text)
-        spot = None
-        for x, y in ((x1, y1 - th), (x1, y1 + 1), (x1, y2 + 1), (x2 - tw + 1, y2 - th), (x1, y2 - th)):
-            rect = (x, y, x + tw, y + th)
-            if x >= 0 and y >= 0 and x + tw <= w and y + th <= h and not any(_overlaps(rect, p) for p in placed):
-                spot = rect
-                break
-        if spot is None:
+    for k, (rect, text) in enumerate(zip(place_labels(drawn, texts, w, h), texts)):
+        if rect is None:
+            x1, y1, x2, y2 = drawn[k]
             listed.append((f"box {k + 1} ({x1},{y1})-({x2},{y2}): {text}", None))
-            continue
-        placed.append(draw_label(out, text, spot[0], spot[1]))
+        else:
+            draw_label(out, text, rect[0], rect[1])
     return _strip(out, [listed]) if listed else out
 
 
