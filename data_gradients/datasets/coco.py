@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Tuple, Union
 
@@ -143,12 +144,14 @@ class COCODataset(FileDataset):
         from pycocotools import mask as mask_utils
 
         mask = np.zeros((h, w), dtype=mask_dtype(len(self.class_names)))
-        for cls, segmentation in self.annotations[index]:  # in file order: the later annotation wins
-            if isinstance(segmentation, list):
-                rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, h, w))
-            elif isinstance(segmentation.get("counts"), list):
-                rle = mask_utils.frPyObjects(segmentation, h, w)
-            else:
-                rle = segmentation
-            mask[mask_utils.decode(rle) > 0] = cls
+        with warnings.catch_warnings():  # pycocotools' decode and numpy 2's copy keyword
+            warnings.simplefilter("ignore", DeprecationWarning)
+            for cls, segmentation in self.annotations[index]:  # in file order: the later annotation wins
+                if isinstance(segmentation, list):
+                    rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, h, w))
+                elif isinstance(segmentation.get("counts"), list):
+                    rle = mask_utils.frPyObjects(segmentation, h, w)
+                else:
+                    rle = segmentation
+                mask[mask_utils.decode(rle) > 0] = cls
         return mask
