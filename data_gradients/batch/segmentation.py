@@ -18,24 +18,67 @@ class SegmentationBatch(ImageBatch):
     """Images plus ``masks`` (N, H, W) int32 holding a counted class id, or -1 where the
     pixel is ignored, background of a binary task, unlabelled, or out of range.
     ``out_of_range_pixels[i]`` counts label values of sample i that are neither a class
-    id nor ignored."""
+    id nor ignored.
+
+    When the loader gave uint8 labels, the builder keeps them with a 256-entry table label ->
+    id or -1 (``label_source``) and ``masks`` is only looked up on first use: the segmentation
+    features read the labels through :attr:`view` (a quarter of the bytes), so most batches
+    never build the int32 masks."""
 
     masks: np.ndarray = None  # type: ignore[assignment]
     out_of_range_pixels: np.ndarray = None  # type: ignore[assignment]
-    #: (masks, uint8 labels, 256-entry table label -> id or -1) when ``masks`` was looked up from
-    #: uint8 labels: the view finds its runs on those (a quarter of the bytes of ``masks``)
-    label_source: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default=None, repr=False, compare=False)
+    #: (uint8 labels, 256-entry int32 table label -> id or -1) with ``masks == table[labels]``
+    label_source: Optional[Tuple[np.ndarray, np.ndarray]] = field(default=None, repr=False, compare=False)
+
+    @property
+    def mask_shape(self) -> Tuple[int, int, int]:
+        """(N, H, W) of ``masks``, known without building them."""
+        source = self.label_source
+        return tuple(source[0].shape) if source is not None else tuple(self.masks.shape)
+
+    def sample_mask(self, i: int) -> np.ndarray:
+        """(H, W) int32 mask of sample ``i`` (looked up alone when the batch's masks were not built)."""
+        masks = self.__dict__.get("_masks")
+        if masks is not None or self.label_source is None:
+            return self.masks[i]
+        labels, table = self.label_source
+        return cv2.LUT(labels[i], table) if labels[i].size else np.zeros(labels.shape[1:], dtype=np.int32)
 
     @property
     def view(self) -> SegmentationView:
         """Runs, components and erosion survival of ``masks``, built lazily once per batch and
         shared by the segmentation features (rebuilt if ``masks`` is replaced)."""
+        key = self.label_source if self.label_source is not None else self.__dict__.get("_masks")
         cached = self.__dict__.get("_view")
-        if cached is None or cached.masks is not self.masks:
+        if cached is None or cached[0] is not key:
             source = self.label_source
-            lookup = source[1:] if source is not None and source[0] is self.masks else None
-            cached = self.__dict__["_view"] = SegmentationView(self.masks, lookup)
-        return cached
+            view = SegmentationView(None, source) if source is not None else SegmentationView(self.masks)
+            cached = self.__dict__["_view"] = (key, view)
+        return cached[1]
+
+
+def _get_masks(batch: SegmentationBatch) -> np.ndarray:
+    masks = batch.__dict__.get("_masks")
+    source = batch.__dict__.get("label_source")
+    if masks is None and source is not None:
+        labels, table = source
+        if labels.size:
+            masks = cv2.LUT(labels.reshape(-1, labels.shape[-1]), table).reshape(labels.shape)
+        else:
+            masks = np.zeros(labels.shape, dtype=np.int32)
+        batch.__dict__["_masks"] = masks
+    return masks
+
+
+def _set_masks(batch: SegmentationBatch, masks: np.ndarray) -> None:
+    batch.__dict__["_masks"] = masks
+    if masks is not None:  # masks given (or replaced): the labels no longer describe them
+        batch.__dict__["label_source"] = None
+
+
+# ``masks`` stays a dataclass field (constructor argument, repr, equality) backed by a property,
+# so masks looked up from uint8 labels are only built when a feature reads them
+SegmentationBatch.masks = property(_get_masks, _set_masks)  # type: ignore[assignment]
 
 
 class SegmentationBatchBuilder:
@@ -92,21 +135,18 @@ class SegmentationBatchBuilder:
             h, w = imgs[idx[0]].shape[1:]
             return SegmentationBatch(**fields, masks=np.full((len(idx), h, w), -1, dtype=np.int32),
                                      out_of_range_pixels=np.zeros(len(idx), dtype=np.int64))
-        ids, out_of_range, lookup, fractional = self._labels_and_source(stack_group(masks, idx))
-        return SegmentationBatch(
-            **fields,
-            non_integer_labels=fractional,
-            masks=ids,
-            out_of_range_pixels=out_of_range,
-            label_source=None if lookup is None else (ids, *lookup),
-        )
+        ids, out_of_range, lookup, fractional = self._labels_and_source(stack_group(masks, idx), lazy=True)
+        return SegmentationBatch(**fields, non_integer_labels=fractional, masks=ids, out_of_range_pixels=out_of_range,
+                                 label_source=lookup)
 
     def _labels(self, m: np.ndarray):
         """(ids, out-of-range pixels per sample) of raw labels ``m``."""
         return self._labels_and_source(m)[:2]
 
-    def _labels_and_source(self, m: np.ndarray):
-        """(ids, out-of-range pixels per sample, uint8 lookup or None, non-integer pixels per sample or None)."""
+    def _labels_and_source(self, m: np.ndarray, lazy: bool = False):
+        """(ids, out-of-range pixels per sample, uint8 lookup or None, non-integer pixels per sample or None).
+
+        ``lazy``: when uint8 labels are looked up, return ids None (the batch builds them from the lookup)."""
         n = m.shape[0]
         fractional = None
         one_hot = m.ndim == 4
@@ -151,10 +191,11 @@ class SegmentationBatchBuilder:
         if index.dtype == np.uint8 and index.size:  # OpenCV's table lookup is ~10x numpy's gather
             table = np.full(256, -1, dtype=np.int32)
             table[: len(counted)] = counted
-            out_ids = cv2.LUT(index.reshape(-1, index.shape[-1]), table).reshape(index.shape)
+            lookup = (index, table)
+            out_ids = None if lazy else cv2.LUT(index.reshape(-1, index.shape[-1]), table).reshape(index.shape)
         else:
+            lookup = None
             out_ids = counted[index]
-        lookup = (index, table) if index.dtype == np.uint8 and index.size else None
         if not bad.any():
             return out_ids, np.zeros(n, dtype=np.int64), lookup, fractional  # no out-of-range value can be present
         if lookup is not None:  # a second lookup marks them; OpenCV counts the marks

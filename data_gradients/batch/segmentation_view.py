@@ -66,14 +66,16 @@ def _differ(image: np.ndarray, starts: np.ndarray) -> None:
 class SegmentationView:
     """Runs, run pairs, components and erosion survival of ``masks`` (N, H, W) int, -1 = not counted."""
 
-    def __init__(self, masks: np.ndarray, lookup: Optional[Tuple[np.ndarray, np.ndarray]] = None):
+    def __init__(self, masks: Optional[np.ndarray], lookup: Optional[Tuple[np.ndarray, np.ndarray]] = None):
         """``lookup``: optional (uint8 labels, table label -> id or -1) with ``masks == table[labels]``;
-        runs are then found on the labels (a quarter of the bytes). Counted runs are the same
-        either way: counted ids are their own labels, and splitting a run of not counted
-        pixels changes nothing counted."""
+        runs are then found on the labels (a quarter of the bytes) and ``masks`` may be None.
+        Counted runs are the same either way: counted ids are their own labels, and splitting a
+        run of not counted pixels changes nothing counted."""
+        if masks is None and lookup is None:
+            raise ValueError("SegmentationView needs masks or a label lookup")
         self.masks = masks
         self.lookup = lookup
-        self.n, self.h, self.w = masks.shape
+        self.n, self.h, self.w = masks.shape if masks is not None else lookup[0].shape
 
     # ------------------------------------------------------------------ runs
     @_once
@@ -82,16 +84,18 @@ class SegmentationView:
 
         Indices are int32 when the batch has fewer than 2**31 pixels (half the memory traffic of int64).
         """
-        flat = self.masks.reshape(self.n * self.h, self.w)
-        itype = np.int32 if flat.size < 2**31 - 1 else np.int64
-        if flat.size == 0:
+        shape = (self.n * self.h, self.w)
+        size = shape[0] * shape[1]
+        itype = np.int32 if size < 2**31 - 1 else np.int64
+        if size == 0:
             empty = np.zeros(0, dtype=itype)
             return {"start": empty, "row": empty, "x0": empty, "x1": empty, "value": empty}
-        starts = _scratch("starts", flat.shape)
+        starts = _scratch("starts", shape)
         starts[:, 0] = 1
         value = None
+        flat = None if self.lookup is not None else self.masks.reshape(shape)
         if self.lookup is not None:  # the uint8 labels masks were looked up from: compared as they are
-            labels = np.ascontiguousarray(self.lookup[0]).reshape(flat.shape)
+            labels = np.ascontiguousarray(self.lookup[0]).reshape(shape)
             _differ(labels, starts)
             start = np.flatnonzero(starts.view(bool))
             value = self.lookup[1][labels.ravel()[start]].astype(itype)
@@ -104,7 +108,7 @@ class SegmentationView:
                 value = None
             else:
                 value -= 1
-        if value is None:
+        if value is None:  # (only when masks were given: a lookup always sets value)
             np.not_equal(flat[:, 1:], flat[:, :-1], out=starts.view(bool)[:, 1:])
             start = np.flatnonzero(starts.view(bool))
             value = flat.ravel()[start].astype(itype)

@@ -104,3 +104,28 @@ def test_runs_found_on_uint8_labels_match_those_on_the_ids():
         np.testing.assert_array_equal(batch.view.runs[key], plain.runs[key])
     for got, want in zip(batch.view.pairs4 + batch.view.pairs_diag, plain.pairs4 + plain.pairs_diag):
         np.testing.assert_array_equal(got, want)
+
+
+def test_masks_looked_up_from_uint8_labels_are_built_only_when_read():
+    import dataclasses
+
+    rng = np.random.default_rng(5)
+    labels = rng.choice(np.array([0, 1, 2, 7, 255], np.uint8), size=(3, 6, 9))
+    builder = SegmentationBatchBuilder(3, (0, 1, 2), (255,))
+    (batch,) = builder.build(np.zeros((3, 6, 9, 3), np.uint8), labels, 0)
+    assert "_masks" not in batch.__dict__ or batch.__dict__["_masks"] is None
+    assert batch.mask_shape == (3, 6, 9)
+    pixels = batch.view.class_pixels(3)  # the features read the labels through the view
+    assert batch.__dict__.get("_masks") is None
+    eager = np.where(labels <= 2, labels.astype(np.int32), -1)
+    for i in range(3):
+        np.testing.assert_array_equal(batch.sample_mask(i), eager[i])
+    assert batch.__dict__.get("_masks") is None
+    np.testing.assert_array_equal(batch.masks, eager)  # built on first read, then kept
+    assert batch.masks is batch.masks
+    assert pixels.tolist() == [[(eager[i] == c).sum() for c in range(3)] for i in range(3)]
+    copy = dataclasses.replace(batch)  # a copy keeps the labels: its view still reads them
+    assert copy.view.lookup is not None
+    copy.masks = np.zeros((3, 6, 9), np.int32)  # replaced masks: the labels no longer describe them
+    assert copy.label_source is None and copy.view.lookup is None
+    assert copy.view.class_pixels(3)[:, 0].tolist() == [54, 54, 54]

@@ -13,7 +13,6 @@ from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding
 
 MAX_IDS = 20  # sample ids kept per problem and split: the smallest ids, whatever the batching
-ROW_STEP = 16  # rows of a mask read first when looking for empty masks
 
 # problem key -> (scalar name, title, severity, why it matters to a model)
 PROBLEMS = {
@@ -77,18 +76,6 @@ OTHER_PROBLEMS = {
 }
 
 
-def empty_masks(masks: np.ndarray) -> np.ndarray:
-    """(N,) True where an (N, H, W) mask has no counted pixel (every id is -1, counted ids are >= 0).
-
-    Every 16th row is read first: a mask with a counted pixel there is not empty (nearly all
-    masks), so only the others are read whole.
-    """
-    empty = masks[:, ::ROW_STEP].max(axis=(1, 2), initial=-1) < 0
-    for i in np.flatnonzero(empty):
-        empty[i] = masks[i].max(initial=-1) < 0
-    return empty
-
-
 @register_feature
 class DataQuality(FeatureExtractor):
     name = "data_quality"
@@ -132,12 +119,13 @@ class DataQuality(FeatureExtractor):
             st.non_integer_values += int(np.sum(fractional))
         self._count(st, "nonfinite", batch, np.asarray(batch.nonfinite_pixels) > 0)
         st.nonfinite_pixels += int(np.sum(batch.nonfinite_pixels))
-        if getattr(batch, "masks", None) is None:  # image-only task
+        if not hasattr(batch, "mask_shape"):  # image-only task
             return
         st.masks += len(batch)
         self._count(st, "out_of_range", batch, np.asarray(batch.out_of_range_pixels) > 0)
         st.out_of_range_pixels += int(np.sum(batch.out_of_range_pixels))
-        self._count(st, "empty", batch, empty_masks(batch.masks))
+        # a mask without a counted run is empty (the view's runs are shared with the segmentation features)
+        self._count(st, "empty", batch, np.bincount(batch.view.runs["image"], minlength=len(batch)) == 0)
 
     @staticmethod
     def _count(st, key: str, batch: ImageBatch, bad: np.ndarray) -> None:

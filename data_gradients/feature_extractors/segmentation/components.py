@@ -45,10 +45,10 @@ class SegmentationComponents(FeatureExtractor):
         self.add_state("images", 0, "sum")
 
     def update(self, batch: SegmentationBatch, split: str) -> None:
-        n, h, w = batch.masks.shape
+        n, h, w = batch.mask_shape
         if n == 0:
             return
-        comp = _components(batch.masks, self.context.n_label_ids, batch.view)
+        comp = _components(None, self.context.n_label_ids, batch.view)
         st = self.state(split)
         st.images += n
         per_image = np.bincount(comp["image"], minlength=n)
@@ -115,7 +115,7 @@ class SegmentationComponents(FeatureExtractor):
         return Table(key="per_class", title="Objects per class", columns=cols, rows=rows)
 
 
-def _components(masks: np.ndarray, n_ids: int, view: Optional[SegmentationView] = None) -> dict:
+def _components(masks: Optional[np.ndarray], n_ids: int, view: Optional[SegmentationView] = None) -> dict:
     """8-connected components of every class in a (N, H, W) mask (-1 = not counted).
 
     Returns arrays with one entry per component: ``cls``, ``image`` (index in the batch),

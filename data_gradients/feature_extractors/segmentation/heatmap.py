@@ -50,7 +50,7 @@ class SegmentationClassHeatmap(FeatureExtractor):
         return np.outer(np.bincount(cy, minlength=g), np.bincount(cx, minlength=g)).ravel()
 
     def update(self, batch: SegmentationBatch, split: str) -> None:
-        n, h, w = batch.masks.shape
+        n, h, w = batch.mask_shape
         if n == 0:
             return
         g, g2 = self.grid, self.grid * self.grid

@@ -93,7 +93,7 @@ class SegmentationSamples(SampleReservoir):
     grid_title = "Images with their masks"
 
     def payload(self, batch: SegmentationBatch, index: int) -> Tuple:
-        return thumbnail(batch.images[index], batch.masks[index])
+        return thumbnail(batch.images[index], batch.sample_mask(index))
 
     def picture(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         colours = palette(self.context.n_label_ids)

@@ -2,7 +2,7 @@ import numpy as np
 
 from data_gradients.batch import ImageBatch, SegmentationBatchBuilder
 from data_gradients.context import AnalysisContext
-from data_gradients.feature_extractors.common.data_quality import DataQuality, empty_masks
+from data_gradients.feature_extractors.common.data_quality import DataQuality
 
 CTX = AnalysisContext(task="segmentation", num_classes=3, class_ids=(0, 1, 2))
 
@@ -106,18 +106,23 @@ def test_image_only_batches_report_only_pixels():
     assert finding(res, "nonfinite").sample_ids == {"train": [1]}
 
 
-def test_empty_masks_are_found_whichever_row_holds_the_only_counted_pixel():
-    masks = np.full((6, 40, 7), -1, dtype=np.int32)
-    masks[0, 0, 0] = 0  # on a row read first
-    masks[1, 17, 3] = 2  # only on a row read in the second pass
+def test_empty_masks_are_found_whichever_pixel_is_the_only_counted_one():
+    masks = np.full((6, 40, 7), 255, dtype=np.uint8)  # 255 ignored: only the pixels set below count
+    masks[0, 0, 0] = 0
+    masks[1, 17, 3] = 2
     masks[2] = 1
     masks[4, 39, 6] = 0  # the last pixel
     masks[5, 16, 0] = 1
-    assert empty_masks(masks).tolist() == [False, False, False, True, False, False]
+    images = np.zeros((6, 3, 40, 7), dtype=np.uint8)
+    res = feed(DataQuality(CTX), images, masks).compute()
+    assert finding(res, "empty").sample_ids == {"train": [3]}
     rng = np.random.default_rng(3)
-    sparse = np.where(rng.random((50, 33, 5)) < 0.002, 0, -1).astype(np.int32)
-    assert empty_masks(sparse).tolist() == (sparse.reshape(50, -1).max(axis=1) < 0).tolist()
-    assert empty_masks(np.zeros((2, 0, 4), dtype=np.int32)).tolist() == [True, True]
+    sparse = np.where(rng.random((50, 33, 5)) < 0.002, 0, 255).astype(np.uint8)
+    for labels in (sparse, sparse.astype(np.int64)):  # looked up from uint8 labels, or int masks given whole
+        res = feed(DataQuality(CTX), np.zeros((50, 3, 33, 5), dtype=np.uint8), labels).compute()
+        expected = np.flatnonzero(sparse.reshape(50, -1).min(axis=1) == 255).tolist()
+        assert res.scalars["empty_masks"]["train"] == len(expected)
+        assert finding(res, "empty").sample_ids["train"] == expected[:len(finding(res, "empty").sample_ids["train"])]
 
 
 # ------------------------------------------------- images without pixels, values against their type, labels
