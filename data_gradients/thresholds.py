@@ -46,6 +46,7 @@ def declare(name: str, default: float, doc: str, *, minimum: Optional[float] = N
 
 def declared() -> Dict[str, Threshold]:
     """Every declared threshold, by name (the registry's extractors imported)."""
+    import data_gradients.drift  # noqa: F401  (the drift findings' thresholds)
     import data_gradients.feature_extractors  # noqa: F401  (imports every extractor module)
 
     return dict(sorted(_DECLARED.items()))

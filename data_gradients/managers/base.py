@@ -14,6 +14,7 @@ from data_gradients.batch.extraction import BatchSplitter, as_extractor
 from data_gradients.batch.resolver import BatchResolver
 from data_gradients.classes import check_ignore_labels, check_num_classes, counted_class_ids, resolve_class_names
 from data_gradients.context import AnalysisContext
+from data_gradients.drift import with_drift
 from data_gradients.errors import ConfigurationError, DistributedError
 from data_gradients.export.session import RunExports
 from data_gradients.feature_extractors import select_features
@@ -213,6 +214,7 @@ class AnalysisManager:
             notes=sorted(state.notes),
         )
         report.errors = list(state.errors)
+        report.results = with_drift(report.results, self.context)  # the splits compared, ranked
         self.exports.finish(report)  # exports into the run folder; the manifest's paths; export_samples later
         report.duration_s = time.perf_counter() - t0
         t1 = time.perf_counter()
