@@ -46,7 +46,7 @@ def sample_path_lookup(data: Any) -> Optional[PathOf]:
         return None
 
     def path_of(index: int) -> str:
-        for indices in reversed(chain):
+        for indices in chain:  # outermost Subset first
             index = int(indices[index])
         return str(dataset.sample_path(index))
 
