@@ -89,10 +89,12 @@ def _splits(report: Any, data: Any, split: Optional[str]) -> Dict[str, Any]:
     for name, d in splits.items():
         if name not in report.splits:
             raise ConfigurationError(f"split {name!r} is not a split of this report ({report.split_names})")
+        if dataset_of(d) is d:
+            continue  # indexed directly
         if d is None or not hasattr(d, "__iter__"):
             raise ConfigurationError(f"`data` of split {name!r} must be a re-iterable loader, a list of batches or a "
                                      f"Dataset, got {type(d).__name__}")
-        if dataset_of(d) is not d and iter(d) is d:
+        if iter(d) is d:
             raise ConfigurationError(f"`data` of split {name!r} is a one-shot iterator ({type(d).__name__}, e.g. a "
                                      "generator): the run used it up. Pass something that can be read again: a list "
                                      "of batches, a DataLoader, or the Dataset itself")
