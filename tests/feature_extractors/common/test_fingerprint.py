@@ -1,0 +1,131 @@
+"""Fingerprint: order-independent, mergeable, sensitive to one pixel or one label; the manifest behind it."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+from conftest import TASK_DATA, canonical_batches
+from detection_helpers import batch as detection_batch
+from export_helpers import seg_batches
+
+from data_gradients import SegmentationAnalysisManager
+from data_gradients.feature_extractors.common import fingerprint as fp
+from data_gradients.feature_extractors.common.duplicates import image_hashes_of
+from data_gradients.feature_extractors.common.image_hash import batch_image_digests, image_digests, image_hashes
+
+
+def run_fingerprint(task, raw, order=None):
+    ctx, builder, _ = TASK_DATA[task]()
+    ext = fp.Fingerprint(ctx)
+    batches = canonical_batches(builder, raw)
+    for b in (batches if order is None else [batches[i] for i in order]):
+        ext.update(b, "train")
+    return ext.compute()
+
+
+@pytest.mark.parametrize("task", ["segmentation", "detection", "classification"])
+def test_order_and_batching_do_not_change_the_fingerprint(task):
+    _, _, raw = TASK_DATA[task]()
+    base = run_fingerprint(task, raw).data
+    assert base["samples"]["train"] == sum(len(images) for images, _ in raw)
+    assert len(base["fingerprint"]["train"]) == 64
+    assert run_fingerprint(task, raw, order=list(range(len(raw)))[::-1]).data["fingerprint"] == base["fingerprint"]
+
+
+def test_a_shuffled_run_gives_the_same_fingerprint_and_one_pixel_or_label_another(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (12, 3, 16, 20), dtype=np.uint8)
+    masks = rng.integers(0, 3, (12, 16, 20))
+    kw = dict(num_classes=3, log_dir=tmp_path, verbose=False, writers=[], features=["fingerprint"])
+
+    def digest(im, mk, size=4):
+        return SegmentationAnalysisManager(seg_batches(im, mk, size), **kw).run().results["fingerprint"].data["fingerprint"]
+
+    base = digest(images, masks)
+    perm = rng.permutation(12)
+    assert digest(images[perm], masks[perm], size=5) == base
+    pixel = images.copy()
+    pixel[7, 1, 3, 4] ^= 1
+    assert digest(pixel, masks) != base
+    label = masks.copy()
+    label[2, 0, 0] = (label[2, 0, 0] + 1) % 3
+    assert digest(images, label) != base
+
+
+def test_the_sum_counts_duplicates_where_xor_would_cancel_them():
+    image = np.zeros((2, 32), dtype=np.uint8)
+    label = np.ones((2, 32), dtype=np.uint8)
+    one = fp.sample_sum(image[:1], label[:1])
+    assert fp.sample_sum(image, label) == (2 * one) % fp.MOD != 0
+
+
+def test_merge_equals_one_extractor_and_the_manifest_keeps_the_smallest_ids_beyond_the_cap(monkeypatch):
+    ctx, builder, raw = TASK_DATA["segmentation"]()
+    batches = canonical_batches(builder, raw)
+    single = fp.Fingerprint(ctx)
+    a, b = fp.Fingerprint(ctx), fp.Fingerprint(ctx)
+    for k, batch in enumerate(batches):
+        single.update(batch, "train")
+        (a if k % 2 else b).update(batch, "train")
+    merged = a.merge(b).compute()
+    assert merged.data == single.compute().data
+    ids, hashes = merged.manifest["train"]
+    assert ids.tolist() == sorted(ids.tolist()) and len(ids) == merged.data["samples"]["train"]
+    assert hashes.shape == (len(ids), 32)
+    small = fp.ManifestIndex(cap=5)
+    for batch in batches[::-1]:
+        small.add(batch.sample_ids, np.zeros((len(batch), 32), dtype=np.uint8))
+    assert small.arrays()[0].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_manifest_hashes_are_the_digests_of_image_and_labels():
+    ctx, builder, raw = TASK_DATA["segmentation"]()
+    (b,) = builder.build(raw[0][0], raw[0][1], first_sample_id=0)
+    ext = fp.Fingerprint(ctx)
+    ext.update(b, "train")
+    ids, hashes = ext.compute().manifest["train"]
+    assert (hashes[:, :16] == image_digests(b.images)[:, :16]).all()
+    assert (hashes[:, 16:] == fp.label_digests(b)[:, :16]).all()
+
+
+def test_the_image_digest_is_computed_once_per_batch_and_shared_with_duplicates():
+    ctx, builder, raw = TASK_DATA["segmentation"]()
+    (b,) = builder.build(raw[0][0], raw[0][1], first_sample_id=0)
+    first = batch_image_digests(b)
+    assert batch_image_digests(b) is first
+    assert (image_hashes_of(b) == image_hashes(b.images)).all()  # duplicates' 8-byte hashes are unchanged
+    expected = np.frombuffer(b"".join(d[:8].tobytes() for d in first), dtype="<u8")
+    assert (image_hashes(b.images) == expected).all()
+
+
+def test_detection_label_digest_changes_with_a_box_a_class_or_a_bad_box():
+    rows = [[[0, 10, 10, 50, 50], [1, 5, 5, 20, 20]], [[2, 30, 30, 60, 70]]]
+    base = fp.label_digests(detection_batch(rows))
+    assert base.shape == (2, 32)
+    moved = fp.label_digests(detection_batch([[[0, 10, 10, 50, 51], [1, 5, 5, 20, 20]], rows[1]]))
+    assert (moved[0] != base[0]).any() and (moved[1] == base[1]).all()
+    relabelled = fp.label_digests(detection_batch([[[2, 10, 10, 50, 50], [1, 5, 5, 20, 20]], rows[1]]))
+    assert (relabelled[0] != base[0]).any()
+    degenerate = fp.label_digests(detection_batch([rows[0], [[2, 30, 30, 60, 70], [0, 5, 5, 5, 5]]]))
+    assert (degenerate[1] != base[1]).any()  # a bad box counts though it is not kept
+
+
+def test_classification_label_digest_is_the_multi_hot_row():
+    ctx, builder, raw = TASK_DATA["classification"]()
+    images, labels = raw[0]
+    (b,) = builder.build(images, labels, first_sample_id=0)
+    digests = fp.label_digests(b)
+    i = 0
+    expected = hashlib.sha256(b"cls" + np.ascontiguousarray(b.labels[i], dtype=np.uint8).tobytes()
+                              + np.int64(b.out_of_range_labels[i]).astype("<i8").tobytes()).digest()
+    assert digests[i].tobytes() == expected
+
+
+def test_unreadable_samples_are_counted():
+    ctx, builder, _ = TASK_DATA["segmentation"]()
+    (b,) = builder.build(torch.zeros((2, 3, 0, 4)), torch.zeros((2, 0, 4), dtype=torch.int64), first_sample_id=0)
+    ext = fp.Fingerprint(ctx)
+    ext.update(b, "train")
+    assert ext.compute().data["samples"] == {"train": 2}
