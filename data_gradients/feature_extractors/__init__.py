@@ -16,6 +16,7 @@ from data_gradients.feature_extractors.registry import (
 # isort: off
 from data_gradients.feature_extractors.common import resolution, brightness, channel_stats, color_histogram  # noqa: F401
 from data_gradients.feature_extractors.common import data_quality, duplicates, split_sizes  # noqa: F401
+from data_gradients.feature_extractors.common import near_duplicates, image_quality  # noqa: F401
 from data_gradients.feature_extractors.segmentation import class_frequency, components, heatmap  # noqa: F401
 from data_gradients.feature_extractors.segmentation import convexity, erosion, cooccurrence, samples  # noqa: F401
 from data_gradients.feature_extractors import detection, classification  # noqa: F401

@@ -1,0 +1,49 @@
+"""Thumbnails: area averages, the same for an image whatever its batch, built once per batch."""
+import cv2
+import numpy as np
+
+from data_gradients.batch import ImageBatch
+from data_gradients.feature_extractors.common.thumbnails import SIZE, compute_thumbnails, grey_thumbnails, plane_thumbnail
+
+
+def test_whole_factors_are_block_means():
+    rng = np.random.default_rng(0)
+    for h, w in [(128, 128), (256, 128), (192, 256), (64, 64)]:  # every row read: block means, rounded
+        plane = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        means = plane.reshape(SIZE, h // SIZE, SIZE, w // SIZE).astype(np.float64).mean(axis=(1, 3))
+        assert np.abs(plane_thumbnail(plane) - means).max() <= 0.5
+
+
+def test_any_size_gives_a_thumbnail_close_to_the_area_average():
+    rng = np.random.default_rng(1)
+    for h, w in [(720, 1280), (1280, 720), (480, 640), (30, 40), (64, 1000), (333, 517)]:
+        # a smooth image: leaving out a few border rows and reading every 2nd row change little
+        small = rng.integers(0, 256, (8, 8), dtype=np.uint8).astype(np.float32)
+        plane = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC).clip(0, 255).astype(np.uint8)
+        exact = cv2.resize(plane.astype(np.float64), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+        thumb = plane_thumbnail(plane)
+        assert thumb.shape == (SIZE, SIZE) and thumb.dtype == np.uint8
+        assert np.abs(thumb - exact).mean() < 3.0
+
+
+def test_batch_independent_and_grey_is_integer_luma():
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 256, (5, 3, 90, 150), dtype=np.uint8)
+    whole = compute_thumbnails(images)
+    for i in range(5):
+        one = compute_thumbnails(images[i:i + 1])
+        assert np.array_equal(one.planes[0], whole.planes[i]) and np.array_equal(one.grey[0], whole.grey[i])
+    p = whole.planes.astype(np.int64)
+    luma = (299 * p[:, 0] + 587 * p[:, 1] + 114 * p[:, 2] + 500) // 1000
+    assert np.array_equal(whole.grey, luma)
+
+
+def test_cached_on_the_batch_and_rebuilt_for_new_images():
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (2, 3, 20, 30), dtype=np.uint8)
+    batch = ImageBatch(images=images, sample_ids=np.arange(2), nonfinite_pixels=np.zeros(2, np.int64), source_channels=3)
+    first = grey_thumbnails(batch)
+    assert grey_thumbnails(batch) is first
+    batch.images = images[::-1].copy()
+    again = grey_thumbnails(batch)
+    assert again is not first and np.array_equal(again.grey[0], first.grey[1])
