@@ -94,7 +94,7 @@ def build_manager(args: argparse.Namespace) -> Any:
     """The task's manager over DataLoaders of the datasets the arguments name (raises UsageError)."""
     from data_gradients import ClassificationAnalysisManager, DetectionAnalysisManager, SegmentationAnalysisManager
     from data_gradients.datasets import make_loader
-    from data_gradients.errors import ConfigurationError
+    from data_gradients.errors import DataGradientsError
 
     for flag, value, minimum in (("--max-samples", args.max_samples, 1), ("--workers", args.workers, 0),
                                  ("--batch-size", args.batch_size, 1), ("--num-classes", args.num_classes, 1),
@@ -127,7 +127,7 @@ def build_manager(args: argparse.Namespace) -> Any:
             samples_to_visualize=args.samples, log_dir=args.log_dir, report_title=args.title, seed=args.seed,
             hide_class_names=args.hide_class_names, verbose=not args.quiet, workers=args.threads,
             writers=_writers(args.no_pdf))
-    except ConfigurationError as e:
+    except DataGradientsError as e:  # nothing was read yet: an argument is wrong
         raise UsageError(_flag_of(str(e)), str(e)) from None
 
 
