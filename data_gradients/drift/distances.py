@@ -100,7 +100,7 @@ def g_statistic(p_counts, q_counts) -> Tuple[float, int]:
 
 def chi2_sf(x: float, df: int) -> float:
     """P(X >= x) for X ~ chi-squared(df), by the Wilson-Hilferty normal approximation
-    (within a few per cent of the exact tail at the p-values of interest, df >= 1)."""
+    (within 30% of the exact tail for p >= 1e-4 and df >= 5, within a factor 2 for df 1 and 2)."""
     if df <= 0:
         return 1.0
     if x <= 0:

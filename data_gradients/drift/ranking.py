@@ -10,7 +10,8 @@ containing each class) are not distributions and are left out.
 Rows are ranked by the Jensen-Shannon distance (the one distance every kind of histogram
 has, on one scale from 0 to 1), except that a class distribution (:data:`CLASS_DISTRIBUTIONS`)
 in which a class of the reference is missing from the split ranks above all others: that split
-cannot show anything about the class, however small the distance.
+cannot show anything about the class, however small the distance. Equal distances (JS is 1
+for distributions with no bin in common) are ranked by PSI.
 
 A distance at or past ``drift_warning`` / ``drift_error`` becomes a warning / error finding
 when sampling noise alone is unlikely to explain it (``drift_noise_p``, a G-test on the counts):
@@ -94,8 +95,9 @@ def drift_rows(results: Dict[str, FeatureResult], reference: str) -> List[DriftR
             for split, counts in h.counts.items():
                 if split != reference and _total(counts) > 0:
                     rows.append(_compare(result, h, reference, split))
-    # ties (e.g. several exactly 0) keep the order of the features and splits: stable sort
-    return sorted(rows, key=lambda r: (not r.missing_classes, -r.js))
+    # JS saturates at 1 (no bin in common): ties, up to rounding, go to the larger PSI, which keeps growing;
+    # remaining ties (e.g. several exactly 0) keep the order of the features and splits (stable sort)
+    return sorted(rows, key=lambda r: (not r.missing_classes, -round(r.js, 12), -r.psi))
 
 
 def _is_distribution(h: Histogram) -> bool:
