@@ -13,6 +13,14 @@ background. What an analysis of it should find (by design):
   train sample ``i - 50`` (see :func:`train_duplicate_of`);
 * leakage: val sample ``i`` with ``i % 53 == 7`` is a copy of train sample ``i // 53`` (see
   :func:`val_leak_of`);
+* near duplicates (the image re-saved as JPEG, quality 75, see :func:`near_copy_of`): train
+  sample ``i`` with ``i % 97 == 60`` is one of train sample ``i - 58``;
+  val sample ``i`` with ``i % 59 == 30`` (and no exact leak) is one of train sample ``i // 59 + 5``;
+* image quality (see :data:`QUALITY` and :func:`quality_problem`), in any split: sample ``i`` is
+  blurred (Gaussian, sigma 3) when ``i % 89 == 20``, darkened (x 0.2) when ``i % 79 == 25``, and grey
+  stored as RGB when ``i % 71 == 40``, unless it is a copy or the source of one (train 0-47 are);
+  plain shapes on smooth ramps also make a few look-alikes by chance (same shape, place and light:
+  e.g. val 13 and 15 near train 10 and 100), which the near-duplicate report lists with them;
 * with ``multi_label=True`` an image holds 1-3 different shapes and its label is a
   multi-hot row of length ``num_classes``.
 """
@@ -33,6 +41,10 @@ CLASSIFICATION_CLASS_NAMES = ["circle", "square", "triangle", "cross", "ring", "
 DARK_CLASS = 4  # "ring": drawn on darker backgrounds
 DUPLICATE = (101, 50)  # train i is a copy of train i - 50 when i % 101 == 50
 LEAK = (53, 7)  # val i is a copy of train i // 53 when i % 53 == 7
+NEAR_DUPLICATE = (97, 60, 58)  # train i is a near copy of train i - 58 when i % 97 == 60
+NEAR_LEAK = (59, 30, 5)  # val i is a near copy of train i // 59 + 5 when i % 59 == 30 (and not an exact leak)
+#: kind -> (modulus, remainder): sample ``i`` of any split is changed so when ``i % modulus == remainder``
+QUALITY = {"blurry": (89, 20), "dark": (79, 25), "grayscale": (71, 40)}
 _DECAY = 0.7
 
 
@@ -52,6 +64,44 @@ def val_leak_of(index: int) -> Optional[int]:
     """The train index that val sample ``index`` copies, or None."""
     modulus, remainder = LEAK
     return index // modulus if index % modulus == remainder else None
+
+
+def near_copy_of(split: str, index: int) -> Optional[int]:
+    """The train index that sample ``index`` of ``split`` is a near copy of (re-saved as JPEG q75), or None."""
+    if split == "train":
+        modulus, remainder, back = NEAR_DUPLICATE
+        return index - back if index % modulus == remainder else None
+    if split == "val" and val_leak_of(index) is None:
+        modulus, remainder, ahead = NEAR_LEAK
+        return index // modulus + ahead if index % modulus == remainder else None
+    return None
+
+
+def quality_problem(split: str, index: int) -> Optional[str]:
+    """The :data:`QUALITY` change applied to sample ``index`` of ``split``, or None. Copies (exact or
+    near) and the train samples they copy keep their pixels, so every copy stays one."""
+    copied = split == "train" and (index % DUPLICATE[0] == 0 or index % NEAR_DUPLICATE[0] == 2 or index < 48)
+    if copied or near_copy_of(split, index) is not None or (split == "train" and train_duplicate_of(index) is not None) \
+            or (split == "val" and val_leak_of(index) is not None):
+        return None
+    for kind, (modulus, remainder) in QUALITY.items():
+        if index % modulus == remainder:
+            return kind
+    return None
+
+
+def _degrade(img: np.ndarray, kind: Optional[str], near: bool) -> np.ndarray:
+    """A near copy (the image re-saved as JPEG q75), and the quality change ``kind``."""
+    if near:
+        ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(img[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 75])
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]
+    if kind == "blurry":
+        img = cv2.GaussianBlur(img, (0, 0), 3)
+    elif kind == "dark":
+        img = (img.astype(np.uint16) // 5).astype(np.uint8)
+    elif kind == "grayscale":
+        img = np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(img)
 
 
 def _source(split: str, index: int) -> Tuple[str, int]:
@@ -102,9 +152,13 @@ def render_classification_sample(seed: int, split: str, index: int, size: Tuple[
                                  num_classes: int = 10, multi_label: bool = False) -> Tuple[np.ndarray, List[int]]:
     """One sample: RGB image (H, W, 3) uint8 and its sorted class ids (one unless ``multi_label``).
 
-    Duplicates and leaks (see the module docstring) are applied here, so they are a pure
-    function of the arguments too.
+    Duplicates, leaks, near copies and quality changes (see the module docstring) are applied
+    here, so they are a pure function of the arguments too.
     """
+    problem = quality_problem(split, index)
+    near = near_copy_of(split, index)
+    if near is not None:
+        split, index = "train", near
     split, index = _source(split, index)
     rng = np.random.default_rng([seed, zlib.crc32(split.encode()), index])
     h, w = size
@@ -121,6 +175,8 @@ def render_classification_sample(seed: int, split: str, index: int, size: Tuple[
         cx, cy = rng.uniform(r, w - r), rng.uniform(r, h - r)
         colour = tuple(int(v) for v in rng.integers(0, 256, 3))
         _draw_shape(img, k, cx, cy, r, rng.uniform(0, np.pi), colour)
+    if near is not None or problem is not None:
+        img = _degrade(img, problem, near is not None)
     return img, classes
 
 
