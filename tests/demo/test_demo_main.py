@@ -8,4 +8,5 @@ def test_demo_runs_all_tasks_and_prints_outputs(tmp_path, capsys):
     for task in ("segmentation", "detection", "classification"):
         assert task in out
     assert "--logdir" in out and str(tmp_path) in out
-    assert len(list(tmp_path.glob("*/*/summary.json"))) == 3
+    assert "from files" in out and (tmp_path / "demo_dataset" / "annotations" / "instances_train.json").is_file()
+    assert len(list(tmp_path.glob("*/*/summary.json"))) == 4
