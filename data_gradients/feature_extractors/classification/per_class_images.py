@@ -15,12 +15,19 @@ from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.common.brightness import LUMA_WEIGHTS
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding, Heatmap, Table
+from data_gradients.thresholds import declare, threshold
 
 N_BINS = 32
 BIN_EDGES = np.linspace(0.0, 255.0, N_BINS + 1)
 FIXED_POINT_BITS = 16
 SHORTCUT_BRIGHTNESS = 0.15 * 255  # a class this much darker/brighter than the rest is flagged
 SHORTCUT_SIZE = 0.25  # ... or with images this much (relative) wider/taller than the rest
+SHORTCUT_BRIGHTNESS_SHARE = declare(
+    "class_shortcut_brightness", SHORTCUT_BRIGHTNESS / 255, "difference between the mean brightness of a class's images "
+    "and that of the other images, as a share of the 0-255 range, above which the class is flagged", minimum=0, maximum=1)
+SHORTCUT_SIZE_SHARE = declare(
+    "class_shortcut_size", SHORTCUT_SIZE, "relative difference between the mean image size (sqrt of mean width x mean "
+    "height) of a class's images and that of the other images, above which the class is flagged", minimum=0)
 _BIG = np.iinfo(np.int64).max
 
 
@@ -119,6 +126,8 @@ class ClassificationPerClassImages(FeatureExtractor):
     def _shortcuts(self, ids, names, splits, unit) -> List[Finding]:
         """Classes whose images differ from the other images in brightness or size (train split first)."""
         flagged, counts = [], {}
+        max_brightness = threshold(self.context, SHORTCUT_BRIGHTNESS_SHARE) * 255
+        max_size = threshold(self.context, SHORTCUT_SIZE_SHARE)
         for s in splits:
             st = self.state(s)
             hits = []
@@ -133,9 +142,9 @@ class ClassificationPerClassImages(FeatureExtractor):
                 size = (st.width_sum[cid] / k) * (st.height_sum[cid] / k)  # mean width x mean height
                 size_rest = w_rest * h_rest
                 why = []
-                if abs(b - b_rest) > SHORTCUT_BRIGHTNESS:
+                if abs(b - b_rest) > max_brightness:
                     why.append(f"brightness {b:.0f} vs {b_rest:.0f}")
-                if size_rest > 0 and abs(np.sqrt(size / size_rest) - 1) > SHORTCUT_SIZE:
+                if size_rest > 0 and abs(np.sqrt(size / size_rest) - 1) > max_size:
                     why.append(f"mean size {st.height_sum[cid] / k:.0f}x{st.width_sum[cid] / k:.0f} vs "
                                f"{h_rest:.0f}x{w_rest:.0f}")
                 if why:

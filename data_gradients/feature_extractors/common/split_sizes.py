@@ -4,8 +4,11 @@ from __future__ import annotations
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding
+from data_gradients.thresholds import declare, threshold
 
 SHORT_SHARE = 0.9  # a split with fewer than this share of the samples its loader promised is flagged
+SHORT_SPLIT = declare("short_split_share", SHORT_SHARE, "samples read from a split divided by the samples its loader's "
+                      "length promised, below which the split is flagged as short", minimum=0, maximum=1)
 
 
 @register_feature
@@ -52,7 +55,8 @@ class SplitSizes(FeatureExtractor):
                     "again as val after train) or a loader over an empty folder gives no data without an error",
                 counts={s: 1 for s in empty},
             ))
-        short = [s for s in splits if read[s] and promised[s] and read[s] < SHORT_SHARE * promised[s]]
+        short_share = threshold(self.context, SHORT_SPLIT)
+        short = [s for s in splits if read[s] and promised[s] and read[s] < short_share * promised[s]]
         if short:
             res.findings.append(Finding(
                 key="short_split", title="Splits shorter than their loader promised",
@@ -60,7 +64,7 @@ class SplitSizes(FeatureExtractor):
                 message="; ".join(f"{s}: {read[s]} samples read of the {promised[s]} its length promised "
                                   f"({read[s] / promised[s]:.0%})" for s in short),
                 why="the loader stopped early or dropped samples (a dataset whose __len__ is wrong, a collate_fn "
-                    f"that drops samples); below {SHORT_SHARE:.0%} of the promised length the statistics may not "
+                    f"that drops samples); below {short_share:.0%} of the promised length the statistics may not "
                     "describe the dataset",
                 counts={s: promised[s] - read[s] for s in short},
             ))

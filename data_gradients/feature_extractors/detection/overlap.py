@@ -16,10 +16,13 @@ from data_gradients.batch import DetectionBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding, Histogram, Table
+from data_gradients.thresholds import declare, threshold
 
 IOU_EDGES = np.linspace(0.0, 1.0, 21)  # 0.05 wide bins; IoU 1 goes to the last bin
 CROWD_IOU = 0.5  # boxes of one class overlapping this much are hard to keep apart after NMS
 DUPLICATE_IOU = 0.9  # boxes of one class overlapping this much are probably annotated twice
+DUPLICATE_BOX_IOU = declare("duplicate_box_iou", DUPLICATE_IOU, "IoU of a box with another box of the same class in its "
+                            "image at or above which the box is flagged as a possible duplicate", minimum=0, maximum=1)
 MAX_PAIRS = 1 << 21
 DENSE_PAIRS = 1 << 11  # up to 45 boxes in a batch: all pairs of the batch as one matrix (faster below that)
 MAX_IDS = 20
@@ -111,7 +114,7 @@ class DetectionOverlap(FeatureExtractor):
         st.hist_same += np.bincount(iou_bin(best_same), minlength=bins)
         st.boxes += np.bincount(cls, minlength=n_ids)
         st.crowded += np.bincount(cls[best_same >= CROWD_IOU], minlength=n_ids)
-        dup = best_same >= DUPLICATE_IOU
+        dup = best_same >= threshold(self.context, DUPLICATE_BOX_IOU)
         st.overlapping += int((best_any > 0).sum())
         if dup.any():
             st.duplicates += np.bincount(cls[dup], minlength=n_ids)
@@ -155,7 +158,8 @@ class DetectionOverlap(FeatureExtractor):
             per_split = ", ".join(f"{s}: {boxes[s]} boxes in {images[s]} images" for s in splits)
             res.findings.append(Finding(
                 key="duplicate_boxes", title="Possible duplicate boxes", severity="warning",
-                message=f"{sum(boxes.values())} boxes have a box of the same class with IoU >= {DUPLICATE_IOU} ({per_split})",
+                message=f"{sum(boxes.values())} boxes have a box of the same class with IoU >= "
+                        f"{threshold(self.context, DUPLICATE_BOX_IOU):g} ({per_split})",
                 why=("an object annotated twice teaches the model to predict duplicates that NMS then removes, and "
                      "makes one of them a false negative in evaluation"),
                 counts=images, sample_ids={s: [int(i) for i, _ in self.state(s).duplicate_ids] for s in splits},

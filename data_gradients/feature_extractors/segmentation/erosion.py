@@ -21,9 +21,14 @@ from data_gradients.batch import SegmentationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding, Histogram, Table
+from data_gradients.thresholds import declare, threshold
 
 FLAG_SHARE = 0.5  # a class with at least this share of vanishing objects is flagged...
 FLAG_MIN_OBJECTS = 10  # ... when it has at least this many objects in the split
+THIN_SHARE = declare("thin_class_share", FLAG_SHARE, "share of a class's objects in a split that vanish under a 3x3 "
+                     "erosion at or above which the class is flagged as made of thin or tiny objects", minimum=0, maximum=1)
+THIN_MIN_OBJECTS = declare("thin_class_min_objects", FLAG_MIN_OBJECTS, "objects a class must have in a split before "
+                           "its share of vanishing objects is compared with thin_class_share", minimum=0)
 
 
 @register_feature
@@ -97,10 +102,11 @@ class SegmentationErosion(FeatureExtractor):
 
     def _flag(self, ids, names, splits) -> List[Finding]:
         counts, parts = {}, []
+        share, min_objects = threshold(self.context, THIN_SHARE), threshold(self.context, THIN_MIN_OBJECTS)
         for s in splits:
             st = self.state(s)
             hits = [f"{name} ({int(st.vanished[c])} of {int(st.components[c])})" for c, name in zip(ids, names)
-                    if st.components[c] >= FLAG_MIN_OBJECTS and st.vanished[c] >= FLAG_SHARE * st.components[c]]
+                    if st.components[c] >= min_objects and st.vanished[c] >= share * st.components[c]]
             if hits:
                 counts[s] = len(hits)
                 parts.append(f"{s}: {', '.join(hits)}")
@@ -108,7 +114,7 @@ class SegmentationErosion(FeatureExtractor):
             return []
         return [Finding(
             key="thin_classes", title="Classes made mostly of thin or tiny objects", severity="warning",
-            message=f"at least {FLAG_SHARE:.0%} of the objects vanish under a 3x3 erosion: " + "; ".join(parts),
+            message=f"at least {share:.0%} of the objects vanish under a 3x3 erosion: " + "; ".join(parts),
             why="objects at most 2 px thick disappear at reduced resolution; the model will miss them unless "
                 "trained and evaluated at full resolution or with thicker labels",
             counts=counts,
