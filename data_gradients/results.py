@@ -39,6 +39,12 @@ class Histogram:
         return c / total if total > 0 else c
 
 
+def is_value_bins(edges) -> bool:
+    """Bins of width 1 starting at an integer: bin v counts the integer value v (pixel values, counts)."""
+    edges = np.asarray(edges, dtype=np.float64)
+    return len(edges) > 1 and float(edges[0]).is_integer() and bool(np.all(np.diff(edges) == 1.0))
+
+
 @dataclass
 class Heatmap:
     """2-D maps per split and panel (e.g. one panel per class).
@@ -61,6 +67,11 @@ class Heatmap:
     x_categories: Optional[List[str]] = None
     y_categories: Optional[List[str]] = None
     y_up: bool = False
+    #: what a reader sees as a panel's title instead of its key (e.g. "both / images" -> words)
+    panel_titles: Dict[str, str] = field(default_factory=dict)
+
+    def panel_title(self, panel: str) -> str:
+        return self.panel_titles.get(panel, panel)
 
 
 @dataclass

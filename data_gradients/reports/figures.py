@@ -30,18 +30,37 @@ from data_gradients.reports.figure_layout import (
     text_box,
     tick_labels,
 )
-from data_gradients.results import FeatureResult, Histogram
+from data_gradients.results import FeatureResult, Histogram, is_value_bins
 
-__all__ = ["FIGURE_DPI", "histogram_figure", "make_figure", "plot_items", "release", "split_color"]
+__all__ = ["FIGURE_DPI", "histogram_figure", "make_figure", "plot_items", "release", "split_color", "split_colors"]
 
-SPLIT_COLORS = {"train": "#2b6cb0", "val": "#dd6b20"}
-_FALLBACK = ["#2f855a", "#805ad5", "#c53030"]
+# six colours told apart in print and by most colour-blind readers: blue, orange, green, purple, red, teal
+PALETTE = ["#2b6cb0", "#dd6b20", "#2f855a", "#805ad5", "#c53030", "#0f9fb5"]
+SPLIT_COLORS = {"train": PALETTE[0], "val": PALETTE[1]}
 MAX_CATEGORY_LABELS = 24
 FONT = 10.0  # matplotlib's default size of titles, axis labels and tick labels here
 
 
-def split_color(split: str, i: int) -> str:
-    return SPLIT_COLORS.get(split, _FALLBACK[i % len(_FALLBACK)])
+def split_colors(splits) -> dict:
+    """A colour per split, distinct for up to six: train blue and val orange wherever they are, the
+    other splits the remaining colours in order (then the palette again)."""
+    splits = list(splits)
+    free = [c for c in PALETTE if c not in {SPLIT_COLORS[s] for s in splits if s in SPLIT_COLORS}]
+    out, k = {}, 0
+    for s in splits:
+        if s in SPLIT_COLORS:
+            out[s] = SPLIT_COLORS[s]
+        else:
+            out[s] = free[k] if k < len(free) else PALETTE[k % len(PALETTE)]
+            k += 1
+    return out
+
+
+def split_color(split: str, i: int, splits=None) -> str:
+    """The colour of ``split``, the ``i``-th of ``splits`` (default: ``i`` other splits before it)."""
+    if splits is None:
+        splits = [f"\0{k}" for k in range(i)] + [split]
+    return split_colors(splits)[split]
 
 
 def _plain_number(x: float, _pos=None) -> str:
@@ -85,13 +104,14 @@ def histogram_figure(h: Histogram, width: float = 7.0, dpi: float = FIGURE_DPI) 
     fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
     ax = fig.add_subplot()
     values = {s: (h.shares(s) if h.normalize else np.asarray(h.counts[s], dtype=float)) for s in splits}
+    colors = split_colors(splits)
     left_reach = right_reach = 0.0  # how far the x tick labels stick out of the axes
     if h.categories is not None:
         n = len(h.categories)
         x = np.arange(n)
         bar_w = 0.8 / max(len(splits), 1)
         for i, s in enumerate(splits):
-            _bars(ax, x + (i - (len(splits) - 1) / 2) * bar_w, values[s], bar_w, label=s, color=split_color(s, i))
+            _bars(ax, x + (i - (len(splits) - 1) / 2) * bar_w, values[s], bar_w, label=s, color=colors[s])
         step = max(1, math.ceil(n / MAX_CATEGORY_LABELS))
         ax.set_xticks(x[::step])
         labels = [str(c) for c in h.categories[::step]]
@@ -109,8 +129,11 @@ def histogram_figure(h: Histogram, width: float = 7.0, dpi: float = FIGURE_DPI) 
     else:
         edges = np.asarray(h.bin_edges, dtype=float)
         lo, hi = _visible_range(edges, list(values.values()))
+        value_bins = not h.log_x and is_value_bins(edges)
+        if value_bins:  # bin v holds the integer value v: drawn centred on v, so 0-255 ends at 255
+            edges = edges - 0.5
         for i, s in enumerate(splits):
-            _steps(ax, values[s][lo:hi], edges[lo:hi + 1], label=s, color=split_color(s, i), linewidth=1.6,
+            _steps(ax, values[s][lo:hi], edges[lo:hi + 1], label=s, color=colors[s], linewidth=1.6,
                    fill=len(splits) == 1, alpha=0.9)
         minor_labels = False
         if h.log_x:
@@ -124,6 +147,10 @@ def histogram_figure(h: Histogram, width: float = 7.0, dpi: float = FIGURE_DPI) 
                 ax.tick_params(axis="x", which="minor", labelsize=7)
                 minor_labels = True
         ax.set_xlim(edges[lo], edges[hi])
+        if value_bins and edges[hi] == 255.5:
+            ticks = [t for t in ax.get_xticks() if edges[lo] <= t <= 255 and 255 - t >= 20] + [255]
+            ax.set_xticks(ticks)
+            ax.xaxis.set_major_formatter(FuncFormatter(_plain_number))
         xtick_h = line_height(FONT) if not minor_labels else max(line_height(FONT), line_height(7))
         last = tick_labels(ax.xaxis)[-1:] or [""]
         right_reach = text_box(last[0], FONT)[0] / 2

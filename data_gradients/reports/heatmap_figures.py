@@ -98,40 +98,51 @@ def _single(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
 
 
 def _labelled(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, float], dpi: float) -> Figure:
-    """A few matrices whose axes are classes (e.g. co-occurrence): class names on both axes."""
+    """A few matrices whose axes are classes (e.g. co-occurrence): class names on both axes, a colour
+    bar beside each panel (panels have their own scales), the panel's title above it."""
     cols = min(len(panels), 2)
     rows_per_split = math.ceil(len(panels) / cols)
     n_rows = rows_per_split * max(len(splits), 1)
     side = min(0.28 * max(len(hm.x_categories or []), len(hm.y_categories or [])) + 1.6, 4.2)
-    fig_w, fig_h = side * cols + 0.6, side * n_rows + 0.6
+    bar_room = 0.12 + GAP + TICK + max_width(["0.00"], 7)  # bar, gap and its tick labels
+    fig_w, fig_h = (side + bar_room) * cols + 0.6, side * n_rows + 0.6
     fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
     grid = [[None] * cols for _ in range(n_rows)]
+    bars = {}
     for si, s in enumerate(splits):
         for pi, p in enumerate(panels):
             data = hm.maps[s].get(p)
             if data is None:
                 continue
             ax = grid[si * rows_per_split + pi // cols][pi % cols] = fig.add_axes((0, 0, 1, 1))
-            ax.imshow(data, cmap=CMAP, norm=Normalize(vmin=0, vmax=vmax[p] or 1.0), extent=_extent(hm),
-                      aspect="auto", interpolation="nearest", origin="lower" if hm.y_up else "upper")
-            ax.set_title(f"{p} ({s})", fontsize=8, y=1.0)
+            image = ax.imshow(data, cmap=CMAP, norm=Normalize(vmin=0, vmax=vmax[p] or 1.0), extent=_extent(hm),
+                              aspect="auto", interpolation="nearest", origin="lower" if hm.y_up else "upper")
+            ax.set_title(f"{hm.panel_title(p)} ({s})", fontsize=8, y=1.0)
             ax.tick_params(labelsize=7)
             _category_ticks(ax, hm)
+            bars[id(ax)] = fig.colorbar(image, cax=fig.add_axes((0, 0, 1, 1)))
+            bars[id(ax)].ax.tick_params(labelsize=7)
     present = [ax for row in grid for ax in row if ax is not None]
     y_room = max((_ytick_room(ax, hm) for ax in present), default=0.0)
     x_room = max((_xtick_height(ax, hm) for ax in present), default=0.0) + TICK
     title_room = line_height(8) + TITLE_PAD + 4 * PT
-    width = (fig_w - 2 * EDGE - cols * y_room - (cols - 1) * GAP) / cols
+    width = (fig_w - 2 * EDGE - cols * (y_room + bar_room) - (cols - 1) * GAP) / cols
     top = EDGE + line_height(10) + 2 * PT
     height = (fig_h - top - EDGE - n_rows * (title_room + x_room)) / n_rows
     for r, row in enumerate(grid):
         for c, ax in enumerate(row):
             if ax is not None:
-                left = EDGE + y_room + c * (width + GAP + y_room)
+                left = EDGE + y_room + c * (width + GAP + y_room + bar_room)
                 bottom = fig_h - top - (r + 1) * (title_room + height + x_room) + x_room
                 set_axes_box(ax, fig_w, fig_h, left, bottom, width, height)
-    fig.suptitle(hm.title, fontsize=10, y=1 - EDGE / fig_h, va="top")
+                set_axes_box(bars[id(ax)].ax, fig_w, fig_h, left + width + GAP, bottom, 0.12, height)
+    fig.suptitle(_with_value(hm), fontsize=10, y=1 - EDGE / fig_h, va="top")
     return fig
+
+
+def _with_value(hm: Heatmap) -> str:
+    """The figure's title, with what the colour shows when the panels do not say it."""
+    return f"{hm.title}: {hm.value_label}" if hm.value_label else hm.title
 
 
 def _mosaic(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, float], max_cols: int,
@@ -140,10 +151,11 @@ def _mosaic(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
     cols = min(len(panels), max_cols)
     rows_per_split = math.ceil(len(panels) / cols)
     n_rows = rows_per_split * max(len(splits), 1)
-    fig_w, fig_h = 1.7 * cols + 0.4, 1.75 * n_rows + 0.6
+    bar_room = 1.1  # the shared colour bar on the right, its ticks and its label
+    fig_w, fig_h = 1.7 * cols + 0.4 + bar_room, 1.75 * n_rows + 0.6
     fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
     # the grid subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.55 / fig_h, wspace=0.08, hspace=0.25) gave
-    cell_w = 0.96 * fig_w / (cols + 0.08 * (cols - 1))
+    cell_w = 0.96 * (fig_w - bar_room) / (cols + 0.08 * (cols - 1))
     cell_h = (0.98 * fig_h - 0.55) / (n_rows + 0.25 * (n_rows - 1))
     cmap, frame = colormaps[CMAP], max(1, round(0.8 * dpi / 72))
     for si, s in enumerate(splits):
@@ -157,8 +169,18 @@ def _mosaic(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
             pw, ph = round((x0 + cell_w) * dpi) - px0, round(y_top * dpi) - py0
             rgba = cmap(Normalize(vmin=0, vmax=vmax[p] or 1.0)(np.asarray(data, dtype=float)), bytes=True)
             fig.add_artist(_Panel(rgba if hm.y_up else rgba[::-1], px0, py0, pw, ph, frame))
-            fig.text((x0 + cell_w / 2) / fig_w, (y_top + TITLE_PAD) / fig_h, f"{p} ({s})", fontsize=8,
+            fig.text((x0 + cell_w / 2) / fig_w, (y_top + TITLE_PAD) / fig_h, f"{hm.panel_title(p)} ({s})", fontsize=8,
                      ha="center", va="baseline")
+    # each panel is coloured on its own scale (0 to its largest value): one bar says so for all
+    from matplotlib.cm import ScalarMappable
+
+    bar_h = min(fig_h - 0.55 - 0.3, 2.6)
+    cax = fig.add_axes((0, 0, 1, 1))
+    set_axes_box(cax, fig_w, fig_h, fig_w - bar_room + 0.15, fig_h - 0.55 - bar_h, 0.12, bar_h)
+    bar = fig.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap=cmap), cax=cax, ticks=[0, 0.5, 1])
+    bar.ax.set_yticklabels(["0", "half", "max"], fontsize=7)
+    label = f"{hm.value_label}, share of the panel's largest value" if hm.value_label else "share of the panel's largest value"
+    bar.set_label(label, fontsize=7)
     fig.suptitle(hm.title, fontsize=10, y=1 - EDGE / fig_h, va="top")  # the default y=0.98 lands on tall mosaics
     return fig
 

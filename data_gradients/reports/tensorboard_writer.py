@@ -1,28 +1,50 @@
-"""TensorBoard output: figures, histograms, scalars, the TXT tables and sample images."""
+"""TensorBoard output: one run per split, plus one for what belongs to no split.
+
+``<run_dir>/<split>/`` (one run per split, same tags in each, so every chart overlays the splits):
+- ``<feature>/<histogram>``: histogram summaries of every numeric value distribution (brightness,
+  sizes, areas, counts), exactly as counted;
+- ``<feature>/<series>[/<name>]``: values per window of the loader's stream, step = images read;
+- ``~headline/<feature>/<number>``: the headline numbers (step 0): the HParams dashboard reads its
+  metrics from scalars, so they are written once here and compared there, run against run;
+- ``<feature>/<caption>``: sample pictures.
+
+``<run_dir>/`` (the run of no split): text (``0_summary`` sorts first: the summary on top, drift,
+every finding; then the run and its configuration; then each feature's tables, in Markdown),
+the figures (``<feature>/<plot>/figure``: they show all splits already), and the HParams session (configuration as hparams,
+headline numbers as metrics), so analyses of successive dataset versions compare in one table.
+"""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
+from typing import Dict
 
 import numpy as np
 
-from data_gradients.reports.formatting import render_feature
 from data_gradients.reports.report import AnalysisReport
-from data_gradients.reports.txt_writer import render_findings, render_header
-from data_gradients.results import Histogram
+from data_gradients.results import Histogram, is_value_bins
 
 SAMPLE_PNG_COMPRESS_LEVEL = 3
+SUMMARY_TAG = "0_summary/findings"  # digits sort before letters: the first text card
+RUN_TAG = "1_run/overview"
+HEADLINE = "~headline"  # "~" sorts after letters: these one-dot charts come last, after the stream and histograms
 
 
-def as_markdown_code(text: str) -> str:
-    """TensorBoard renders text as markdown; indenting keeps the columns aligned."""
-    return "\n".join("    " + line for line in text.splitlines())
+def split_run_name(split: str, taken: Dict[str, str]) -> str:
+    """A folder name for a split's run: the split's name where it is a safe file name."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", split).strip(".") or "split"
+    base, n = name, 2
+    while name in taken.values() or name in ("figures",):
+        name, n = f"{base}_{n}", n + 1
+    taken[split] = name
+    return name
 
 
 class TensorBoardWriter:
-    """Writes one event file into the run folder (``tensorboard --logdir`` finds it).
+    """Writes the event files (``tensorboard --logdir`` finds them).
 
-    The summaries are those torch's ``SummaryWriter`` makes; the file is written by
+    The summaries are those torch's ``SummaryWriter`` makes; the files are written by
     ``event_file.EventFile`` (fast checksums, no background thread). Plots go in as the PNG
     drawn once for every writer (``report.figure_images``); sample pictures are encoded here."""
 
@@ -30,37 +52,113 @@ class TensorBoardWriter:
     uses_plots = True
 
     def write(self, report: AnalysisReport) -> Path:
-        from torch.utils.tensorboard.summary import scalar, text
-
         from data_gradients.reports.event_file import EventFile
-        from data_gradients.reports.figures import plot_items
-        from data_gradients.reports.rendering import plot_of
 
+        folders: Dict[str, str] = {}
+        for split in report.split_names:
+            folder = report.run_dir / split_run_name(split, folders)
+            folder.mkdir(exist_ok=True)
+            with EventFile(folder) as events:
+                _write_split(events, report, split)
         with EventFile(report.run_dir) as events:
-            events.add_summary(text("report/overview", as_markdown_code(render_header(report))))
-            events.add_summary(text("report/findings", as_markdown_code(render_findings(report))))
-            for result in report.results.values():
-                events.add_summary(text(f"{result.name}/summary",
-                                        as_markdown_code(render_feature(result, report.split_names))))
-                if result.failed:
-                    continue
-                for name, per_split in result.scalars.items():
-                    for split, value in per_split.items():
-                        if value is not None:
-                            events.add_summary(scalar(f"{result.name}/{name}/{split}", float(value)))
-                for tag, item in plot_items(result):
-                    plot = plot_of(report, tag, item)
-                    if plot is not None:
-                        events.add_summary(_image(tag, plot.png, plot.height, plot.width, channels=3))
-                    if isinstance(item, Histogram):
-                        _add_raw_histograms(events, result.name, item)
-                for grid in result.images:
-                    for split, images in grid.images.items():
-                        captions = grid.captions.get(split, [])
-                        for i, img in enumerate(images):
-                            caption = captions[i] if i < len(captions) else str(i)
-                            events.add_summary(_picture(f"{result.name}/{split}/{caption}", img))
+            _write_common(events, report, folders)
         return report.run_dir
+
+
+def _write_split(events, report: AnalysisReport, split: str) -> None:
+    from torch.utils.tensorboard.summary import scalar
+
+    for result in report.results.values():
+        if result.failed:
+            continue
+        for name, per_split in result.scalars.items():
+            value = per_split.get(split)
+            if value is not None:
+                events.add_summary(scalar(f"{HEADLINE}/{result.name}/{name}", float(value)))
+        for h in result.histograms:
+            summary = _histogram(f"{result.name}/{h.key}", h, split)
+            if summary is not None:
+                events.add_summary(summary)
+        for series in result.series:
+            steps, values = series.steps.get(split), series.values.get(split, {})
+            for name, ys in values.items():
+                tag = f"{result.name}/{series.key}" + ("" if name == series.key else f"/{name}")
+                for step, y in zip(np.asarray(steps).tolist(), np.asarray(ys, dtype=np.float64).tolist()):
+                    events.add_summary(scalar(tag, y), step=int(step))
+        for grid in result.images:
+            captions = grid.captions.get(split, [])
+            for i, img in enumerate(grid.images.get(split, [])):
+                caption = captions[i] if i < len(captions) else str(i)
+                events.add_summary(_picture(f"{result.name}/{caption}", img))
+
+
+def _write_common(events, report: AnalysisReport, folders: Dict[str, str]) -> None:
+    from torch.utils.tensorboard.summary import text
+
+    from data_gradients.reports.figures import plot_items
+    from data_gradients.reports.markdown import feature_text, run_text, summary_text
+    from data_gradients.reports.rendering import plot_of
+
+    events.add_summary(text(SUMMARY_TAG, summary_text(report)))
+    events.add_summary(text(RUN_TAG, run_text(report, folders)))
+    for result in report.results.values():
+        events.add_summary(text(f"{result.name}/tables", feature_text(result, report.split_names)))
+        if result.failed:
+            continue
+        for tag, item in plot_items(result):
+            plot = plot_of(report, tag, item)
+            if plot is not None:
+                events.add_summary(_image(f"{tag}/figure", plot.png, plot.height, plot.width, channels=3))
+    for summary in _hparams(report):
+        events.add_summary(summary)
+
+
+def _hparams(report: AnalysisReport) -> list:
+    """The HParams session of this analysis: its run is ``run_dir``; each headline number is a metric
+    of group ``<split folder>`` (the plugin reads it from the split's run)."""
+    from torch.utils.tensorboard.summary import hparams as hparams_summaries
+
+    config = report.config
+    hparams = {"dataset": report.title, "task": report.task}
+    for key in ("num_classes", "seed", "max_batches", "samples_to_visualize", "reference"):
+        value = config.get(key)
+        if isinstance(value, (bool, int, float, str)):
+            hparams[key] = value
+    hparams["features"] = len(config.get("features") or [])
+    hparams["partial"] = "yes" if report.partial else "no"  # torch writes a bool as a number
+    for split, s in report.splits.items():
+        hparams[f"samples.{split}"] = int(s.samples)
+    for name, value in sorted((config.get("thresholds") or {}).items()):
+        hparams[f"threshold.{name}"] = float(value)
+    # torch's summaries (no tensorflow); its experiment summary is left out: with several analyses in one
+    # logdir the plugin would show one of them (it picks one arbitrarily); without it, it lists the hparams
+    # of every session and takes each split run's scalars as metrics of group <split folder>
+    _, session_start, session_end = hparams_summaries(hparams, {})
+    return [session_start, session_end]
+
+
+def _histogram(tag: str, h: Histogram, split: str):
+    """A numeric fixed-bin histogram of one split, exactly as counted (categorical ones stay figures)."""
+    from torch.utils.tensorboard.summary import histogram_raw
+
+    if h.bin_edges is None or split not in h.counts:
+        return None
+    edges = np.asarray(h.bin_edges, dtype=np.float64)
+    if not np.isfinite(edges).all():
+        return None
+    c = np.asarray(h.counts[split], dtype=np.float64)
+    num = float(c.sum())
+    if num <= 0:
+        return None
+    nz = np.nonzero(c)[0]
+    if is_value_bins(edges):  # bin v holds the integer v: bucket (v - 1, v], so 0-255 ends at 255
+        values = edges[:-1]
+        low, high, limits = float(values[nz[0]]), float(values[nz[-1]]), values
+    else:
+        values = (edges[:-1] + edges[1:]) / 2
+        low, high, limits = float(edges[nz[0]]), float(edges[nz[-1] + 1]), edges[1:]
+    return histogram_raw(tag, min=low, max=high, num=num, sum=float((c * values).sum()),
+                         sum_squares=float((c * values**2).sum()), bucket_limits=limits.tolist(), bucket_counts=c.tolist())
 
 
 def _image(tag: str, png: bytes, height: int, width: int, channels: int):
@@ -84,27 +182,3 @@ def _picture(tag: str, img):
     pixels = np.ascontiguousarray(array if array.shape[2] > 1 else array[..., 0])
     Image.fromarray(pixels).save(out, format="PNG", compress_level=SAMPLE_PNG_COMPRESS_LEVEL)
     return _image(tag, out.getvalue(), array.shape[0], array.shape[1], channels=array.shape[2])
-
-
-def _add_raw_histograms(events, feature: str, h: Histogram) -> None:
-    """Numeric fixed-bin histograms also go to the HISTOGRAMS tab, exactly as counted."""
-    from torch.utils.tensorboard.summary import histogram_raw
-
-    if h.bin_edges is None or not h.normalize:
-        return
-    edges = np.asarray(h.bin_edges, dtype=np.float64)
-    finite = np.isfinite(edges)
-    if not finite.all():
-        return
-    centers = (edges[:-1] + edges[1:]) / 2
-    for split, counts in h.counts.items():
-        c = np.asarray(counts, dtype=np.float64)
-        num = float(c.sum())
-        if num <= 0:
-            continue
-        nz = np.nonzero(c)[0]
-        events.add_summary(histogram_raw(
-            f"{feature}/{h.key}/{split}", min=float(edges[nz[0]]), max=float(edges[nz[-1] + 1]), num=num,
-            sum=float((c * centers).sum()), sum_squares=float((c * centers**2).sum()),
-            bucket_limits=edges[1:].tolist(), bucket_counts=c.tolist(),
-        ))

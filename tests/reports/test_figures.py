@@ -104,8 +104,9 @@ def test_heatmap_labels_stay_inside_the_figure(hm):
 
 def test_matrices_keep_class_names_on_both_axes():
     fig = heatmap_figure(matrix_heatmap(10))
-    assert len(fig.axes) == 4  # two matrices per split
-    for ax in fig.axes:
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 4 and len(fig.axes) == 8  # two matrices per split, each with its colour bar
+    for ax in panels:
         assert [t.get_text() for t in ax.get_xticklabels()] == [f"class name {k}" for k in range(10)]
         assert [t.get_text() for t in ax.get_yticklabels()] == [f"class name {k}" for k in range(10)]
 
@@ -143,3 +144,34 @@ def test_make_figure_draws_histograms_and_heatmaps_at_print_resolution():
 
     for item in (numeric(), grid_heatmap(2)):
         assert make_figure(item).dpi == FIGURE_DPI
+
+
+@pytest.mark.parametrize("hm", [matrix_heatmap(10, single=True), matrix_heatmap(6), grid_heatmap(30), grid_heatmap(3)],
+                         ids=["single", "labelled", "mosaic", "few panels"])
+def test_every_heatmap_has_a_colour_bar(hm):
+    fig = heatmap_figure(hm)
+    assert any(hasattr(ax, "_colorbar") for ax in fig.axes)
+    assert_all_inside(fig)
+
+
+def test_panel_titles_are_the_readers_words():
+    hm = matrix_heatmap(5)
+    hm.panel_titles = {"both": "share of all images holding both"}
+    texts = {t for t, _ in drawn_texts(heatmap_figure(hm))}
+    assert "share of all images holding both (train)" in texts and "both (train)" not in texts
+
+
+def test_split_colours_are_distinct_for_six_splits():
+    from data_gradients.reports.figures import split_colors
+
+    colours = split_colors(["test", "val", "holdout", "train", "extra", "night"])
+    assert len(set(colours.values())) == 6
+    assert colours["train"] == split_colors(["train"])["train"] and colours["val"] == split_colors(["val"])["val"]
+
+
+def test_pixel_value_axes_end_at_255():
+    hist = Histogram(key="v", title="Values", x_label="value (0-255)", counts={"train": np.ones(256)},
+                     bin_edges=np.arange(257, dtype=float))
+    fig = histogram_figure(hist)
+    ax = fig.axes[0]
+    assert ax.get_xlim()[1] == 255.5 and ax.get_xticks()[-1] == 255

@@ -1,4 +1,5 @@
-"""TensorBoard, TXT and JSON show the same numbers: read the event file back."""
+"""TensorBoard, TXT and JSON show the same numbers: read the run folder back with TensorBoard's
+own ``EventMultiplexer`` (one run per split, plus the run of no split)."""
 from __future__ import annotations
 
 import json
@@ -6,10 +7,14 @@ import math
 
 import pytest
 from conftest import segmentation_raw_batches
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
 
 from data_gradients import SegmentationAnalysisManager
-from data_gradients.reports.formatting import fmt, render_feature
+from data_gradients.reports.formatting import fmt
+from data_gradients.reports.markdown import feature_text
+from data_gradients.reports.tensorboard_writer import HEADLINE, SUMMARY_TAG
+
+GUIDANCE = {"scalars": 0, "tensors": 0, "images": 0, "histograms": 0}
 
 
 @pytest.fixture(scope="module")
@@ -22,44 +27,95 @@ def report(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def events(report):
-    ea = EventAccumulator(str(report.run_dir), size_guidance={"scalars": 0, "tensors": 0, "images": 0, "histograms": 0})
-    ea.Reload()
-    return ea
+def runs(report):
+    """{"": the run of no split, "train": ..., "val": ...} as TensorBoard reads them."""
+    mux = EventMultiplexer(size_guidance=GUIDANCE)
+    mux.AddRunsFromDirectory(str(report.run_dir))
+    mux.Reload()
+    return {"" if name == "." else name: mux.GetAccumulator(name) for name in mux.Runs()}
 
 
-def test_every_scalar_in_tensorboard_equals_json_and_txt(report, events):
+def text_of(acc, tag):
+    return acc.Tensors(tag)[0].tensor_proto.string_val[0].decode()
+
+
+def test_one_run_per_split_and_one_for_no_split(report, runs):
+    assert set(runs) == {"", "train", "val"}
+
+
+def test_every_scalar_in_tensorboard_equals_json_and_txt(report, runs):
     js = json.loads(report.outputs["json"].read_text())
     txt = report.outputs["txt"].read_text()
-    tags = set(events.Tags()["scalars"])
     expected = {(f, name, split): v for f, d in js["features"].items() for name, per in d["scalars"].items()
                 for split, v in per.items() if v is not None}
     assert len(expected) >= 20
-    assert {f"{f}/{n}/{s}" for f, n, s in expected} == tags
+    written = {(split, tag) for split in ("train", "val") for tag in runs[split].Tags()["scalars"]
+               if tag.startswith(HEADLINE + "/")}
+    assert written == {(s, f"{HEADLINE}/{f}/{n}") for f, n, s in expected}
     for (feature, name, split), value in expected.items():
-        tb = events.Scalars(f"{feature}/{name}/{split}")[0].value
-        assert math.isclose(tb, value, rel_tol=1e-6, abs_tol=1e-6), (feature, name, split, tb, value)
+        (event,) = runs[split].Scalars(f"{HEADLINE}/{feature}/{name}")
+        assert math.isclose(event.value, value, rel_tol=1e-6, abs_tol=1e-6), (feature, name, split, event.value, value)
         section = txt.split(f"({feature}) ==", 1)[1]
         row = next(line for line in section.splitlines() if line.split() and line.split()[0] == name)
         col = report.split_names.index(split)
         assert row.split()[1 + col] == fmt(value)
+        # the Markdown table of the text tab shows the same string in the same column
+        md = text_of(runs[""], f"{feature}/tables/text_summary")
+        md_row = next(line for line in md.splitlines() if line.startswith(f"| {name} |"))
+        assert [c.strip() for c in md_row.strip("|").split("|")][1 + col] == fmt(value)
 
 
-def test_tensorboard_text_is_the_txt_section(report, events):
-    txt = report.outputs["txt"].read_text()
-    text_tags = [t for t in events.Tags()["tensors"] if t.endswith("/summary/text_summary")]
-    assert len(text_tags) == len(report.results)
+def test_text_tab_has_every_feature_findings_first(report, runs):
+    tags = runs[""].Tags()["tensors"]
+    text_tags = sorted(t for t in tags if t.endswith("/text_summary"))
+    assert text_tags[0] == f"{SUMMARY_TAG}/text_summary"  # sorts first
     for result in report.results.values():
-        raw = events.Tensors(f"{result.name}/summary/text_summary")[0].tensor_proto.string_val[0].decode()
-        shown = "\n".join(line[4:] for line in raw.splitlines())
-        assert shown == render_feature(result, report.split_names)
-        assert shown in txt
+        assert text_of(runs[""], f"{result.name}/tables/text_summary") == feature_text(result, report.split_names)
+    summary = text_of(runs[""], f"{SUMMARY_TAG}/text_summary")
+    assert summary.index("summary") < summary.index("## Findings")
+    for finding in report.findings:
+        assert finding.title in summary
 
 
-def test_figures_histograms_and_samples_are_written(report, events):
-    tags = events.Tags()
+def test_splits_share_scalar_and_histogram_tags(runs):
+    train, val = runs["train"].Tags(), runs["val"].Tags()
+    # headline numbers of one split only (e.g. "images also in train") are the exception: see above
+    stream = [{t for t in tags["scalars"] if not t.startswith(HEADLINE)} for tags in (train, val)]
+    assert stream[0] == stream[1] and len(stream[0]) >= 5
+    assert len(set(train["scalars"]) & set(val["scalars"])) > 20
+    assert set(train["histograms"]) == set(val["histograms"])
+    assert "image_brightness/mean_brightness" in train["histograms"]
+    assert {"stream_order/mean_brightness", "stream_order/class_share/sky"} <= set(train["scalars"])
+
+
+def test_histograms_are_as_counted(report, runs):
+    hist = next(h for h in report["image_brightness"].histograms if h.key == "mean_brightness")
+    for split in ("train", "val"):
+        (event,) = runs[split].Histograms("image_brightness/mean_brightness")
+        assert event.histogram_value.bucket == list(hist.counts[split].astype(float))
+        assert event.histogram_value.num == report.splits[split].samples
+    values = runs["train"].Histograms("color_distribution/channel_R")[0].histogram_value
+    assert values.bucket_limit[-1] == 255 and values.max <= 255  # a 0-255 value ends at 255
+
+
+def test_stream_scalars_step_by_images_read(report, runs):
+    steps = [e.step for e in runs["train"].Scalars("stream_order/mean_brightness")]
+    assert steps == sorted(steps) and steps[-1] == report.splits["train"].samples
+
+
+def test_hparams_session_names_the_configuration(report, runs):
+    from tensorboard.plugins.hparams import metadata
+
+    content = runs[""].SummaryMetadata(metadata.SESSION_START_INFO_TAG).plugin_data.content
+    start = metadata.parse_session_start_info_plugin_data(content)
+    assert start.hparams["task"].string_value == "segmentation"
+    assert start.hparams["num_classes"].number_value == 4
+    assert start.hparams["samples.train"].number_value == report.splits["train"].samples
+
+
+def test_figures_and_samples_are_written(report, runs):
     figure_count = sum(len(r.histograms) + len(r.heatmaps) for r in report.results.values())
-    sample_images = sum(len(v) for r in report.results.values() for g in r.images for v in g.images.values())
-    assert sample_images == 6  # 3 per split
-    assert len(tags["images"]) == figure_count + sample_images
-    assert any(t.startswith("image_brightness/") for t in tags["histograms"])
+    assert len(runs[""].Tags()["images"]) == figure_count
+    assert all(t.endswith("/figure") for t in runs[""].Tags()["images"])
+    for split in ("train", "val"):
+        assert len(runs[split].Tags()["images"]) == 3  # sample pictures of the split, in its run

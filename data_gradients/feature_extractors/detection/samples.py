@@ -1,7 +1,7 @@
 """A seeded uniform sample of images with their boxes and class names drawn (TensorBoard pictures)."""
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -12,6 +12,8 @@ from data_gradients.feature_extractors.sample_reservoir import SampleReservoir
 
 THUMBNAIL_SIDE = 512  # longest side of a stored sample, in pixels (never upscaled)
 GOLDEN = 0.618033988749895
+LABEL_FONT, LABEL_SCALE = cv2.FONT_HERSHEY_SIMPLEX, 0.35
+LABEL_BASE = cv2.getTextSize("g", LABEL_FONT, LABEL_SCALE, 1)[1]  # room below the baseline
 
 
 def class_colour(class_id: int) -> Tuple[int, int, int]:
@@ -34,19 +36,55 @@ def thumbnail(image_chw: np.ndarray, boxes: np.ndarray, side: int = THUMBNAIL_SI
 
 
 def draw_boxes(image: np.ndarray, boxes: np.ndarray, classes: np.ndarray, names: Dict[int, str]) -> np.ndarray:
-    """A copy of ``image`` with each box outlined in its class colour and labelled with its class name."""
+    """A copy of ``image`` with each box outlined in its class colour and labelled with its class name.
+
+    Boxes are drawn first, then the names, each at the first free place among a few candidates (above
+    the box, inside its top, below it, then further down the box's left edge); a name that finds no
+    free place is left out (its box keeps its colour), so names never print over each other."""
     out = np.ascontiguousarray(image.copy())
-    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.35
-    for (x1, y1, x2, y2), c in zip(np.rint(boxes).astype(int).tolist(), classes.tolist()):  # loop over objects
-        colour = class_colour(int(c))
-        cv2.rectangle(out, (x1, y1), (max(x2 - 1, x1), max(y2 - 1, y1)), colour, 1)
-        text = names.get(int(c), str(int(c)))
-        (tw, th), base = cv2.getTextSize(text, font, scale, 1)
-        ty = y1 - 2 if y1 - th - base >= 0 else min(y1 + th + 2, out.shape[0] - base)
-        tx = max(min(x1, out.shape[1] - tw - 2), 0)  # keep the name inside the picture
-        cv2.rectangle(out, (tx, ty - th - 1), (tx + tw + 1, ty + base - 1), colour, -1)
-        cv2.putText(out, text, (tx + 1, ty - 1), font, scale, (0, 0, 0), 1, cv2.LINE_AA)
+    rows = list(zip(np.rint(boxes).astype(int).tolist(), classes.tolist()))
+    for (x1, y1, x2, y2), c in rows:  # loop over objects
+        cv2.rectangle(out, (x1, y1), (max(x2 - 1, x1), max(y2 - 1, y1)), class_colour(int(c)), 1)
+    for (tx, top, right, bottom), ((x1, y1, x2, y2), c) in zip(label_places(rows, names, out.shape[:2]), rows):
+        if right > tx:
+            text = names.get(int(c), str(int(c)))
+            cv2.rectangle(out, (tx, top), (right - 1, bottom - 1), class_colour(int(c)), -1)
+            cv2.putText(out, text, (tx + 1, bottom - 1 - LABEL_BASE), LABEL_FONT, LABEL_SCALE, (0, 0, 0), 1, cv2.LINE_AA)
     return out
+
+
+def label_places(rows: List[Tuple[List[int], int]], names: Dict[int, str], shape: Tuple[int, int]) -> List[Tuple[int, ...]]:
+    """Per box, the (left, top, right, bottom) pixels of its name's label; (0, 0, 0, 0): left out."""
+    height, width = shape
+    placed: List[Tuple[int, int, int, int]] = []
+    out = []
+    for (x1, y1, x2, y2), c in rows:
+        (tw, th), _ = cv2.getTextSize(names.get(int(c), str(int(c))), LABEL_FONT, LABEL_SCALE, 1)
+        w, h = tw + 2, th + LABEL_BASE + 2
+        spot = _free_spot(placed, (x1, y1, x2, y2), w, h, width, height)
+        if spot is None:
+            out.append((0, 0, 0, 0))
+            continue
+        placed.append((spot[0], spot[1], spot[0] + w, spot[1] + h))
+        out.append(placed[-1])
+    return out
+
+
+def _free_spot(placed: List[Tuple[int, int, int, int]], box: Tuple[int, int, int, int], w: int, h: int,
+               width: int, height: int) -> Optional[Tuple[int, int]]:
+    """Top-left corner of a ``w`` x ``h`` label for ``box`` that overlaps no ``placed`` label and stays
+    inside the picture, or None."""
+    x1, y1, x2, y2 = box
+    if w > width or h > height:
+        return None
+    tx = max(min(x1, width - w), 0)
+    candidates = [y1 - h, y1, y2] + [y1 + k * h for k in range(1, 8)]
+    for top in candidates:
+        if top < 0 or top + h > height:
+            continue
+        if not any(tx < r[2] and r[0] < tx + w and top < r[3] and r[1] < top + h for r in placed):
+            return tx, top
+    return None
 
 
 @register_feature

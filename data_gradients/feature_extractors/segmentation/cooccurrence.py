@@ -64,6 +64,8 @@ class SegmentationCooccurrence(FeatureExtractor):
             key="cooccurrence", title="Class co-occurrence", maps=maps,
             x_label="class", y_label="class", x_edges=edges, y_edges=edges,
             value_label="share of images", x_categories=names, y_categories=names,
+            panel_titles={"both / images": "both classes, share of all images",
+                          "P(column | row)": "column class, share of the row class's images"},
         ))
         if len(ids) <= MAX_MATRIX_TABLE:
             for s in splits:

@@ -8,16 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-import numpy as np
-
-from data_gradients.reports.formatting import fmt
+from data_gradients.reports.formatting import fmt, ids_text, is_numeric
+from data_gradients.reports.overview import drift_result, summary_lines, threshold_rows, verdicts
 from data_gradients.reports.report import AnalysisReport
 from data_gradients.results import FeatureResult, Finding, Table
 
 MAX_TABLE_ROWS = 40
 NARROW_TABLE_COLUMNS = 4  # tables with at most this many columns are not stretched to the page width
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-READING_HINT = ("Train (blue) and val (orange) are drawn together in every figure; unless an axis says "
+READING_HINT = ("The splits are drawn together in every figure (train blue, val orange); unless an axis says "
                 "otherwise, each split is shown as a share of its own total, so splits of different sizes compare.")
 IMAGE_INTRO = ("What the pictures themselves look like: sizes, brightness, colour. Differences between the splits "
                "here mean they were captured or processed differently.")
@@ -70,15 +69,11 @@ class SectionView:
 
 def table_view(table: Table) -> TableView:
     shown = table.rows[:MAX_TABLE_ROWS]
-    numeric = [bool(shown) and all(_is_number(r[i]) for r in shown if i < len(r)) for i in range(len(table.columns))]
+    numeric = [bool(shown) and all(is_numeric(r[i]) for r in shown if i < len(r)) for i in range(len(table.columns))]
     return TableView(title=table.title, columns=[str(c) for c in table.columns],
                      rows=[[fmt(c) for c in row] for row in shown],
                      hidden_rows=max(len(table.rows) - MAX_TABLE_ROWS, 0), numeric=numeric,
                      narrow=len(table.columns) <= NARROW_TABLE_COLUMNS)
-
-
-def _is_number(value: Any) -> bool:
-    return value is None or (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool))
 
 
 def feature_view(result: FeatureResult, splits: List[str], figures: Dict[str, FigureView]) -> FeatureView:
@@ -97,18 +92,22 @@ def feature_view(result: FeatureResult, splits: List[str], figures: Dict[str, Fi
 
 
 def finding_view(f: Finding) -> Dict[str, Any]:
+    """A finding as the template shows it; sample ids as every writer writes them (``rank:position`` on
+    distributed runs, the file beside the id when the data came from disk)."""
     return {
         "severity": f.severity, "title": f.title, "message": f.message, "why": f.why,
         "counts": [(s, fmt(n)) for s, n in f.counts.items()],
-        "sample_ids": [(s, ", ".join(str(i) for i in ids) + (" ..." if f.counts.get(s, 0) > len(ids) else ""))
-                       for s, ids in f.sample_ids.items() if ids],
+        "sample_ids": [(s, ids_text(f, s)) for s, ids in f.sample_ids.items() if ids],
     }
 
 
 def config_rows(config: Dict[str, Any]) -> List[List[str]]:
-    """Flatten the run configuration into (setting, value) rows; nested settings as ``a.b``."""
+    """Flatten the run configuration into (setting, value) rows; nested settings as ``a.b`` (the thresholds
+    have their own table)."""
     rows = []
     for key, value in config.items():
+        if key == "thresholds":  # a table of their own, with what each limits (``overview.threshold_rows``)
+            continue
         if isinstance(value, dict) and key != "class_names":
             rows += [[f"{key}.{k}", _plain(v)] for k, v in value.items()]
         else:
@@ -201,8 +200,10 @@ def report_context(report: AnalysisReport, figures: Dict[str, FigureView], tool_
     other = [r.group for r in report.results.values() if r.group not in known]
     groups += [(g, f"Other statistics ({g})", "") for g in dict.fromkeys(other)]
     sections = []
+    drift = drift_result(report)
     for key, title, intro in groups:
-        features = [feature_view(r, splits, figures) for r in report.results.values() if r.group == key]
+        features = [feature_view(r, splits, figures) for r in report.results.values()
+                    if r.group == key and r is not drift]
         if features:
             sections.append(SectionView(key=key, title=title, intro=intro, features=features))
     quality_results = [r for r in report.results.values() if r.group == "quality"]
@@ -232,6 +233,10 @@ def report_context(report: AnalysisReport, figures: Dict[str, FigureView], tool_
         "partial_reason": (report.partial_reason or "").rstrip("."),
         "failed": [[name, err] for name, err in report.failed_features.items()],
         "findings": [finding_view(f) for f in findings],
+        "summary": summary_lines(report)[len(verdicts(report)):],
+        "verdicts": [(v.area, v.word, v.counts() or "no finding") for v in verdicts(report)],
+        "drift": feature_view(drift, splits, figures) if drift is not None else None,
+        "thresholds": threshold_rows(report),
         "findings_empty": findings_empty,
         "notes": list(report.notes),
         "quality_tables": quality,

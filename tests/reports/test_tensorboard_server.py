@@ -1,0 +1,116 @@
+"""The real ``tensorboard --logdir`` on 127.0.0.1 serves what the writer wrote: runs, plugins, and the
+tags of scalars, histograms, text and hparams, through its HTTP data API. Every wait is bounded."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import free_port, segmentation_raw_batches
+
+from data_gradients import SegmentationAnalysisManager
+from data_gradients.reports.tensorboard_writer import HEADLINE, SUMMARY_TAG
+
+STARTUP_S = 90.0
+REPORTS = {}
+REQUEST_S = 30.0
+
+
+def get(url: str, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=REQUEST_S) as r:
+        return json.loads(r.read().decode())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log_dir = tmp_path_factory.mktemp("tb_logs")
+    report = SegmentationAnalysisManager(
+        segmentation_raw_batches(0), segmentation_raw_batches(1, n_batches=3), num_classes=4, ignore_labels=[255],
+        samples_to_visualize=2, log_dir=log_dir, verbose=False, features=None,
+    ).run()
+    exe = Path(sys.executable).with_name("tensorboard")
+    port = free_port()
+    proc = subprocess.Popen([str(exe), "--logdir", str(log_dir), "--host", "127.0.0.1", "--port", str(port),
+                             "--reload_interval", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            try:
+                if get(f"{url}/data/runs"):
+                    break
+            except (OSError, urllib.error.URLError, json.JSONDecodeError):
+                pass
+            assert time.monotonic() < deadline, f"tensorboard did not serve the runs within {STARTUP_S} s"
+            time.sleep(0.25)
+        run = report.run_dir.relative_to(log_dir).as_posix()
+        REPORTS[url] = report
+        yield url, run
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def server_report(server):
+    return REPORTS[server[0]]
+
+
+def test_runs_are_the_splits_and_the_run_of_no_split(server):
+    url, run = server
+    assert sorted(get(f"{url}/data/runs")) == sorted([run, f"{run}/train", f"{run}/val"])
+
+
+def test_dashboards_with_data_are_enabled(server):
+    url, _ = server
+    plugins = get(f"{url}/data/plugins_listing")
+    for name in ("scalars", "histograms", "text", "images", "hparams", "timeseries"):
+        assert plugins[name]["enabled"], name
+
+
+def test_scalars_and_histograms_overlay_the_splits(server):
+    url, run = server
+    scalars = get(f"{url}/data/plugin/scalars/tags")
+    histograms = get(f"{url}/data/plugin/histograms/tags")
+    for split in ("train", "val"):
+        assert "stream_order/mean_brightness" in scalars[f"{run}/{split}"]
+        assert f"{HEADLINE}/image_brightness/mean_brightness" in scalars[f"{run}/{split}"]
+        assert "image_brightness/mean_brightness" in histograms[f"{run}/{split}"]
+    assert run not in scalars  # the run of no split has no one-dot charts
+
+
+def test_text_cards_start_with_the_findings(server):
+    url, run = server
+    tags = get(f"{url}/data/plugin/text/tags")[run]
+    assert sorted(tags)[0] == f"{SUMMARY_TAG}/text_summary"
+    assert "image_brightness/tables/text_summary" in tags
+
+
+def test_hparams_has_the_session_with_its_configuration(server):
+    url, run = server
+    experiment = get(f"{url}/data/plugin/hparams/experiment", {"experimentName": ""})
+    names = {h["name"] for h in experiment["hparamInfos"]}
+    assert {"dataset", "task", "num_classes", "samples.train", "samples.val"} <= names
+    groups = get(f"{url}/data/plugin/hparams/session_groups",
+                 {"experimentName": "", "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
+                                                             "STATUS_RUNNING"],
+                  "colParams": [], "startIndex": 0, "sliceSize": 10, "includeMetrics": True})
+    sessions = [s["name"] for g in groups["sessionGroups"] for s in g["sessions"]]
+    assert sessions == [run]
+    (group,) = groups["sessionGroups"]
+    metrics = {(m["name"]["group"], m["name"]["tag"]): m["value"] for m in group["metricValues"]}
+    for split in ("train", "val"):  # the headline numbers, read from each split's run
+        value = metrics[(split, f"{HEADLINE}/image_brightness/mean_brightness")]
+        assert value == pytest.approx(server_report(server).scalar("image_brightness", "mean_brightness", split),
+                                      rel=1e-6)
