@@ -9,7 +9,7 @@ and the sample, annotation or file concerned is left out or read as documented b
 
 Images are decoded in ``__getitem__`` (so in DataLoader worker processes). An image (or mask)
 that cannot be decoded, a truncated file included, gives an *unreadable* sample: an image of
-0 x 0 pixels, which the managers count and list as unreadable without reading its labels; the
+3 x 0 x 0 tensor, which the managers count and list as unreadable without reading its labels; the
 report shows its path beside its id (``dataset.sample_path(index)``).
 """
 from __future__ import annotations
@@ -117,17 +117,20 @@ def as_tensor(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
-UNREADABLE_IMAGE = np.zeros((0, 0, 3), dtype=np.uint8)
+def image_tensor(image: np.ndarray) -> torch.Tensor:
+    """An H,W,3 image as a contiguous 3,H,W uint8 tensor (torchvision's layout). The transposing copy
+    is made here, in the DataLoader's worker processes, so the analysis takes the planes as they are."""
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
 
 
 def unreadable_image() -> torch.Tensor:
     """The image of an unreadable sample: no pixel (the managers count and list it as unreadable)."""
-    return torch.zeros((0, 0, 3), dtype=torch.uint8)
+    return torch.zeros((3, 0, 0), dtype=torch.uint8)
 
 
 # ------------------------------------------------------------------------------ collate functions
 def collate_list(batch: Sequence[Tuple[Any, Any]]) -> Tuple[List[Any], List[Any]]:
-    """Samples of different sizes: ``([image, ...], [label, ...])`` (images H,W,3; labels as yielded)."""
+    """Samples of different sizes: ``([image, ...], [label, ...])`` (images 3,H,W; labels as yielded)."""
     return [image for image, _ in batch], [label for _, label in batch]
 
 

@@ -13,7 +13,7 @@ import torch
 
 from data_gradients.datasets.base import (
     FileDataset,
-    as_tensor,
+    image_tensor,
     list_images,
     mask_dtype,
     read_image,
@@ -38,7 +38,7 @@ class COCODataset(FileDataset):
         include_crowd: also read ``iscrowd`` annotations (skipped by default, as COCO's evaluation does).
 
     Classes are the JSON's categories sorted by id (``class_names``), so ids with gaps (COCO's 1..90)
-    become 0..79. Images are H,W,3 uint8 tensors. Found when constructed and listed in ``problems``:
+    become 0..79. Images are 3,H,W uint8 tensors. Found when constructed and listed in ``problems``:
     an empty or unreadable annotation file (no sample), images of the JSON missing from the folder
     (no sample), images of the folder missing from the JSON (no sample), annotations with an unknown
     category id and (segmentation) polygons with fewer than 3 points (the annotation or polygon is
@@ -135,10 +135,10 @@ class COCODataset(FileDataset):
         image = read_image(self.paths[index])
         if self.task == "detection":
             boxes = torch.from_numpy(self.annotations[index])
-            return (unreadable_image(), boxes[:0]) if image is None else (as_tensor(image), boxes)
+            return (unreadable_image(), boxes[:0]) if image is None else (image_tensor(image), boxes)
         if image is None:
             return unreadable_image(), torch.zeros((0, 0), dtype=torch.uint8)
-        return as_tensor(image), torch.from_numpy(self._mask(index, *image.shape[:2]))
+        return image_tensor(image), torch.from_numpy(self._mask(index, *image.shape[:2]))
 
     def _mask(self, index: int, h: int, w: int) -> np.ndarray:
         from pycocotools import mask as mask_utils

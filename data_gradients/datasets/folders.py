@@ -10,6 +10,7 @@ from data_gradients.datasets.base import (
     FileDataset,
     as_tensor,
     by_stem,
+    image_tensor,
     list_images,
     read_image,
     read_label_image,
@@ -25,7 +26,7 @@ class MaskFolderDataset(FileDataset):
     (``images/0001.jpg`` with ``masks/0001.png``).
 
     Masks hold class ids: single-channel PNGs (8- or 16-bit), or palette PNGs whose indices are the
-    ids. Samples are ``(image, mask)``, H,W,3 uint8 and H,W tensors.
+    ids. Samples are ``(image, mask)``, 3,H,W uint8 and H,W tensors.
 
     Args:
         image_dir, mask_dir: the two folders (searched recursively; stems must be unique).
@@ -71,7 +72,7 @@ class MaskFolderDataset(FileDataset):
         image, mask = read_image(self.paths[index]), read_label_image(self.masks[index])
         if image is None or mask is None or mask.shape != image.shape[:2]:
             return unreadable_image(), torch.zeros((0, 0), dtype=torch.uint8)
-        return as_tensor(image), as_tensor(mask if mask.dtype.kind == "u" and mask.itemsize == 1 else mask.astype("int32"))
+        return image_tensor(image), as_tensor(mask if mask.dtype.kind == "u" and mask.itemsize == 1 else mask.astype("int32"))
 
 
 class ClassFolderDataset(FileDataset):
@@ -101,4 +102,4 @@ class ClassFolderDataset(FileDataset):
     def __getitem__(self, index: int) -> Tuple[torch.Tensor, int]:
         index = self._index(index)
         image = read_image(self.paths[index])
-        return (unreadable_image() if image is None else as_tensor(image)), self.targets[index]
+        return (unreadable_image() if image is None else image_tensor(image)), self.targets[index]

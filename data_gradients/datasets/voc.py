@@ -12,6 +12,7 @@ from data_gradients.datasets.base import (
     FileDataset,
     as_tensor,
     by_stem,
+    image_tensor,
     list_images,
     read_image,
     read_label_image,
@@ -129,13 +130,13 @@ class VOCDataset(FileDataset):
         image = read_image(self.paths[index])
         if self.task == "detection":
             boxes = torch.from_numpy(self.boxes[index])
-            return (unreadable_image(), boxes[:0]) if image is None else (as_tensor(image), boxes)
+            return (unreadable_image(), boxes[:0]) if image is None else (image_tensor(image), boxes)
         mask = read_label_image(self.labels[index])
         if mask is None:
             mask = _colour_mask(self.labels[index])
         if image is None or mask is None or mask.shape != image.shape[:2]:
             return unreadable_image(), torch.zeros((0, 0), dtype=torch.uint8)
-        return as_tensor(image), as_tensor(mask.astype(np.uint8, copy=False))
+        return image_tensor(image), as_tensor(mask.astype(np.uint8, copy=False))
 
 
 def _colour_mask(path: str) -> Optional[np.ndarray]:

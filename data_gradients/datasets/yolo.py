@@ -12,7 +12,7 @@ import torch
 from data_gradients.datasets.base import (
     IMAGE_EXTENSIONS,
     FileDataset,
-    as_tensor,
+    image_tensor,
     list_images,
     mask_dtype,
     read_image,
@@ -165,12 +165,12 @@ class YOLODataset(FileDataset):
             boxes[:, 2] = (rows[:, 2] - rows[:, 4] / 2) * h
             boxes[:, 3] = (rows[:, 1] + rows[:, 3] / 2) * w
             boxes[:, 4] = (rows[:, 2] + rows[:, 4] / 2) * h
-            return as_tensor(image), torch.from_numpy(boxes)
+            return image_tensor(image), torch.from_numpy(boxes)
         mask = np.zeros((h, w), dtype=mask_dtype(len(self.class_names)))
         for cls, points in self.labels[index]:
             pixels = np.round(points * np.array([w, h], dtype=np.float32)).astype(np.int32)
             cv2.fillPoly(mask, [pixels], int(cls))
-        return as_tensor(image), torch.from_numpy(mask)
+        return image_tensor(image), torch.from_numpy(mask)
 
 
 def _listed_images(list_file: Path) -> List[Path]:

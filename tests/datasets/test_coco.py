@@ -18,12 +18,12 @@ def test_detection_samples_classes_and_bad_files(tmp_path, files):
     assert by_kind["missing_label"].path == data.extra
     assert by_kind["unknown_category"].index == 1 and "99" in by_kind["unknown_category"].detail
     image, boxes = ds[0]
-    assert tuple(image.shape) == (20, 30, 3) and str(image.dtype) == "torch.uint8"
+    assert tuple(image.shape) == (3, 20, 30) and str(image.dtype) == "torch.uint8"
     np.testing.assert_array_equal(boxes.numpy(), [[0, 1, 2, 11, 7], [1, 2, 2, 6, 6]])
     np.testing.assert_array_equal(ds[1][1].numpy(), [[0, 25, 10, 45, 15]])  # the unknown category left out
     assert len(ds[2][1]) == 0 and ds.skipped_crowd == 1
     image, boxes = ds[data.truncated_index]
-    assert tuple(image.shape) == (0, 0, 3) and len(boxes) == 0
+    assert tuple(image.shape) == (3, 0, 0) and len(boxes) == 0
     assert ds.manager_kwargs() == {"num_classes": 2, "class_names": ["cat", "dog"], "bbox_format": "xyxy",
                                    "normalized_boxes": False, "label_first": True}
 

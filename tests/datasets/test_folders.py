@@ -23,9 +23,9 @@ def test_mask_folders_paired_by_stem(tmp_path, files):
     assert ds.sample_path(1) == str(tmp_path / "images" / "sub" / "b.png")
     assert ds.label_path(0) == str(tmp_path / "masks" / "a.png")
     image, mask = ds[0]
-    np.testing.assert_array_equal(image.numpy(), pixels)
+    np.testing.assert_array_equal(image.permute(1, 2, 0).numpy(), pixels)
     np.testing.assert_array_equal(mask.numpy(), ids)
-    assert tuple(ds[2][0].shape) == (0, 0, 3) and tuple(ds[3][0].shape) == (0, 0, 3)
+    assert tuple(ds[2][0].shape) == (3, 0, 0) and tuple(ds[3][0].shape) == (3, 0, 0)
     assert ds.manager_kwargs() == {"num_classes": 3, "class_names": ["0", "1", "2"], "ignore_labels": [255]}
     with pytest.raises(ConfigurationError, match="num_classes"):
         MaskFolderDataset(tmp_path / "images", tmp_path / "masks")
@@ -53,7 +53,7 @@ def test_class_folders(tmp_path, files):
     assert ds.targets == [1, 1, 1, 2, 2]
     assert ds.sample_path(3) == str(tmp_path / "dog" / "broken.jpg")
     image, label = ds[3]
-    assert tuple(image.shape) == (0, 0, 3) and label == 2
+    assert tuple(image.shape) == (3, 0, 0) and label == 2
     report = ClassificationAnalysisManager(make_loader(ds, batch_size=2, workers=1), **ds.manager_kwargs(),
                                            writers=[], log_dir=tmp_path / "logs", verbose=False).run()
     unreadable = next(f for f in report.results["data_quality"].findings if f.key == "unreadable")

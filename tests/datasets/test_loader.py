@@ -25,7 +25,7 @@ def test_make_loader(tmp_path, files):
     ds = ClassFolderDataset(tmp_path)
     loader = make_loader(ds, batch_size=3, workers=0)
     images, labels = next(iter(loader))
-    assert isinstance(images, list) and [tuple(i.shape) for i in images] == [(6, 6, 3), (8, 6, 3), (10, 6, 3)]
+    assert isinstance(images, list) and [tuple(i.shape) for i in images] == [(3, 6, 6), (3, 8, 6), (3, 10, 6)]
     assert torch.equal(labels, torch.tensor([0, 0, 0]))
     subset = make_loader(ds, max_samples=4, seed=1, workers=0)
     assert list(subset.sampler) == SeededSubset(7, 4, seed=1).indices

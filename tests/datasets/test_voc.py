@@ -38,7 +38,7 @@ def test_detection_from_xml(tmp_path, files):
     dog, person, cat = (VOC_CLASSES.index(n) for n in ("dog", "person", "cat"))
     np.testing.assert_array_equal(ds[0][1].numpy(), [[dog, 1, 2, 10, 12], [person, 3, 4, 5, 6]])
     np.testing.assert_array_equal(ds[1][1].numpy(), [[cat, 2, 2, 8, 9]])
-    assert len(ds[2][1]) == 0 and len(ds[3][1]) == 0 and tuple(ds[2][0].shape) == (20, 30, 3)
+    assert len(ds[2][1]) == 0 and len(ds[3][1]) == 0 and tuple(ds[2][0].shape) == (3, 20, 30)
     by_kind = {p.kind: p for p in ds.problems}
     assert by_kind["empty_annotation"].index == 2 and by_kind["bad_annotation"].index == 3
     assert by_kind["missing_label"].path == str(tmp_path / "JPEGImages" / "noxml.jpg")
@@ -71,7 +71,7 @@ def test_segmentation_palette_ids_and_255_ignored(tmp_path, files):
     assert ds.manager_kwargs()["ignore_labels"] == [255]
     np.testing.assert_array_equal(ds[0][1].numpy(), ids)
     np.testing.assert_array_equal(ds[1][1].numpy(), ids)
-    assert tuple(ds[2][0].shape) == (0, 0, 3)  # a mask that cannot be decoded: unreadable
+    assert tuple(ds[2][0].shape) == (3, 0, 0)  # a mask that cannot be decoded: unreadable
     report = SegmentationAnalysisManager(make_loader(ds, workers=0), **ds.manager_kwargs(), writers=[],
                                          log_dir=tmp_path / "logs", verbose=False).run()
     unreadable = next(f for f in report.results["data_quality"].findings if f.key == "unreadable")
