@@ -97,10 +97,10 @@ def _bars(ax, centers: np.ndarray, heights: np.ndarray, width: float, **kwargs) 
     _steps(ax, values, edges, fill=True, linewidth=0, **kwargs)
 
 
-def histogram_figure(h: Histogram, width: float = 7.0, dpi: float = FIGURE_DPI) -> Figure:
+def histogram_figure(h: Histogram, width: float = 5.2, dpi: float = FIGURE_DPI) -> Figure:
     """Bars per split: categories side by side, or numeric bins as outlined steps."""
     splits = list(h.counts)
-    fig_w, fig_h = width, 3.2
+    fig_w, fig_h = width, 3.0  # narrow enough to read in a TensorBoard card (~350-500 px wide)
     fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
     ax = fig.add_subplot()
     values = {s: (h.shares(s) if h.normalize else np.asarray(h.counts[s], dtype=float)) for s in splits}

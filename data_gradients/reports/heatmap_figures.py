@@ -53,7 +53,7 @@ def _single(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
     """The splits side by side, axes with ticks and labels, one colorbar (square-root scale: a
     distribution is often skewed, the scale shows its tail)."""
     cols = max(len(splits), 1)
-    size = 3.4 if not hm.x_categories else min(0.28 * len(hm.x_categories) + 1.8, 5.5)
+    size = 2.8 if not hm.x_categories else min(0.28 * len(hm.x_categories) + 1.8, 5.0)
     fig_w, fig_h = size * cols + 1.0, size + 0.7
     fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
     axes = [fig.add_axes((0, 0, 1, 1)) for _ in range(cols)]
