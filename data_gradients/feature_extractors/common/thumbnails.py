@@ -5,20 +5,20 @@ Each image of a canonical batch (N, 3, H, W uint8) is reduced once per batch to 
 a grey thumbnail (integer BT.601 luma of the channel thumbnails). The aspect ratio is not kept:
 every image gives the same grid, so the scores read from it do not depend on the resolution.
 
-Reading the full-resolution pixels is the cost, so the reduction reads as little as it can:
+Reading the full-resolution pixels is the cost, so the reduction reads as little as it can, and
+the whole batch goes through two OpenCV calls (:func:`compute_thumbnails`):
 
-1. rows are taken with a step of ``H // (4 * SIZE)`` (at least 4 rows are averaged per
-   thumbnail row: a 720p image is read on every 2nd row), a strided view OpenCV reads
-   without a copy;
-2. an area resize by whole factors (OpenCV's fast path): ``H' // f_y`` x ``W // f_x`` with
-   ``f = size // SIZE``; the rows and columns past a whole multiple (fewer than ``f``, so less
-   than 1/SIZE of the image) are left out, split evenly between both borders;
-3. an area resize of that small image (``SIZE`` to ``2 * SIZE - 1`` per side) to
-   ``SIZE`` x ``SIZE``. Images smaller than ``SIZE`` go straight to step 3 (enlarged).
+1. rows are taken with a step (the largest divisor of H up to ``H // (4 * SIZE)``: at least 4
+   rows are averaged per thumbnail row; a 720p image is read on every 2nd row), a strided view
+   OpenCV reads without a copy;
+2. 2 x 2 area means (OpenCV's fastest resize) while both sides stay at least ``SIZE`` (an odd
+   side loses its last row or column first);
+3. an area resize of that (``SIZE`` to ``2 * SIZE - 1`` rows) to ``SIZE`` x ``SIZE``. Images
+   smaller than ``SIZE`` go straight to step 3 (enlarged).
 
-Every step works on one image at a time, so an image's thumbnail does not depend on its
-batch. The result is cached on the batch (``batch.__dict__["_grey_thumbs"]``) the way
-``ImageBatch.pixel_stats`` is, and rebuilt if ``batch.images`` is replaced.
+An image's thumbnail does not depend on its batch (see :func:`compute_thumbnails`). The result
+is cached on the batch (``batch.__dict__["_grey_thumbs"]``) the way ``ImageBatch.pixel_stats``
+is, and rebuilt if ``batch.images`` is replaced.
 """
 from __future__ import annotations
 
@@ -41,38 +41,53 @@ class Thumbnails:
     grey: np.ndarray
 
 
-def plane_thumbnail(plane: np.ndarray, size: int = SIZE) -> np.ndarray:
-    """(size, size) uint8 area-average thumbnail of one (H, W) uint8 plane (see the module docstring)."""
-    h, w = plane.shape
-    if h >= size and w >= size:
-        step = max(1, h // (ROWS_PER_CELL * size))
-        if step > 1:
-            plane = plane[::step]
-            h = plane.shape[0]
-        fy, fx = h // size, w // size
-        if fy > 1 or fx > 1:
-            out_h, out_w = h // fy, w // fx
-            y0, x0 = (h - out_h * fy) // 2, (w - out_w * fx) // 2
-            plane = cv2.resize(plane[y0:y0 + out_h * fy, x0:x0 + out_w * fx], (out_w, out_h),
-                               interpolation=cv2.INTER_AREA)
-    if plane.shape != (size, size):
-        plane = cv2.resize(plane, (size, size), interpolation=cv2.INTER_AREA)
-    return plane
+def _largest_divisor(n: int, at_most: int) -> int:
+    """The largest divisor of ``n`` that is at most ``at_most`` (1 at least)."""
+    for d in range(max(1, min(at_most, n)), 1, -1):
+        if n % d == 0:
+            return d
+    return 1
 
 
 def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
-    """:class:`Thumbnails` of (N, 3, H, W) uint8 images."""
-    n = len(images)
-    planes = np.empty((n, 3, size, size), dtype=np.uint8)
-    if n and images.shape[2] and images.shape[3]:
-        for i in range(n):
-            for c in range(3):
-                planes[i, c] = plane_thumbnail(images[i, c], size)
+    """:class:`Thumbnails` of (N, 3, H, W) uint8 images, in a few OpenCV calls for the whole batch.
+
+    The N * 3 planes are one tall (N * 3 * H, W) image: rows are taken with a step that divides H,
+    then halved (2 x 2 area means) while both sides stay at least ``size``, each halving one call
+    for the batch (H even: no cell crosses from one plane into the next; an odd H is cut by one
+    row plane by plane first; an odd width loses its last column); a last area resize to
+    (N * 3 * size, size) has the same row scale for every plane, so the planes' borders fall on
+    cell borders. Each plane's thumbnail is what it would be alone, whatever the batch.
+    """
+    n, _, h, w = images.shape
+    if n == 0 or h == 0 or w == 0:
+        planes = np.zeros((n, 3, size, size), dtype=np.uint8)
     else:
-        planes[:] = 0
+        step = _largest_divisor(h, h // (ROWS_PER_CELL * size))
+        rows, cols = h // step, w
+        tall = np.ascontiguousarray(images).reshape(n * 3 * h, w)[::step]
+        if rows % 2 and rows // 2 >= size and cols // 2 >= size:  # odd rows: halve plane by plane
+            rows, cols = rows - 1, cols - cols % 2
+            stack = tall.reshape(n * 3, rows + 1, w)
+            half = np.empty((n * 3, rows // 2, cols // 2), dtype=np.uint8)
+            for k in range(n * 3):
+                cv2.resize(stack[k, :rows, :cols], (cols // 2, rows // 2), dst=half[k], interpolation=cv2.INTER_AREA)
+            tall, rows, cols = half.reshape(-1, cols // 2), rows // 2, cols // 2
+        while rows % 2 == 0 and rows // 2 >= size and cols // 2 >= size:
+            cols -= cols % 2
+            tall = cv2.resize(tall[:, :cols], (cols // 2, n * 3 * rows // 2), interpolation=cv2.INTER_AREA)
+            rows, cols = rows // 2, cols // 2
+        if (rows, cols) != (size, size):
+            tall = cv2.resize(tall, (size, n * 3 * size), interpolation=cv2.INTER_AREA)
+        planes = tall.reshape(n, 3, size, size)
     luma = np.einsum("nchw,c->nhw", planes.astype(np.int32), LUMA)
     grey = ((luma + 500) // 1000).astype(np.uint8)
     return Thumbnails(planes, grey)
+
+
+def plane_thumbnail(plane: np.ndarray, size: int = SIZE) -> np.ndarray:
+    """(size, size) thumbnail of one (H, W) uint8 plane, as :func:`compute_thumbnails` makes it."""
+    return compute_thumbnails(np.repeat(plane[None, None], 3, axis=1), size).planes[0, 0]
 
 
 def grey_thumbnails(batch) -> Thumbnails:

@@ -60,9 +60,11 @@ def test_scores_equal_slow_references():
     scores = quality_scores(thumbs.planes, thumbs.grey)
     for i in range(len(images)):
         rgb = thumbs.planes[i].astype(np.float64)
-        perceived = np.sqrt(0.241 * rgb[0] ** 2 + 0.691 * rgb[1] ** 2 + 0.068 * rgb[2] ** 2) / 255
-        assert scores["brightness_p99"][i] == pytest.approx(np.percentile(perceived, 99, method="inverted_cdf"), rel=1e-12)
-        assert scores["brightness_p5"][i] == pytest.approx(np.percentile(perceived, 5, method="inverted_cdf"), rel=1e-12)
+        perceived = np.sqrt(0.241 * rgb[0] ** 2 + 0.691 * rgb[1] ** 2 + 0.068 * rgb[2] ** 2)
+        levels = np.rint(perceived)  # float64 here, float32 there: a level may differ where the value is k + 1/2
+        for key, q in (("brightness_p99", 99), ("brightness_p5", 5)):
+            assert abs(scores[key][i] * 255 - np.percentile(levels, q, method="inverted_cdf")) <= 1
+            assert abs(scores[key][i] * 255 - np.percentile(perceived, q, method="inverted_cdf")) <= 0.5 + 1e-4
         counts = np.bincount(thumbs.grey[i].reshape(-1), minlength=256)
         assert scores["entropy"][i] == pytest.approx(entropy(counts, base=2), rel=1e-12)
         grey = thumbs.grey[i].astype(np.float64)

@@ -59,7 +59,7 @@ def test_groups_inside_a_split_and_leakage_with_both_ids():
 
 def test_radius_is_a_threshold():
     p = photos()
-    copy = np.clip(reencoded(p[1], 60, 0.7).astype(np.int32) * 11 // 10, 0, 255).astype(np.uint8)
+    copy = (reencoded(p[1], 75, 0.6).astype(np.int32) * 9 // 10).astype(np.uint8)  # 2 bits from the photo
     tight = AnalysisContext(task="classification", num_classes=3, class_ids=(0, 1, 2),
                             thresholds=(("near_duplicate_radius", 0.0),))
     results = []

@@ -8,10 +8,13 @@ from data_gradients.feature_extractors.common.thumbnails import SIZE, compute_th
 
 def test_whole_factors_are_block_means():
     rng = np.random.default_rng(0)
-    for h, w in [(128, 128), (256, 128), (192, 256), (64, 64)]:  # every row read: block means, rounded
+    plane = rng.integers(0, 256, (128, 128), dtype=np.uint8)  # one halving: 2 x 2 means rounded half up
+    means = plane.reshape(SIZE, 2, SIZE, 2).astype(np.float64).mean(axis=(1, 3))
+    assert np.array_equal(plane_thumbnail(plane), np.floor(means + 0.5).astype(np.uint8))
+    for h, w in [(256, 128), (64, 64), (256, 256)]:  # every row read, whole steps, rounded once per step
         plane = rng.integers(0, 256, (h, w), dtype=np.uint8)
         means = plane.reshape(SIZE, h // SIZE, SIZE, w // SIZE).astype(np.float64).mean(axis=(1, 3))
-        assert np.abs(plane_thumbnail(plane) - means).max() <= 0.5
+        assert np.abs(plane_thumbnail(plane) - means).max() <= 1.0
 
 
 def test_any_size_gives_a_thumbnail_close_to_the_area_average():
