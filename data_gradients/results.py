@@ -97,8 +97,9 @@ class ImageGrid:
 @dataclass
 class Series:
     """Values along the order the loader yields, per split: ``steps[split]`` (images read at the end
-    of each window of the stream) and ``values[split][name]`` (one value per window, same length).
-    TensorBoard draws one chart per name with the splits as its series."""
+    of each window of the stream) and ``values[split][name]`` (one value per window, same length; or
+    one histogram per window with ``bin_edges``). TensorBoard draws one chart per name with the
+    splits as its series (histograms: its Distributions tab)."""
 
     key: str
     title: str
@@ -106,6 +107,8 @@ class Series:
     steps: Dict[str, np.ndarray]
     values: Dict[str, Dict[str, np.ndarray]]
     x_label: str = "images read"
+    #: set for a distribution per window: ``values[split][name]`` is then (windows, bins) counts on these edges
+    bin_edges: Optional[np.ndarray] = None
 
 
 @dataclass

@@ -83,6 +83,12 @@ def _write_split(events, report: AnalysisReport, split: str) -> None:
             steps, values = series.steps.get(split), series.values.get(split, {})
             for name, ys in values.items():
                 tag = f"{result.name}/{series.key}" + ("" if name == series.key else f"/{name}")
+                if series.bin_edges is not None:  # a distribution per window: the Distributions tab
+                    for step, counts in zip(np.asarray(steps).tolist(), np.asarray(ys)):
+                        summary = _histogram_of(tag, np.asarray(series.bin_edges, dtype=np.float64), counts)
+                        if summary is not None:
+                            events.add_summary(summary, step=int(step))
+                    continue
                 for step, y in zip(np.asarray(steps).tolist(), np.asarray(ys, dtype=np.float64).tolist()):
                     events.add_summary(scalar(tag, y), step=int(step))
         for grid in result.images:
@@ -139,14 +145,18 @@ def _hparams(report: AnalysisReport) -> list:
 
 def _histogram(tag: str, h: Histogram, split: str):
     """A numeric fixed-bin histogram of one split, exactly as counted (categorical ones stay figures)."""
-    from torch.utils.tensorboard.summary import histogram_raw
-
     if h.bin_edges is None or split not in h.counts:
         return None
-    edges = np.asarray(h.bin_edges, dtype=np.float64)
+    return _histogram_of(tag, np.asarray(h.bin_edges, dtype=np.float64), h.counts[split])
+
+
+def _histogram_of(tag: str, edges: np.ndarray, counts):
+    """A histogram summary of ``counts`` on ``edges``, exactly as counted; None when empty or unbounded."""
+    from torch.utils.tensorboard.summary import histogram_raw
+
     if not np.isfinite(edges).all():
         return None
-    c = np.asarray(h.counts[split], dtype=np.float64)
+    c = np.asarray(counts, dtype=np.float64)
     num = float(c.sum())
     if num <= 0:
         return None

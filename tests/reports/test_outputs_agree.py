@@ -101,6 +101,9 @@ def test_histograms_are_as_counted(report, runs):
 def test_stream_scalars_step_by_images_read(report, runs):
     steps = [e.step for e in runs["train"].Scalars("stream_order/mean_brightness")]
     assert steps == sorted(steps) and steps[-1] == report.splits["train"].samples
+    # the Distributions tab has a real x-axis: the brightness distribution per window of the stream
+    windows = runs["train"].Histograms("stream_order/brightness")
+    assert [e.step for e in windows] == steps and sum(e.histogram_value.num for e in windows) == steps[-1]
 
 
 def test_hparams_session_names_the_configuration(report, runs):

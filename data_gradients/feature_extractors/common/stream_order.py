@@ -6,9 +6,9 @@ State per split: at most ``WINDOWS`` windows of ``width`` consecutive stream pos
 rank). ``width`` is a power of two, doubled (adjacent windows added pairwise) whenever a
 position passes ``WINDOWS * width``; it depends only on the largest position seen, so two
 producers' states merge exactly by re-binning the finer one to the coarser width. Per window:
-images, images holding each class, the brightness sum (integer fixed point, exact) and the
-objects (boxes; classes present for the other tasks). Fixed size: WINDOWS x (classes + 3)
-integers per split. Under torch.distributed each rank counts its own stream positions, so a
+images, images holding each class, the brightness sum (integer fixed point, exact), a 16-bin
+brightness histogram and the objects (boxes; classes present for the other tasks). Fixed size:
+WINDOWS x (classes + 19) integers per split. Under torch.distributed each rank counts its own stream positions, so a
 window is "the i-th part of each rank's stream".
 
 The finding: for each class, a chi-square test of its images per window against its share of
@@ -32,6 +32,8 @@ from data_gradients.thresholds import declare, threshold
 
 WINDOWS = 64  # windows kept per split (32-64 are in use once the stream is longer than 64 images)
 MAX_SHARE_SERIES = 20  # class-share charts: the most frequent classes (and every flagged one)
+BRIGHTNESS_BINS = 16  # brightness distribution per window (TensorBoard's Distributions tab)
+BRIGHTNESS_EDGES = np.linspace(0.0, 255.0, BRIGHTNESS_BINS + 1)
 MIN_EXPECTED = 2.0  # a class is tested when expected at least this often per window, present and absent
 UNSHUFFLED_P = declare(
     "unshuffled_order_p", 0.001,
@@ -71,7 +73,7 @@ class StreamOrder(FeatureExtractor):
     )
     tasks = ("segmentation", "detection", "classification")
     group = "splits"
-    _PER_WINDOW = ("images", "class_images", "luma", "objects")
+    _PER_WINDOW = ("images", "class_images", "luma", "objects", "luma_histogram")
 
     def setup(self) -> None:
         k = len(self.context.class_ids)
@@ -81,6 +83,7 @@ class StreamOrder(FeatureExtractor):
         self.add_state("class_images", np.zeros((WINDOWS, k), dtype=np.int64), "sum")
         self.add_state("luma", np.zeros(WINDOWS, dtype=np.int64), "sum")
         self.add_state("objects", np.zeros(WINDOWS, dtype=np.int64), "sum")
+        self.add_state("luma_histogram", np.zeros((WINDOWS, BRIGHTNESS_BINS), dtype=np.int64), "sum")
 
     # ------------------------------------------------------------------ update
     def update(self, batch: Any, split: str) -> None:
@@ -97,7 +100,11 @@ class StreamOrder(FeatureExtractor):
         present, objects = self._labels(batch)
         sums = batch.pixel_stats.sums
         scale = 1000 * max(batch.height * batch.width, 1)
-        luma = [((int(v) << FIXED_POINT_BITS) + scale // 2) // scale for v in (sums @ LUMA_WEIGHTS).tolist()]
+        luma_k = sums @ LUMA_WEIGHTS  # luma sum x 1000: bins decided exactly, as in image_brightness
+        luma = [((int(v) << FIXED_POINT_BITS) + scale // 2) // scale for v in luma_k.tolist()]
+        bins = np.minimum(luma_k * BRIGHTNESS_BINS // (255 * scale), BRIGHTNESS_BINS - 1)
+        st.luma_histogram += np.bincount(window * BRIGHTNESS_BINS + bins,
+                                         minlength=WINDOWS * BRIGHTNESS_BINS).reshape(WINDOWS, BRIGHTNESS_BINS)
         st.images += np.bincount(window, minlength=WINDOWS)
         st.luma += _int_bincount(window, luma)
         st.objects += _int_bincount(window, objects.tolist())
@@ -152,6 +159,8 @@ class StreamOrder(FeatureExtractor):
         objects = Series(key="objects_per_image", title=("Boxes" if self.context.task == "detection" else
                                                           "Classes") + " per image, along the stream",
                          y_label="per image", steps={}, values={})
+        distribution = Series(key="brightness", title="Brightness of the images along the stream",
+                              y_label="mean luma (0-255)", steps={}, values={}, bin_edges=BRIGHTNESS_EDGES.copy())
         flagged: Dict[str, List[int]] = {}
         totals = {s: self.state(s).class_images.sum(axis=0) for s in self.splits}
         overall = sum(totals.values()) if totals else np.zeros(len(names), dtype=np.int64)
@@ -161,8 +170,9 @@ class StreamOrder(FeatureExtractor):
             used = np.flatnonzero(st.images)
             steps = np.minimum((used + 1) * st.width, st.end)
             n = st.images[used]
-            for series in (shares, brightness, objects):
+            for series in (shares, brightness, objects, distribution):
                 series.steps[s] = steps
+            distribution.values[s] = {"brightness": st.luma_histogram[used].copy()}
             brightness.values[s] = {"mean_brightness": st.luma[used] / n / float(1 << FIXED_POINT_BITS)}
             objects.values[s] = {"objects_per_image": st.objects[used] / n}
             test = self._test(st, used)
@@ -171,7 +181,7 @@ class StreamOrder(FeatureExtractor):
             if test:
                 res.findings.append(self._finding(s, st, used, test))
             res.data[s] = {"window_width": int(st.width), "images_read": int(st.end)}
-        res.series += [shares, brightness, objects]
+        res.series += [shares, brightness, objects, distribution]
         return res
 
     def _test(self, st: Any, used: np.ndarray) -> List[Tuple[int, float, float]]:

@@ -79,6 +79,9 @@ def test_windows_double_and_series_follow_the_stream():
     assert shares.values["train"]["c0"].tolist() == [1.0] * 12 + [0.5] + [0.0] * 37
     per_image = next(s for s in result.series if s.key == "objects_per_image")
     assert per_image.values["train"]["objects_per_image"].tolist() == [1.0] * 50
+    distribution = next(s for s in result.series if s.key == "brightness")
+    counts = distribution.values["train"]["brightness"]
+    assert counts.shape == (50, 16) and counts.sum(axis=1).tolist() == [4] * 50
 
 
 @pytest.mark.parametrize("cut", [1, 63, 64, 65, 130, 257])
@@ -98,7 +101,7 @@ def test_merge_of_producers_with_other_widths_equals_one(cut):
     for merged in (a.merge(b_), ):
         for key in ("width", "end"):
             assert getattr(merged.state("train"), key) == getattr(single.state("train"), key)
-        for key in ("images", "class_images", "luma", "objects"):
+        for key in ("images", "class_images", "luma", "objects", "luma_histogram"):
             np.testing.assert_array_equal(getattr(merged.state("train"), key), getattr(single.state("train"), key))
     assert single.state("train").images.shape == (WINDOWS,)
 
