@@ -9,11 +9,15 @@ the radius of a reference-split image (``context.reference``, usually train), li
 sample ids. Byte-identical copies are near duplicates too (distance 0); the ``duplicates``
 feature reports them on their own.
 
-Default radius 4, from ``bench/bench_near_duplicates.py`` (photos shipped with scikit-image and
-matplotlib): JPEG q60-90 re-saves, 0.5-2x resizes and +-10% brightness stay within 4 bits in
-nearly every case, different photos are 20 or more bits apart; crops of 5% move 6-18 bits and
-are mostly missed (a radius that caught them would also pair unrelated images). The
-multi-index search (:mod:`.hash_index`) over 10^6 hashes takes about 10 s at radius 4.
+Default radius 4, from the precision / recall table of ``bench/bench_near_duplicates.py`` (20
+photos shipped with scikit-image and matplotlib): at 4 bits every JPEG q60-90 re-save, 0.5-2x
+resize and +-10% brightness change of a photo is found, and no pair of different photos or of
+non-overlapping tiles of one photo (the closest are 16 and 18 bits apart); crops of 5% move
+further: 8% of them are within 4 bits, half within 10 (a radius that caught most would also pair
+unrelated images at scale: about 10^4 false pairs per 10^6 spread-out hashes at radius 10, 0.07
+at radius 4). The
+multi-index search (:mod:`.hash_index`) over 10^6 hashes takes 12-24 s at radius 4 and grows
+about 20-fold per 2 bits beyond.
 
 State per split: the (hash, sample id) pairs of at most :data:`MAX_IMAGES` images (16 bytes per
 image: 8 of hash, 8 of id; 32 MB for 2 million), the smallest sample ids kept as in
