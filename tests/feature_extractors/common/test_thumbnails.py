@@ -31,11 +31,14 @@ def test_any_size_gives_a_thumbnail_close_to_the_area_average():
 
 def test_batch_independent_and_grey_is_integer_luma():
     rng = np.random.default_rng(2)
-    images = rng.integers(0, 256, (5, 3, 90, 150), dtype=np.uint8)
-    whole = compute_thumbnails(images)
-    for i in range(5):
-        one = compute_thumbnails(images[i:i + 1])
-        assert np.array_equal(one.planes[0], whole.planes[i]) and np.array_equal(one.grey[0], whole.grey[i])
+    # even and odd heights, enlarged (< 64), halved, read on every 2nd row (720): planes never mix
+    for h, w in [(90, 150), (30, 40), (63, 200), (375, 500), (227, 301), (720, 1280)]:
+        images = rng.integers(0, 256, (5, 3, h, w), dtype=np.uint8)
+        whole = compute_thumbnails(images)
+        for i in range(5):
+            one = compute_thumbnails(images[i:i + 1])
+            assert np.array_equal(one.planes[0], whole.planes[i]) and np.array_equal(one.grey[0], whole.grey[i])
+        assert np.array_equal(compute_thumbnails(images[1:4]).planes, whole.planes[1:4])
     p = whole.planes.astype(np.int64)
     luma = (299 * p[:, 0] + 587 * p[:, 1] + 114 * p[:, 2] + 500) // 1000
     assert np.array_equal(whole.grey, luma)
