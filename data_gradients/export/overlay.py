@@ -83,18 +83,19 @@ def _strip(image: np.ndarray, lines: List[List[Tuple[str, Tuple[int, int, int]]]
 
 
 def segmentation_overlay(image: np.ndarray, mask: np.ndarray, names: Dict[int, str]) -> np.ndarray:
-    """Each pixel of a counted class blended with its class colour (``MASK_ALPHA``); pixels with id -1
-    (ignored, background, unlabelled) unchanged. A legend of the classes present goes below."""
+    """Each pixel of a counted class blended with its class colour (``MASK_ALPHA``, rounded to the nearest
+    integer); pixels with id -1 (ignored, background, unlabelled) unchanged. A legend of the classes present
+    goes below."""
+    present = np.flatnonzero(np.bincount(mask.reshape(-1) + 1)[1:]) if mask.size else np.zeros(0, dtype=np.int64)
     out = image.copy()
-    present = [int(c) for c in np.unique(mask) if c >= 0]
-    if present:
-        lut = np.zeros((max(present) + 2, 3), dtype=np.float32)
+    if len(present):
+        lut = np.zeros((int(present[-1]) + 2, 3), dtype=np.uint8)
         for c in present:
-            lut[c + 1] = class_colour(c)
-        sel = mask >= 0
-        blended = (1.0 - MASK_ALPHA) * image[sel].astype(np.float32) + MASK_ALPHA * lut[mask[sel] + 1]
-        out[sel] = np.rint(blended).astype(np.uint8)
-    legend = [(names.get(c, str(c)), class_colour(c)) for c in present] or [("no labelled pixel", None)]
+            lut[c + 1] = class_colour(int(c))
+        colours = lut[np.maximum(mask, -1) + 1]  # -1 -> row 0, never shown
+        blended = cv2.addWeighted(image, 1.0 - MASK_ALPHA, colours, MASK_ALPHA, 0.0)
+        np.copyto(out, blended, where=(mask >= 0)[..., None])
+    legend = [(names.get(int(c), str(int(c))), class_colour(int(c))) for c in present] or [("no labelled pixel", None)]
     return _strip(out, [legend])
 
 

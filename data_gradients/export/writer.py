@@ -12,9 +12,11 @@ and names are the run's (ids when class names are hidden).
 """
 from __future__ import annotations
 
+import collections
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Deque, Dict, List, Optional
 
 import cv2
 import numpy as np
@@ -24,7 +26,10 @@ from data_gradients.export.overlay import classification_overlay, detection_over
 from data_gradients.export.selectors import BatchInfo, Selector
 from data_gradients.sample_id import format_sample_id
 
-PNG_LEVEL = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # fast: samples are for looking at, not archiving
+# fast: samples are for looking at, not archiving (level 1 with the "up" filter: ~20 ms for 640x480, ~400 KB)
+PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+PNG_THREADS = 2  # OpenCV encodes without the GIL: two pictures at once
+MAX_PENDING = 8  # pictures waiting to be encoded at most (each a copy: ~1 MB at 640x480)
 
 
 def sample_folder_name(sample_id: int) -> str:
@@ -32,7 +37,7 @@ def sample_folder_name(sample_id: int) -> str:
 
 
 def write_png(path: Path, rgb: np.ndarray) -> None:
-    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1]), PNG_LEVEL):
+    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1]), PNG_PARAMS):
         raise OSError(f"could not write {path}")
 
 
@@ -51,6 +56,16 @@ class SampleWriter:
         self.ids_are_indices = ids_are_indices or (lambda split: False)
         self.exported: List[Dict[str, Any]] = []
         self._coco: Dict[str, Dict[str, list]] = {}
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._pending: Deque[Future] = collections.deque()
+
+    def _png(self, path: Path, rgb: np.ndarray) -> None:
+        """Write a PNG in the encoding threads (at most MAX_PENDING waiting); errors surface in ``finish``."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(PNG_THREADS, thread_name_prefix="data_gradients-png")
+        while len(self._pending) >= MAX_PENDING:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(write_png, path, rgb))
 
     def add(self, split: str, batch_index: int, batch: Any, split_size: Optional[int] = None) -> int:
         """Export the wanted samples of one canonical batch; returns how many."""
@@ -68,8 +83,8 @@ class SampleWriter:
         folder.mkdir(parents=True, exist_ok=True)
         image = np.ascontiguousarray(np.transpose(batch.images[j], (1, 2, 0)))
         labels, overlay = self._labels(batch, j, image)
-        write_png(folder / "image.png", image)
-        write_png(folder / "overlay.png", overlay)
+        self._png(folder / "image.png", image)
+        self._png(folder / "overlay.png", overlay)
         flagged = list(self.criteria.flagged_by(split, sample_id))
         findings = self.findings_of(split, sample_id)
         findings += [{"key": k} for k in flagged if all(f.get("key") != k for f in findings)]
@@ -88,8 +103,8 @@ class SampleWriter:
         name = lambda c: self.names.get(int(c), str(int(c)))  # noqa: E731
         if isinstance(batch, SegmentationBatch):
             mask = batch.masks[j]
-            ids, counts = np.unique(mask[mask >= 0], return_counts=True)
-            labels = {"classes": [{"id": int(c), "name": name(c), "pixels": int(n)} for c, n in zip(ids, counts)]}
+            counts = np.bincount(mask.reshape(-1) + 1)[1:]  # ids are >= -1
+            labels = {"classes": [{"id": int(c), "name": name(c), "pixels": int(counts[c])} for c in np.flatnonzero(counts)]}
             return labels, segmentation_overlay(image, mask, self.names)
         if isinstance(batch, DetectionBatch):
             sel = batch.box_image == j
@@ -116,7 +131,14 @@ class SampleWriter:
                                         "iscrowd": 0})
 
     def finish(self) -> Path:
-        """Write the COCO files and the index; returns the export folder."""
+        """Wait for the pictures, write the COCO files and the index; returns the export folder."""
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
         self.out_dir.mkdir(parents=True, exist_ok=True)
         categories = [{"id": int(c), "name": self.names.get(int(c), str(int(c)))} for c in self.class_ids]
         for split, coco in self._coco.items():

@@ -33,6 +33,18 @@ def test_segmentation_pixels_are_blended_with_their_class_colour_and_the_rest_is
     assert not (out[40:] == 255).all()  # the legend draws something
 
 
+def test_blending_rounds_to_the_nearest_integer_on_random_pictures():
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    mask = rng.integers(-1, 12, (30, 50)).astype(np.int32)
+    out = segmentation_overlay(image, mask, {})[:30, :50]
+    colours = np.array([class_colour(c) for c in range(12)], dtype=float)
+    sel = mask >= 0
+    expected = np.rint((1 - MASK_ALPHA) * image[sel].astype(float) + MASK_ALPHA * colours[mask[sel]])
+    assert (out[sel] == expected.astype(np.uint8)).all()
+    assert (out[~sel] == image[~sel]).all()
+
+
 def test_class_colours_are_fixed_and_distinct_for_neighbouring_ids():
     colours = [class_colour(c) for c in range(20)]
     assert len(set(colours)) == 20

@@ -66,6 +66,7 @@ def test_segmentation_meta_lists_counted_classes_only_with_their_pixels(tmp_path
     writer = SampleWriter(tmp_path, sel.first_n_samples(1), "segmentation", {0: "0", 1: "1", 2: "2"},
                           findings_of=lambda s, i: [{"key": "empty"}] if i == 0 else [])
     writer.add("val", 0, b)
+    writer.finish()
     meta = json.loads((tmp_path / "val" / "0" / "meta.json").read_text())
     assert meta["labels"]["classes"] == [{"id": 0, "name": "0", "pixels": 12 * 30}, {"id": 2, "name": "2", "pixels": 90}]
     assert meta["findings"] == [{"key": "empty"}]
@@ -80,6 +81,7 @@ def test_classification_meta_and_hidden_names(tmp_path):
     writer = SampleWriter(tmp_path, sel.samples([8]), "classification", {i: str(i) for i in range(4)},
                           path_of=lambda s, i: f"/data/{i}.png", ids_are_indices=lambda s: True)
     writer.add("train", 0, b)
+    writer.finish()
     meta = json.loads((tmp_path / "train" / "8" / "meta.json").read_text())
     assert meta["labels"] == {"classes": [{"id": 1, "name": "1"}]}
     assert meta["dataset_index"] == 8 and meta["path"] == "/data/8.png"
