@@ -115,16 +115,15 @@ def _total(counts) -> float:
 def _compare(result: FeatureResult, h: Histogram, ref: str, split: str) -> DriftRow:
     p, q = np.asarray(h.counts[ref], dtype=np.float64), np.asarray(h.counts[split], dtype=np.float64)
     w1 = w1n = None
-    missing: List[str] = []
-    if (result.name, h.key) in CLASS_DISTRIBUTIONS and h.categories is not None:
-        missing = [h.categories[i] for i in np.flatnonzero((p > 0) & (q == 0))]
+    classes = (result.name, h.key) in CLASS_DISTRIBUTIONS and h.categories is not None
+    missing = [h.categories[i] for i in np.flatnonzero((p > 0) & (q == 0))] if classes else []
     if h.categories is None:
         centres, span = bin_centres(h.bin_edges, log=h.log_x)
         w1 = wasserstein_1(p, q, centres)
         w1n = w1 / span if span > 0 else 0.0
         reading = _numeric_reading(h, p, q, ref, split)
     else:
-        reading = _categorical_reading(h, p, q, ref, split)
+        reading = _categorical_reading(h, p, q, ref, split, classes)
     return DriftRow(feature=result.name, feature_title=result.title, statistic=h.key, statistic_title=h.title,
                     split=split, js=js_distance(p, q), w1=w1, w1_normalised=w1n, psi=psi(p, q), reading=reading,
                     counts=int(min(p.sum(), q.sum())), noise_p=noise_p_value(p, q), missing_classes=missing)
@@ -141,20 +140,22 @@ def _numeric_reading(h: Histogram, p: np.ndarray, q: np.ndarray, ref: str, split
     direction = "higher" if m_split > m_ref else "lower" if m_split < m_ref else "same"
     return f"{split} {direction}: {h.x_label} {what} {m_split:.3g} vs {m_ref:.3g} in {ref}"
 
-def _categorical_reading(h: Histogram, p: np.ndarray, q: np.ndarray, ref: str, split: str) -> str:
-    """E.g. "missing from val: car, sign" or "person: 31% of val vs 12% of train"."""
+
+def _categorical_reading(h: Histogram, p: np.ndarray, q: np.ndarray, ref: str, split: str, classes: bool) -> str:
+    """Classes: "missing from val: car, sign", "only in val, not in train: bus" or "person: 31.0% of val vs
+    12.0% of train"; other categories: the bin that changed most, e.g. "objects in the image 15: 0.0% of val
+    vs 3.1% of train"."""
     cats = list(h.categories or [])
-    missing = [cats[i] for i in np.flatnonzero((p > 0) & (q == 0))]
-    if missing:
-        shown = ", ".join(missing[:5]) + (f" (+{len(missing) - 5} more)" if len(missing) > 5 else "")
-        return f"missing from {split}: {shown}"
-    new = [cats[i] for i in np.flatnonzero((q > 0) & (p == 0))]
-    if new:
-        shown = ", ".join(new[:5]) + (f" (+{len(new) - 5} more)" if len(new) > 5 else "")
-        return f"only in {split}, not in {ref}: {shown}"
+    if classes:
+        for absent, where in ((p > 0) & (q == 0), f"missing from {split}"), ((q > 0) & (p == 0), f"only in {split}, "
+                                                                                                f"not in {ref}"):
+            names = [cats[i] for i in np.flatnonzero(absent)]
+            if names:
+                return f"{where}: " + ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
     sp, sq = shares(p), shares(q)
     k = int(np.argmax(np.abs(sq - sp)))
-    return f"{cats[k]}: {sq[k]:.1%} of {split} vs {sp[k]:.1%} of {ref}"
+    what = cats[k] if classes else f"{h.x_label} {cats[k]}"
+    return f"{what}: {sq[k]:.1%} of {split} vs {sp[k]:.1%} of {ref}"
 
 
 def drift_result(results: Dict[str, FeatureResult], context) -> FeatureResult:
@@ -203,8 +204,9 @@ def _findings(rows: List[DriftRow], context) -> List[Finding]:
             key=f"drift_{severity}", title=(f"Large differences from {ref}" if severity == "error"
                                             else f"Differences from {ref}"),
             message=f"{len(hits)} distribution(s) differ from {ref} ({limit}): {listed}{more}",
-            why=(f"a model trained on {ref} is evaluated on data it was not trained for: its metrics there say "
-                 f"little about {ref}-like data and the reverse; check how the splits were made"),
+            why=(f"a split unlike {ref} measures a model on other data than it learns from: its metrics do not carry "
+                 f"over to {ref}-like data, nor the reverse; check how the splits were made, or that the difference "
+                 "is intended"),
             counts=counts, severity=severity,
         ))
     return findings
