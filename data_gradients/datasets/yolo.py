@@ -154,8 +154,8 @@ class YOLODataset(FileDataset):
         index = self._index(index)
         image = read_image(self.paths[index])
         if image is None:
-            empty = torch.zeros((0, 5), dtype=torch.float32) if self.task == "detection" else torch.zeros((0, 0))
-            return unreadable_image(), empty.to(torch.float32 if self.task == "detection" else torch.uint8)
+            no_label = torch.zeros((0, 5)) if self.task == "detection" else torch.zeros((0, 0), dtype=torch.uint8)
+            return unreadable_image(), no_label
         h, w = image.shape[:2]
         if self.task == "detection":
             rows = self.labels[index]

@@ -9,8 +9,9 @@ indices (the run's notes say so). Then:
 - every finding's ``sample_paths[split]`` lists the files of its ``sample_ids[split]``, same order;
 - sample pictures' captions ``sample <id>`` gain the file name;
 - the readers' bad files (``dataset.problems``) and a ``--max-samples`` subset become the result
-  ``dataset_files`` (group "quality"): counts per kind and split, findings with ids and paths,
-  and a table of the files.
+  ``dataset_files`` (group "quality"): counts per kind and split, findings with the ids of the
+  samples concerned and, beside them, the file at fault (an image, or its label file), files that
+  made no sample named in the message, and a table of every file (the first 50 per kind and split).
 
 Nothing here reads a file or computes a statistic of the data: it only looks paths up.
 """
