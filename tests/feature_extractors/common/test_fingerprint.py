@@ -69,8 +69,10 @@ def test_merge_equals_one_extractor_and_the_manifest_keeps_the_smallest_ids_beyo
     for k, batch in enumerate(batches):
         single.update(batch, "train")
         (a if k % 2 else b).update(batch, "train")
-    merged = a.merge(b).compute()
-    assert merged.data == single.compute().data
+    merged, alone = a.merge(b).compute(), single.compute()
+    assert merged.data == alone.data
+    for x, y in zip(merged.manifest["train"], alone.manifest["train"]):
+        assert np.array_equal(x, y)
     ids, hashes = merged.manifest["train"]
     assert ids.tolist() == sorted(ids.tolist()) and len(ids) == merged.data["samples"]["train"]
     assert hashes.shape == (len(ids), 32)
