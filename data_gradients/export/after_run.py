@@ -8,7 +8,8 @@ the run's: dataset indices for a DataLoader over a map-style dataset, else posit
 - a re-iterable (a DataLoader, a list of batches): read again from the start, only the selected
   samples written;
 - a map-style ``torch.utils.data.Dataset``: only the selected indices are read (``dataset[i]``, made
-  into a batch of one by the dataset's ``collate_fn`` if it has one, else torch's default collate);
+  into a batch of one by the dataset's ``collate_fn`` if it has one, else by the collate function of
+  the split's DataLoader in the run, else torch's default collate);
   each sample is its own batch, so ids, positions and batch indices are all the dataset index;
 - a dict ``{split: data}`` for several splits.
 A one-shot iterator (a generator) was used up by the run: it is refused with an error saying so.
@@ -132,7 +133,8 @@ def _from_dataset(writer: SampleWriter, ex: RunExtraction, split: str, dataset: 
     # (the selectors compare batch indices elementwise, so one call covers every index)
     info = BatchInfo(split, everything, everything, everything, size if size is not None else n)  # type: ignore[arg-type]
     wanted = np.flatnonzero(writer.criteria.select(info))
-    collate = getattr(dataset, "collate_fn", None) or default_collate
+    # a batch of one, collated as in the run: the dataset's own collate_fn, else the run's DataLoader's
+    collate = getattr(dataset, "collate_fn", None) or ex.collates.get(split) or default_collate
     for i in wanted.tolist():
         images, labels = ex.splitter(collate([dataset[i]]))
         for batch in ex.builder.build(images, labels, first_sample_id=i):

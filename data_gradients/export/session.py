@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
@@ -43,6 +43,8 @@ class RunExtraction:
     class_names: Dict[int, str]
     class_ids: list
     max_batches: Optional[int]
+    #: the collate function of each split's DataLoader in the run (to make a batch of one sample of a Dataset)
+    collates: Dict[str, Callable] = field(default_factory=dict)
 
 
 def dataset_of(data: Any) -> Any:
@@ -125,7 +127,8 @@ class RunExports:
         """At report time: move the exports into the run folder, remember the extraction, give the manifest paths."""
         m = self.manager
         extraction = RunExtraction(m.splitter, m.builder, m.task, dict(m.context.class_names), list(m.class_ids),
-                                   m.max_batches)
+                                   m.max_batches, {s: d.collate_fn for s, d in m.splits_data.items()
+                                                   if callable(getattr(d, "collate_fn", None))})
         remember(report, extraction)
         if self.writer is not None:
             try:
