@@ -9,6 +9,7 @@ for a later ``report.export_samples``, and gives the manifest the samples' file 
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -79,9 +80,10 @@ class RunExports:
 
     def __init__(self, manager: Any, export: Any = None):
         self.manager = manager
-        self.writer: Optional[SampleWriter] = None
+        self.criteria: Optional[Selector] = None
+        self.out_dir: Optional[Path] = None  # given by the user; None: <run folder>/export
+        self.writer: Optional[SampleWriter] = None  # of the run in progress, made at its first batch
         self.staging: Optional[Path] = None
-        self.out_dir: Optional[Path] = None
         self._indices: Dict[str, bool] = {}
         if export is None:
             return
@@ -100,20 +102,23 @@ class RunExports:
             if unknown:
                 raise ConfigurationError(f"`export`: random_samples needs each split's size, and the loaders of {unknown} "
                                          "have no len(): export after the run with report.export_samples(...)")
-        if out_dir is not None:
-            self.out_dir = Path(out_dir).expanduser()
-            target = self.out_dir
-        else:
-            self.staging = Path(tempfile.mkdtemp(prefix=".export-", dir=manager.log_dir))
-            target = self.staging
-        self.writer = SampleWriter(target, criteria, manager.task, manager.context.class_names,
-                                   class_ids=list(manager.class_ids), path_of=self._path_of,
-                                   ids_are_indices=lambda split: self._indices.get(split, False))
+        if out_dir is not None and (not isinstance(out_dir, (str, os.PathLike)) or str(out_dir) == ""):
+            raise ConfigurationError(f"`Export.out_dir` must be a folder path (str or Path), got {out_dir!r}")
+        self.criteria = criteria
+        self.out_dir = None if out_dir is None else Path(out_dir).expanduser()
 
     def take(self, split: str, batch_index: int, batch: Any, ids_source: Any) -> None:
         """Called by the reading thread for every canonical batch of the run."""
-        if self.writer is None:
+        if self.criteria is None:
             return
+        if self.writer is None:  # the run's first batch: a staging folder beside the run folders
+            m = self.manager
+            if self.out_dir is None:
+                self.staging = Path(tempfile.mkdtemp(prefix=".export-", dir=m.log_dir))
+            self._indices = {}
+            self.writer = SampleWriter(self.staging or self.out_dir, self.criteria, m.task, m.context.class_names,
+                                       class_ids=list(m.class_ids), path_of=self._path_of,
+                                       ids_are_indices=lambda split: self._indices.get(split, False))
         self._indices[split] = ids_source.kind == KIND_INDICES
         self.writer.add(split, batch_index, batch, self.manager.context.promised(split))
 
@@ -130,13 +135,14 @@ class RunExports:
                                    m.max_batches, {s: d.collate_fn for s, d in m.splits_data.items()
                                                    if callable(getattr(d, "collate_fn", None))})
         remember(report, extraction)
-        if self.writer is not None:
+        writer, staging, self.writer, self.staging = self.writer, self.staging, None, None  # the next run starts anew
+        if writer is not None:
             try:
-                self.writer.finish()
-                if self.staging is not None:
-                    self.out_dir = report.run_dir / EXPORT_FOLDER
-                    shutil.move(str(self.staging), str(self.out_dir))
-                report.outputs[EXPORT_FOLDER] = self.out_dir
+                out = writer.finish()
+                if staging is not None:
+                    out = report.run_dir / EXPORT_FOLDER
+                    shutil.move(str(staging), str(out))
+                report.outputs[EXPORT_FOLDER] = out
             except OSError as e:  # the report and the other outputs must still come out
                 report.warnings.append(f"export output failed: {type(e).__name__}: {e}")
         add_manifest_paths(report, m.splits_data)

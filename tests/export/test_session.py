@@ -131,3 +131,22 @@ def test_ids_are_unchanged_by_export(tmp_path):
         assert result.scalars == with_export.results[name].scalars, name
     assert np.array_equal(plain.results["fingerprint"].manifest["train"][1],
                           with_export.results["fingerprint"].manifest["train"][1])
+
+
+def test_each_run_of_a_manager_exports_into_its_own_run_folder(tmp_path):
+    ds = FileLikeSegmentation(6)
+    manager = SegmentationAnalysisManager(seg_batches(ds.images, ds.masks), num_classes=3, log_dir=tmp_path,
+                                          export=sel.samples([4]), **FAST)
+    first, second = manager.run(), manager.run()
+    assert first.outputs["export"] != second.outputs["export"]
+    for report in (first, second):
+        index = json.loads((report.outputs["export"] / "index.json").read_text())
+        assert index["samples"] == [{"split": "train", "sample_id": "4", "folder": "train/4"}]
+    assert len([p for p in tmp_path.iterdir()]) == 1  # no staging folder left
+
+
+def test_an_empty_out_dir_is_refused(tmp_path):
+    ds = FileLikeSegmentation(2)
+    with pytest.raises(ConfigurationError, match="out_dir"):
+        SegmentationAnalysisManager(seg_batches(ds.images, ds.masks), num_classes=3, log_dir=tmp_path,
+                                    export=Export(sel.first_n_samples(1), out_dir=""), **FAST)
