@@ -143,6 +143,8 @@ class RunExports:
                     out = report.run_dir / EXPORT_FOLDER
                     shutil.move(str(staging), str(out))
                 report.outputs[EXPORT_FOLDER] = out
+                report.config["export"] = {"criteria": repr(self.criteria), "folder": str(out),
+                                           "samples": len(writer.exported)}
             except OSError as e:  # the report and the other outputs must still come out
                 report.warnings.append(f"export output failed: {type(e).__name__}: {e}")
         add_manifest_paths(report, m.splits_data)

@@ -33,6 +33,8 @@ def test_export_during_the_run_lands_in_the_run_folder(tmp_path, workers):
     assert exported(folder) == [0, 1, 9]
     assert exported(folder, "val") == [0, 1]
     assert [p.name for p in tmp_path.iterdir()] == [report.run_dir.parent.name]  # no staging folder left behind
+    assert report.config["export"] == {"criteria": "any_of(first_n_samples(2), samples({'train': [9]}))",
+                                       "folder": str(folder), "samples": 5}
     meta = json.loads((folder / "train" / "9" / "meta.json").read_text())
     assert meta["stream_position"] == 9 and meta["dataset_index"] is None and meta["path"] is None
     assert {"image.png", "overlay.png", "meta.json"} <= {p.name for p in (folder / "train" / "9").iterdir()}
