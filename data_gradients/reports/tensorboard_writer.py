@@ -66,32 +66,40 @@ class TensorBoardWriter:
 
 
 def _write_split(events, report: AnalysisReport, split: str) -> None:
-    from torch.utils.tensorboard.summary import scalar
+    """The split's summaries; values of one step share one event (a ``Summary`` holds many values):
+    a few hundred records instead of thousands, each checksummed in Python."""
+    from tensorboard.compat.proto.summary_pb2 import Summary
 
+    by_step: Dict[int, list] = {0: []}
     for result in report.results.values():
         if result.failed:
             continue
         for name, per_split in result.scalars.items():
             value = per_split.get(split)
             if value is not None:
-                events.add_summary(scalar(f"{HEADLINE}/{result.name}/{name}", float(value)))
+                by_step[0].append(Summary.Value(tag=f"{HEADLINE}/{result.name}/{name}", simple_value=float(value)))
         for h in result.histograms:
             summary = _histogram(f"{result.name}/{h.key}", h, split)
             if summary is not None:
-                events.add_summary(summary)
+                by_step[0].extend(summary.value)
         for series in result.series:
             steps, values = series.steps.get(split), series.values.get(split, {})
             for name, ys in values.items():
                 tag = f"{result.name}/{series.key}" + ("" if name == series.key else f"/{name}")
                 if series.bin_edges is not None:  # a distribution per window: the Distributions tab
+                    edges = np.asarray(series.bin_edges, dtype=np.float64)
                     for step, counts in zip(np.asarray(steps).tolist(), np.asarray(ys)):
-                        summary = _histogram_of(tag, np.asarray(series.bin_edges, dtype=np.float64), counts)
+                        summary = _histogram_of(tag, edges, counts)
                         if summary is not None:
-                            events.add_summary(summary, step=int(step))
+                            by_step.setdefault(int(step), []).extend(summary.value)
                     continue
                 for step, y in zip(np.asarray(steps).tolist(), np.asarray(ys, dtype=np.float64).tolist()):
-                    events.add_summary(scalar(tag, y), step=int(step))
-        for grid in result.images:
+                    by_step.setdefault(int(step), []).append(Summary.Value(tag=tag, simple_value=y))
+    for step in sorted(by_step):
+        if by_step[step]:
+            events.add_summary(Summary(value=by_step[step]), step=step)
+    for result in report.results.values():
+        for grid in [] if result.failed else result.images:
             captions = grid.captions.get(split, [])
             for i, img in enumerate(grid.images.get(split, [])):
                 caption = captions[i] if i < len(captions) else str(i)
