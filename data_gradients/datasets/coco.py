@@ -107,28 +107,43 @@ class COCODataset(FileDataset):
                 self.problem("unknown_category", path, index,
                              f"annotation {ann.get('id')}: category_id {ann.get('category_id')!r} is not a category")
                 continue
-            if self.task == "detection":
-                x, y, w, h = (float(v) for v in ann["bbox"])
-                kept.append((cls, x, y, x + w, y + h))
-                continue
-            segmentation = ann.get("segmentation")
-            if isinstance(segmentation, list):
-                polygons = [p for p in segmentation if len(p) >= 6]
-                for _ in range(len(segmentation) - len(polygons)):
-                    self.problem("short_polygon", path, index,
-                                 f"annotation {ann.get('id')}: a polygon with fewer than 3 points")
-                if not polygons:
-                    continue
-                segmentation = polygons
-            elif not isinstance(segmentation, dict):
-                continue
-            kept.append((cls + 1, segmentation))
+            item = self._annotation(ann, cls, path, index, info)
+            if item is not None:
+                kept.append(item)
         self.paths.append(path)
         self.sizes.append((int(info.get("height", 0)), int(info.get("width", 0))))
         if self.task == "detection":
             self.annotations.append(np.asarray(kept, dtype=np.float32).reshape(-1, 5))
         else:
             self.annotations.append(kept)
+
+    def _annotation(self, ann: Dict[str, Any], cls: int, path: str, index: int, info: Dict[str, Any]) -> Any:
+        """The kept form of one annotation (a box row, or (class + 1, segmentation)); None when it is left out."""
+        where = f"annotation {ann.get('id')}"
+        if self.task == "detection":
+            box = ann.get("bbox")
+            if not _numbers(box) or len(box) != 4:
+                self.problem("bad_annotation", path, index, f"{where}: bbox {box!r} is not 4 numbers")
+                return None
+            x, y, w, h = (float(v) for v in box)
+            return cls, x, y, x + w, y + h
+        segmentation = ann.get("segmentation")
+        if isinstance(segmentation, list):
+            polygons = []
+            for polygon in segmentation:
+                if not _numbers(polygon) or len(polygon) % 2:
+                    self.problem("bad_annotation", path, index, f"{where}: a polygon that is not x, y pairs of numbers")
+                elif len(polygon) < 6:
+                    self.problem("short_polygon", path, index, f"{where}: a polygon with {len(polygon) // 2} points")
+                else:
+                    polygons.append(polygon)
+            return (cls + 1, polygons) if polygons else None
+        size = [int(info.get("height", -1)), int(info.get("width", -1))]
+        if not isinstance(segmentation, dict) or "counts" not in segmentation or list(segmentation.get("size", [])) != size:
+            self.problem("bad_annotation", path, index, f"{where}: a segmentation that is neither polygons nor an RLE "
+                                                        f"of the image's size {size}")
+            return None
+        return cls + 1, segmentation
 
     def __getitem__(self, index: int) -> Tuple[torch.Tensor, torch.Tensor]:
         index = self._index(index)
@@ -153,5 +168,12 @@ class COCODataset(FileDataset):
                     rle = mask_utils.frPyObjects(segmentation, h, w)
                 else:
                     rle = segmentation
-                mask[mask_utils.decode(rle) > 0] = cls
+                decoded = mask_utils.decode(rle)
+                if decoded.shape == mask.shape:  # an RLE of the JSON's size, on an image of another size: left out
+                    mask[decoded > 0] = cls
         return mask
+
+
+def _numbers(values: Any) -> bool:
+    return isinstance(values, (list, tuple)) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)

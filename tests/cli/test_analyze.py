@@ -1,5 +1,6 @@
 """The command line end to end, through subprocess: exit codes, printed paths, outputs, --help."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -94,14 +95,24 @@ def test_a_failed_run_exits_1_with_the_partial_report(tmp_path):
     for i in range(6):
         Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(images / f"{i}.png")
         doc["images"].append({"id": i, "file_name": f"{i}.png", "height": 8, "width": 8})
-        polygon = [1, 1, 6, 1, 6, 6] if i < 4 else ["x"] * 6  # pycocotools raises on the last two images
-        doc["annotations"].append({"id": i + 1, "image_id": i, "category_id": 1, "bbox": [1, 1, 5, 5], "iscrowd": 0,
-                                   "segmentation": [polygon]})
     (tmp_path / "ann.json").write_text(json.dumps(doc))
-    done = cli("analyze", "--task", "segmentation", "--format", "coco", "--train", f"{tmp_path / 'ann.json'}:{images}",
-               "--batch-size", "2", "--workers", "0", "--log-dir", tmp_path / "logs", "--no-pdf", "--quiet")
-    assert done.returncode == 1
-    assert "the run failed" in done.stderr
+    # the disk fails while image 4 is read (simulated in the subprocess by a sitecustomize module)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(
+        "import data_gradients.datasets.coco as coco\n"
+        "read = coco.read_image\n"
+        "def failing(path):\n"
+        "    if path.endswith('4.png'):\n"
+        "        raise RuntimeError('the disk went away')\n"
+        "    return read(path)\n"
+        "coco.read_image = failing\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "data_gradients", "analyze", "--task", "detection", "--format", "coco",
+                           "--train", f"{tmp_path / 'ann.json'}:{images}", "--batch-size", "2", "--workers", "0",
+                           "--log-dir", str(tmp_path / "logs"), "--no-pdf", "--quiet"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "the run failed" in done.stderr and "the disk went away" in done.stderr
     partial = Path(next(line for line in done.stdout.splitlines() if line.startswith("partial report: "))[16:])
     summary = json.loads((partial / "summary.json").read_text())
     assert summary["partial"] is True and summary["splits"]["train"]["samples"] == 4

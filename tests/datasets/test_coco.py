@@ -97,3 +97,21 @@ def test_segmentation_run_counts_the_short_polygon(tmp_path, files):
                                          log_dir=tmp_path / "logs", writers=[], verbose=False).run()
     found = {f.key: f for f in report.results["dataset_files"].findings}
     assert found["short_polygon"].counts == {"train": 1} and found["short_polygon"].sample_ids == {"train": [1]}
+
+
+def test_malformed_annotations_are_findings_not_crashes(tmp_path, files):
+    import json
+    files.image(tmp_path / "im" / "a.png", 8, 8)
+    anns = [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2], "segmentation": [["x"] * 6]},
+            {"id": 2, "image_id": 1, "category_id": 1, "bbox": "oops", "segmentation": [[1, 1, 5, 1, 5]]},
+            {"id": 3, "image_id": 1, "category_id": 1, "segmentation": {"counts": [0, 30], "size": [5, 6]}},
+            {"id": 4, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "segmentation": [[1, 1, 6, 1, 6, 6]]}]
+    doc = {"images": [{"id": 1, "file_name": "a.png", "height": 8, "width": 8}], "annotations": anns,
+           "categories": [{"id": 1, "name": "x"}]}
+    (tmp_path / "ann.json").write_text(json.dumps(doc))
+    det = COCODataset(tmp_path / "ann.json", tmp_path / "im")
+    assert files.kinds(det.problems) == {"bad_annotation": 3}  # 3 numbers, a string, no bbox
+    np.testing.assert_array_equal(det[0][1].numpy(), [[0, 1, 1, 3, 3]])
+    seg = COCODataset(tmp_path / "ann.json", tmp_path / "im", task="segmentation")
+    assert files.kinds(seg.problems) == {"bad_annotation": 3}  # not numbers, odd length, an RLE of another size
+    assert seg[0][1].numpy().sum() > 0
