@@ -140,3 +140,16 @@ def test_drift_is_in_the_json_and_txt_outputs(tmp_path):
     assert js["features"]["drift"]["data"]["rows"][0]["feature"] == report.results["drift"].data["rows"][0]["feature"]
     assert "Biggest differences from train" in report.outputs["txt"].read_text()
     assert np.isclose(js["config"]["thresholds"]["drift_warning"], 0.3)
+
+
+def test_every_split_is_compared_with_the_reference_through_the_manager(tmp_path):
+    data = train_set("classification")
+    manager, _, kwargs = SETUP["classification"]
+    loaders = {s: DataLoader(d, batch_size=64) for s, d in (("train", data), ("val", data), ("test", Darkened(data, 0.6)))}
+    drift = manager(splits=loaders, log_dir=tmp_path, verbose=False, samples_to_visualize=0, writers=[], workers=1,
+                    **kwargs).run().results["drift"]
+    rows = drift.data["rows"]
+    assert {r["split"] for r in rows} == {"val", "test"}
+    assert max(r["js"] for r in rows if r["split"] == "val") <= 1e-12
+    assert rows[0]["split"] == "test" and drift.scalars["largest_js_distance"]["test"] > 0.8
+    assert all(set(f.counts) == {"test"} for f in drift.findings) and drift.findings
