@@ -99,9 +99,13 @@ class YOLODataset(FileDataset):
         if not label.is_file():
             self.problem("missing_label", image, index, f"no {label}")
         else:
-            text = label.read_text(errors="replace")
-            if not text.strip():
-                self.problem("empty_annotation", label, index, "the label file is empty")
+            try:
+                text = label.read_text(errors="replace")
+                if not text.strip():
+                    self.problem("empty_annotation", label, index, "the label file is empty")
+            except OSError as e:
+                self.problem("bad_annotation", label, index, f"cannot be read: {e.strerror or e}")
+                text = ""
             for n, line in enumerate(text.splitlines(), 1):
                 if line.strip():
                     row = self._row(line.split(), label, index, n)
