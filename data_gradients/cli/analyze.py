@@ -168,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
     for key, path in report.outputs.items():
         print(f"  {key}: {path}")
     print(f"View it in TensorBoard:\n  {tensorboard_command()} --logdir {manager.log_dir}")
+    for warning in report.warnings:  # an output that could not be written (e.g. the PDF without wkhtmltopdf)
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

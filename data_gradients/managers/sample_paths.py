@@ -110,7 +110,8 @@ def dataset_files(splits_data: Mapping[str, Any], with_ids: Set[str]) -> Optiona
     result = FeatureResult(
         name="dataset_files", title="Dataset files", group="quality",
         description="Bad files the dataset readers found (missing or orphaned label files, empty or malformed "
-                    "annotations, unknown categories, polygons with fewer than 3 points), with their paths; images "
+                    "annotations, unknown categories, polygons with fewer than 3 points) among every file of each split, "
+                    "also when a random subset was analysed, with their paths; images "
                     "that cannot be decoded are listed by the data quality section. And the share of each split "
                     "analysed when a random subset was drawn (--max-samples).")
     rows: List[List[Any]] = []
