@@ -37,8 +37,26 @@ def test_paths_of_a_user_dataset_beside_the_ids(tmp_path):
     assert finding.sample_ids == {"train": [2, 5]}
     assert finding.sample_paths == {"train": ["/data/img_2.png", "/data/img_5.png"]}
     assert "dataset_files" not in report.results  # not one of our readers: no bad files to list
-    captions = [c for r in report.results.values() for g in r.images for c in g.captions.get("train", [])]
-    assert captions and all("img_" in c for c in captions if c.startswith("sample "))
+
+
+class Boxes(Files):
+    def __getitem__(self, i):
+        image = torch.full((3, 12, 16), 10 * i, dtype=torch.uint8)
+        return image, torch.tensor([[i % 2, 1.0, 1.0, 8.0, 9.0]])
+
+
+def test_sample_pictures_name_their_files(tmp_path):
+    from data_gradients import DetectionAnalysisManager
+    from data_gradients.datasets import collate_list
+
+    report = DetectionAnalysisManager(DataLoader(Boxes(), batch_size=3, collate_fn=collate_list), num_classes=2,
+                                      bbox_format="xyxy", normalized_boxes=False, writers=[], log_dir=tmp_path,
+                                      verbose=False, samples_to_visualize=3).run()
+    captions = report.results["detection_samples"].images[0].captions["train"]
+    assert len(captions) == 3
+    for caption in captions:
+        number = int(caption.split()[1])
+        assert caption == f"sample {number} img_{number}.png"
 
 
 def test_subsets_are_followed_to_the_files(tmp_path):
