@@ -170,7 +170,8 @@ def scale(n: int, n_pairs: int, radius: int) -> None:
     print(f"\n{n:,} hashes ({hashes.nbytes / 2**20:.0f} MB), {n_pairs} planted pairs 1-{radius} bits apart, radius {radius}: "
           f"{seconds:.1f} s, peak traced memory {peak:.0f} MB, peak RSS growth {rss1 - rss0:.0f} MB "
           f"(process peak {rss1:.0f} MB with torch imported); {len(found)} pairs found, planted found: "
-          f"{len(planted & found)} of {n_pairs}" + ("" if planted <= found else "  <-- MISSING"))
+          f"{len(planted & found)} of {n_pairs}" + ("" if planted <= found else "  <-- MISSING")
+          + f"; hashes left out of the search: {pairs.skipped}")
 
 
 def main(argv=None) -> None:

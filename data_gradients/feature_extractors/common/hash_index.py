@@ -9,8 +9,9 @@ is kept only when it shares no earlier block, so each pair comes out once.
 Cost: with ``n`` spread-out hashes and blocks of ``64 / (radius + 1)`` bits, about
 ``(radius + 1) n^2 / 2^(65 / (radius + 1))`` candidates: 4 x 10^8 at n = 10^6 and radius 4
 (``bench/bench_near_duplicates.py`` times it), but 10^10 at radius 6, which is why the radius
-stays small. Runs longer than :data:`MAX_RUN` (a block value shared by that many different
-hashes: a degenerate set) are skipped and counted, so the search stays bounded.
+stays small. The candidates of a block are bounded by :data:`MAX_CANDIDATES` over the number
+of blocks: past it (a degenerate set, where many different hashes share block values, or a large
+radius), the longest runs are left out and their hashes counted, so the search stays bounded.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from data_gradients.feature_extractors.common.perceptual_hash import popcount
 
-MAX_RUN = 50_000  # hashes sharing one block value beyond which that run is not searched
+MAX_CANDIDATES = 1_000_000_000  # candidate pairs checked at most, over all blocks (~30 s)
 
 
 class Pairs(NamedTuple):
@@ -60,7 +61,7 @@ def near_pairs(hashes: np.ndarray, radius: int) -> Pairs:
         sorted_keys, sorted_hashes = keys[order], hashes[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         runs = np.diff(np.r_[starts, len(keys)])
-        too_long = runs > MAX_RUN
+        too_long = _over_budget(runs, MAX_CANDIDATES // len(spec))
         if too_long.any():  # leave those runs out: their keys no longer compare equal to a neighbour
             skipped += int(runs[too_long].sum())
             run_id = np.repeat(np.arange(len(runs)), runs)
@@ -88,6 +89,19 @@ def near_pairs(hashes: np.ndarray, radius: int) -> Pairs:
     i, j, d = np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_d)
     order = np.lexsort((j, i))
     return Pairs(i[order].astype(np.int64), j[order].astype(np.int64), d[order], skipped)
+
+
+def _over_budget(runs: np.ndarray, budget: int) -> np.ndarray:
+    """(R,) bool: the longest runs to leave out so that the candidate pairs of the others fit ``budget``."""
+    pairs = runs * (runs - 1) // 2
+    out = np.zeros(len(runs), dtype=bool)
+    total = int(pairs.sum())
+    if total <= budget:
+        return out
+    longest = np.argsort(-runs, kind="stable")
+    left = total - np.cumsum(pairs[longest])  # candidates left after leaving out the first k + 1 runs
+    out[longest[:int(np.argmax(left <= budget)) + 1]] = True
+    return out
 
 
 def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:

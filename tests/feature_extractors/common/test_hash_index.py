@@ -78,3 +78,19 @@ def test_components_equal_a_union_find():
         parent[max(ra, rb)] = min(ra, rb)
     expected = [find(a) for a in range(n)]
     assert components(n, i, j).tolist() == expected
+
+
+def test_a_degenerate_set_stays_bounded_and_says_so(monkeypatch):
+    import data_gradients.feature_extractors.common.hash_index as hi
+
+    rng = np.random.default_rng(5)
+    crowd = (rng.integers(0, 2**16, 400, dtype=np.uint64) << np.uint64(48)) | np.uint64(0xABCD)  # one shared low block
+    spread = rng.integers(0, 2**64 - 1, 200, dtype=np.uint64, endpoint=True)
+    h = np.concatenate([crowd, spread, spread[:10] ^ np.uint64(1)])
+    full = near_pairs(h, 2)
+    monkeypatch.setattr(hi, "MAX_CANDIDATES", 3 * 5_000)  # 5,000 per block: the crowd's 79,800 pairs are left out
+    bounded = near_pairs(h, 2)
+    assert full.skipped == 0 and bounded.skipped >= 400
+    found = set(zip(bounded.i.tolist(), bounded.j.tolist()))
+    assert found <= set(zip(full.i.tolist(), full.j.tolist()))  # what is found is right
+    assert all((400 + k, 600 + k) in found for k in range(10))  # the spread-out pairs are still found
