@@ -85,6 +85,7 @@ class RunExports:
         self.writer: Optional[SampleWriter] = None  # of the run in progress, made at its first batch
         self.staging: Optional[Path] = None
         self._indices: Dict[str, bool] = {}
+        self._failure: Optional[str] = None  # why the export of the run in progress stopped
         if export is None:
             return
         out_dir = None
@@ -115,12 +116,16 @@ class RunExports:
             m = self.manager
             if self.out_dir is None:
                 self.staging = Path(tempfile.mkdtemp(prefix=".export-", dir=m.log_dir))
-            self._indices = {}
+            self._indices, self._failure = {}, None
             self.writer = SampleWriter(self.staging or self.out_dir, self.criteria, m.task, m.context.class_names,
                                        class_ids=list(m.class_ids), path_of=self._path_of,
                                        ids_are_indices=lambda split: self._indices.get(split, False))
         self._indices[split] = ids_source.kind == KIND_INDICES
-        self.writer.add(split, batch_index, batch, self.manager.context.promised(split))
+        if self._failure is None:
+            try:
+                self.writer.add(split, batch_index, batch, self.manager.context.promised(split))
+            except OSError as e:  # a full disk stops the export, never the analysis
+                self._failure = f"export stopped at {split} batch {batch_index}: {type(e).__name__}: {e}"
 
     def _path_of(self, split: str, sample_id: int) -> Optional[str]:
         if not self._indices.get(split, False):
@@ -147,6 +152,8 @@ class RunExports:
                                            "samples": len(writer.exported)}
             except OSError as e:  # the report and the other outputs must still come out
                 report.warnings.append(f"export output failed: {type(e).__name__}: {e}")
+            if self._failure is not None:
+                report.warnings.append(self._failure)
         add_manifest_paths(report, m.splits_data)
 
 

@@ -82,9 +82,14 @@ class SampleWriter:
         folder = self.out_dir / split / sample_folder_name(sample_id)
         folder.mkdir(parents=True, exist_ok=True)
         image = np.ascontiguousarray(np.transpose(batch.images[j], (1, 2, 0)))
-        labels, overlay = self._labels(batch, j, image)
-        self._png(folder / "image.png", image)
-        self._png(folder / "overlay.png", overlay)
+        unreadable = image.size == 0  # an image without pixels: no picture, the meta says so
+        if unreadable:
+            labels, files = {}, {}
+        else:
+            labels, overlay = self._labels(batch, j, image)
+            files = {"image": "image.png", "overlay": "overlay.png"}
+            self._png(folder / "image.png", image)
+            self._png(folder / "overlay.png", overlay)
         flagged = list(self.criteria.flagged_by(split, sample_id))
         findings = self.findings_of(split, sample_id)
         findings += [{"key": k} for k in flagged if all(f.get("key") != k for f in findings)]
@@ -93,10 +98,10 @@ class SampleWriter:
                 "dataset_index": sample_id if self.ids_are_indices(split) else None,
                 "stream_position": position, "path": None if path is None else str(path),
                 "width": int(image.shape[1]), "height": int(image.shape[0]), "task": self.task,
-                "labels": labels, "findings": findings, "files": {"image": "image.png", "overlay": "overlay.png"}}
+                "labels": labels, "findings": findings, "files": files, "unreadable": unreadable}
         (folder / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         self.exported.append({"split": split, "sample_id": meta["sample_id"], "folder": f"{split}/{folder.name}"})
-        if isinstance(batch, DetectionBatch):
+        if isinstance(batch, DetectionBatch) and not unreadable:
             self._add_coco(split, folder.name, image, labels["boxes"], sample_id, meta["path"])
 
     def _labels(self, batch: Any, j: int, image: np.ndarray):

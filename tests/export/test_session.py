@@ -152,3 +152,24 @@ def test_an_empty_out_dir_is_refused(tmp_path):
     with pytest.raises(ConfigurationError, match="out_dir"):
         SegmentationAnalysisManager(seg_batches(ds.images, ds.masks), num_classes=3, log_dir=tmp_path,
                                     export=Export(sel.first_n_samples(1), out_dir=""), **FAST)
+
+
+def test_an_export_that_cannot_be_written_is_a_warning_and_the_analysis_goes_on(tmp_path):
+    ds = FileLikeSegmentation(6)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    report = SegmentationAnalysisManager(seg_batches(ds.images, ds.masks), num_classes=3, log_dir=tmp_path / "logs",
+                                         export=Export(sel.first_n_samples(2), out_dir=blocker / "sub"), **FAST).run()
+    assert report.splits["train"].samples == 6 and not report.partial
+    assert any(w.startswith("export stopped at train batch 0") for w in report.warnings)
+
+
+def test_unreadable_samples_are_exported_as_meta_only(tmp_path):
+    images = torch.zeros((2, 3, 0, 5), dtype=torch.uint8)
+    masks = torch.zeros((2, 0, 5), dtype=torch.int64)
+    report = SegmentationAnalysisManager([(images, masks)], num_classes=3, log_dir=tmp_path,
+                                         export=sel.first_n_samples(1), **FAST).run()
+    folder = report.outputs["export"] / "train" / "0"
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["unreadable"] is True and meta["files"] == {}
+    assert sorted(p.name for p in folder.iterdir()) == ["meta.json"]
