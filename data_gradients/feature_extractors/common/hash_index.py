@@ -22,16 +22,18 @@ import numpy as np
 from data_gradients.feature_extractors.common.perceptual_hash import popcount
 
 MAX_CANDIDATES = 1_000_000_000  # candidate pairs checked at most, over all blocks (~30 s)
+MAX_PAIRS = 5_000_000  # pairs returned at most (24 bytes each); the search stops there
 
 
 class Pairs(NamedTuple):
-    """Indices ``i < j`` into the searched array, their Hamming distance, and how many hashes
-    sat in runs too long to search (0 when the search was complete)."""
+    """Indices ``i < j`` into the searched array, their Hamming distance, how many hashes sat in
+    runs too long to search, and whether the search stopped at :data:`MAX_PAIRS` pairs."""
 
     i: np.ndarray
     j: np.ndarray
     distance: np.ndarray
     skipped: int
+    truncated: bool = False
 
 
 def blocks(radius: int) -> List[tuple]:
@@ -53,9 +55,11 @@ def near_pairs(hashes: np.ndarray, radius: int) -> Pairs:
     parts_i: List[np.ndarray] = []
     parts_j: List[np.ndarray] = []
     parts_d: List[np.ndarray] = []
-    skipped = 0
+    skipped, found = 0, 0
     spec = blocks(radius)
     for b, (shift, mask) in enumerate(spec):
+        if found >= MAX_PAIRS:
+            break
         keys = (hashes >> np.uint64(shift)) & np.uint64(mask)
         order = np.argsort(keys, kind="stable")
         sorted_keys, sorted_hashes = keys[order], hashes[order]
@@ -83,12 +87,15 @@ def near_pairs(hashes: np.ndarray, radius: int) -> Pairs:
                 parts_i.append(np.minimum(a, c))
                 parts_j.append(np.maximum(a, c))
                 parts_d.append(dist[keep])
+                found += len(parts_d[-1])
+                if found >= MAX_PAIRS:
+                    break
     if not parts_i:
         empty = np.zeros(0, dtype=np.int64)
-        return Pairs(empty, empty.copy(), empty.copy(), skipped)
+        return Pairs(empty, empty.copy(), empty.copy(), skipped, found >= MAX_PAIRS)
     i, j, d = np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_d)
     order = np.lexsort((j, i))
-    return Pairs(i[order].astype(np.int64), j[order].astype(np.int64), d[order], skipped)
+    return Pairs(i[order].astype(np.int64), j[order].astype(np.int64), d[order], skipped, found >= MAX_PAIRS)
 
 
 def _over_budget(runs: np.ndarray, budget: int) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.common.duplicates import HashIndex
-from data_gradients.feature_extractors.common.hash_index import components, near_pairs
+from data_gradients.feature_extractors.common.hash_index import MAX_PAIRS, components, near_pairs
 from data_gradients.feature_extractors.common.perceptual_hash import phash_from_grey
 from data_gradients.feature_extractors.common.thumbnails import grey_thumbnails
 from data_gradients.feature_extractors.registry import register_feature
@@ -123,10 +123,11 @@ class NearDuplicates(FeatureExtractor):
                 counts=found, sample_ids=ids_listed,
             ))
         res.findings += self._leakage(res, len(unique), pairs, by_split, splits, radius)
-        if pairs.skipped:
+        if pairs.skipped or pairs.truncated:
             res.findings.append(Finding(
                 key="near_duplicate_search_incomplete", title="Near-duplicate search incomplete", severity="info",
-                message=f"{pairs.skipped} hashes shared a hash block with too many others to be compared",
+                message=f"{pairs.skipped} hashes shared hash blocks with too many others to be compared"
+                        + (f"; the search stopped at {MAX_PAIRS} pairs" if pairs.truncated else ""),
                 why="near duplicates among very similar images may be missing", counts={},
             ))
         res.data["near_duplicate_radius"] = radius

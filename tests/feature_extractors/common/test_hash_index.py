@@ -94,3 +94,15 @@ def test_a_degenerate_set_stays_bounded_and_says_so(monkeypatch):
     found = set(zip(bounded.i.tolist(), bounded.j.tolist()))
     assert found <= set(zip(full.i.tolist(), full.j.tolist()))  # what is found is right
     assert all((400 + k, 600 + k) in found for k in range(10))  # the spread-out pairs are still found
+
+
+def test_stops_at_max_pairs(monkeypatch):
+    import data_gradients.feature_extractors.common.hash_index as hi
+
+    h = planted(0)
+    full = near_pairs(h, 6)
+    monkeypatch.setattr(hi, "MAX_PAIRS", 10)
+    cut = near_pairs(h, 6)
+    assert not full.truncated and len(full.i) > 10
+    assert cut.truncated and 10 <= len(cut.i) < len(full.i)
+    assert set(zip(cut.i.tolist(), cut.j.tolist())) <= set(zip(full.i.tolist(), full.j.tolist()))

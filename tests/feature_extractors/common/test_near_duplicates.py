@@ -110,3 +110,17 @@ def test_known_answer_through_the_manager(tmp_path):
     assert [r[:3] for r in rows] == [["val", 0, 1]]
     assert report["duplicates"].scalars["images_also_in_train"] == {"val": 0}  # not an exact copy
     assert report["near_duplicates"].scalars["near_duplicate_groups"] == {"train": 0, "val": 0}
+
+
+def test_an_incomplete_search_is_reported(monkeypatch):
+    import data_gradients.feature_extractors.common.hash_index as hi
+
+    p = photos()
+    ex = NearDuplicates(CTX)
+    ex.update(one(p[0], 0), "train")
+    ex.update(one(p[0], 1), "train")
+    assert not any(f.key == "near_duplicate_search_incomplete" for f in ex.compute().findings)
+    monkeypatch.setattr(hi, "MAX_PAIRS", 0)
+    res = ex.compute()
+    assert any(f.key == "near_duplicate_search_incomplete" for f in res.findings)
+    assert res.scalars["near_duplicate_groups"] == {"train": 1}  # identical hashes need no search
