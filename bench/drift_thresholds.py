@@ -7,7 +7,7 @@ On the demo datasets (made locally), through the real managers:
   ``--train`` (x4 for classification), ``--draws`` draws each: the largest JS distance of all rows,
   and of the rows the G-test lets through (p < drift_noise_p);
 - drift: the demo's own val split, val = train darkened by 40%, val = train missing two classes:
-  the top rows and which distances pass the default thresholds.
+  the top rows, brightness, colour channels and class distributions, and which pass the default thresholds.
 """
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ SETUP = {
     "classification": (ClassificationAnalysisManager, SyntheticClassificationDataset,
                        dict(num_classes=len(CLASSIFICATION_CLASS_NAMES), class_names=CLASSIFICATION_CLASS_NAMES), (1, 2)),
 }
+
+KEY_FEATURES = ("image_brightness", "color_distribution")  # shown beside the top rows, with the class distributions
 
 
 class Darkened(Dataset):
@@ -83,6 +85,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", type=int, default=400)
     parser.add_argument("--draws", type=int, default=3)
+    parser.add_argument("--skip-noise", action="store_true", help="only the drift cases")
     args = parser.parse_args()
     t = {name: th.default for name, th in declared().items()}
     warn, err, max_p = t["drift_warning"], t["drift_error"], t["drift_noise_p"]
@@ -91,7 +94,7 @@ def main():
         scale = 4 if task == "classification" else 1
         n = args.train * scale
         print(f"== {task} (train {n} images)")
-        for nv in (25 * scale, 50 * scale, 100 * scale, 200 * scale):
+        for nv in () if args.skip_noise else (25 * scale, 50 * scale, 100 * scale, 200 * scale):
             full = dataset(n + nv * args.draws, split="train", seed=0)
             rows = [r for d in range(args.draws)
                     for r in rows_of(task, Subset(full, range(n)), Subset(full, range(n + d * nv, n + (d + 1) * nv)))]
@@ -108,7 +111,8 @@ def main():
             rows = rows_of(task, train, val)
             level = lambda r: "error" if r.js >= err else "warning" if r.js >= warn else "-"  # noqa: E731
             print(f"  {label}:")
-            for r in rows[:4]:
+            key = [r for r in rows if r.feature in KEY_FEATURES or r.feature.endswith("_class_frequency")]
+            for r in rows[:3] + [r for r in key if r not in rows[:3]]:
                 print(f"    {fmt(r)} [{level(r) if r.noise_p < max_p else 'noise'}] {r.reading}")
 
 

@@ -19,12 +19,12 @@ two samples of 100 images of one distribution reach a JS distance of 0.3 on the 
 brightness histogram. The defaults come from the demo data (``bench/drift_thresholds.py``):
 
 - noise: val drawn from train's distribution (25-200 images against 400, three draws each)
-  reaches up to 0.49 on brightness with 25 images (the G-test keeps all of those out) and,
-  among the distances the G-test lets through (histograms of pixels, of boxes), up to 0.29
-  with 25 images and 0.23 with 50;
+  reaches up to 0.65 on histograms of per-image values with 25 images (the G-test keeps all of
+  those out) and, among the distances the G-test lets through (histograms of pixels, of
+  boxes), up to 0.29 with 25 images and 0.23 with 50: no finding in any draw;
 - drift: the demo's darker val splits give 0.67-0.96 on brightness and 0.37-0.61 on the
-  colour channels; a val split darkened by 40% 0.83-1.0 on brightness, 0.57-0.68 on the
-  channels; val splits missing two classes 0.18-0.48 on the class distribution.
+  colour channels; a val split darkened by 40% 0.83-1.0 on brightness, 0.56-0.68 on the
+  channels; val splits missing two classes 0.18-0.47 on the class distribution.
 
 So ``drift_warning`` = 0.3 sits above the noise that passes the G-test, and ``drift_error``
 = 0.5 flags differences as large as the darkening of a third of the brightness.
