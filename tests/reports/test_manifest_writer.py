@@ -41,3 +41,16 @@ def test_no_manifest_without_the_fingerprint_feature(tmp_path):
                                          verbose=False, writers=[ManifestWriter()],
                                          exclude_features=["fingerprint"]).run()
     assert "manifest" not in report.outputs and not (report.run_dir / "manifest.tsv").exists()
+
+
+def test_the_report_cover_shows_each_splits_fingerprint(tmp_path):
+    from data_gradients.reports.pdf import HtmlWriter
+
+    ds = FileLikeSegmentation(4)
+    report = SegmentationAnalysisManager(seg_batches(ds.images, ds.masks), seg_batches(ds.images[:1], ds.masks[:1]),
+                                         num_classes=3, log_dir=tmp_path, verbose=False, writers=[HtmlWriter()],
+                                         features=["fingerprint"]).run()
+    html = report.outputs["html"].read_text()
+    cover = html.split('<div class="cover">', 1)[1].split("<h2>", 1)[0]
+    for split, digest in report.results["fingerprint"].data["fingerprint"].items():
+        assert f'Fingerprint {split}</td><td><code class="fingerprint">{digest}</code>' in cover
