@@ -112,3 +112,12 @@ def test_with_drift_adds_one_result_only_when_there_are_splits_to_compare():
     assert out["drift"].title == "Biggest differences from train"
     assert with_drift(results, _ctx(("train",))) is results
     assert "drift" not in results  # the input is not changed
+
+
+def test_a_failing_comparison_costs_only_the_drift_result():
+    broken = Histogram(key="v", title="v", x_label="v", bin_edges=np.arange(4.0),
+                       counts={"train": np.array([1, 2, 3]), "val": np.array([1, 2])})  # val on other bins
+    results = {"a": _result("a", broken)}
+    out = with_drift(results, _ctx())
+    assert out["drift"].failed and "ValueError" in out["drift"].error
+    assert out["a"] is results["a"]
