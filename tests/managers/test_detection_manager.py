@@ -60,8 +60,12 @@ def test_every_output_is_written_without_failures(report):
 
 
 def test_tensorboard_scalars_equal_json_and_txt_and_pictures_are_there(report):
-    ea = EventAccumulator(str(report.run_dir), size_guidance={"scalars": 0, "images": 0, "tensors": 0})
+    guidance = {"scalars": 0, "images": 0, "tensors": 0}
+    ea = EventAccumulator(str(report.run_dir), size_guidance=guidance)  # the run of no split: figures
     ea.Reload()
+    runs = {s: EventAccumulator(str(report.run_dir / s), size_guidance=guidance) for s in ("train", "val")}
+    for run in runs.values():  # one run per split: headline scalars and sample pictures
+        run.Reload()
     js = json.loads(report.outputs["json"].read_text())
     txt = report.outputs["txt"].read_text()
     checked = 0
@@ -70,19 +74,19 @@ def test_tensorboard_scalars_equal_json_and_txt_and_pictures_are_there(report):
             for split, value in per_split.items():
                 if value is None:
                     continue
-                tb = ea.Scalars(f"{feature}/{name}/{split}")[0].value
+                tb = runs[split].Scalars(f"~headline/{feature}/{name}")[0].value
                 assert math.isclose(tb, value, rel_tol=1e-6, abs_tol=1e-6), (feature, name, split)
                 section = txt.split(f"({feature}) ==", 1)[1]
                 row = next(line for line in section.splitlines() if line.split() and line.split()[0] == name)
                 assert row.split()[1 + list(per_split).index(split)] == fmt(value)
                 checked += 1
     assert checked >= 40
-    images = [t for t in ea.Tags()["images"] if t.startswith("detection_samples/")]
+    images = [t for run in runs.values() for t in run.Tags()["images"] if t.startswith("detection_samples/")]
     assert len(images) == 4  # 2 per split
     figures = set(ea.Tags()["images"])
     for tag in ("detection_class_heatmap/coverage", "detection_overlap/max_iou_same_class",
                 "detection_class_cooccurrence/conditional", "detection_box_sizes/size"):
-        assert tag in figures
+        assert f"{tag}/figure" in figures
 
 
 def test_inferred_format_is_stated_in_the_report(tmp_path):

@@ -33,7 +33,13 @@ def server(tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("tb_logs")
     report = SegmentationAnalysisManager(
         segmentation_raw_batches(0), segmentation_raw_batches(1, n_batches=3), num_classes=4, ignore_labels=[255],
-        samples_to_visualize=2, log_dir=log_dir, verbose=False, features=None,
+        samples_to_visualize=2, log_dir=log_dir, verbose=False,
+    ).run()
+    # a second version of the dataset, analysed into the same folder: one more HParams row
+    other = SegmentationAnalysisManager(
+        segmentation_raw_batches(2, n_batches=4), segmentation_raw_batches(3, n_batches=2), num_classes=4,
+        ignore_labels=[255], samples_to_visualize=0, log_dir=log_dir, report_title="version 2", verbose=False,
+        features=["image_brightness", "stream_order"],
     ).run()
     exe = Path(sys.executable).with_name("tensorboard")
     port = free_port()
@@ -53,6 +59,7 @@ def server(tmp_path_factory):
             time.sleep(0.25)
         run = report.run_dir.relative_to(log_dir).as_posix()
         REPORTS[url] = report
+        REPORTS[url + "/other"] = other
         yield url, run
     finally:
         proc.terminate()
@@ -69,7 +76,9 @@ def server_report(server):
 
 def test_runs_are_the_splits_and_the_run_of_no_split(server):
     url, run = server
-    assert sorted(get(f"{url}/data/runs")) == sorted([run, f"{run}/train", f"{run}/val"])
+    other = REPORTS[url + "/other"].run_dir.relative_to(REPORTS[url].run_dir.parent.parent).as_posix()
+    expected = [r + suffix for r in (run, other) for suffix in ("", "/train", "/val")]
+    assert sorted(get(f"{url}/data/runs")) == sorted(expected)
 
 
 def test_dashboards_with_data_are_enabled(server):
@@ -106,11 +115,11 @@ def test_hparams_has_the_session_with_its_configuration(server):
                  {"experimentName": "", "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
                                                              "STATUS_RUNNING"],
                   "colParams": [], "startIndex": 0, "sliceSize": 10, "includeMetrics": True})
-    sessions = [s["name"] for g in groups["sessionGroups"] for s in g["sessions"]]
-    assert sessions == [run]
-    (group,) = groups["sessionGroups"]
-    metrics = {(m["name"]["group"], m["name"]["tag"]): m["value"] for m in group["metricValues"]}
-    for split in ("train", "val"):  # the headline numbers, read from each split's run
-        value = metrics[(split, f"{HEADLINE}/image_brightness/mean_brightness")]
-        assert value == pytest.approx(server_report(server).scalar("image_brightness", "mean_brightness", split),
-                                      rel=1e-6)
+    by_session = {s["name"]: g for g in groups["sessionGroups"] for s in g["sessions"]}
+    assert len(by_session) == 2 and run in by_session  # one row per analysis, to compare versions
+    for name, group in by_session.items():
+        report = server_report(server) if name == run else REPORTS[url + "/other"]
+        metrics = {(m["name"]["group"], m["name"]["tag"]): m["value"] for m in group["metricValues"]}
+        for split in ("train", "val"):  # the headline numbers, read from each split's run
+            value = metrics[(split, f"{HEADLINE}/image_brightness/mean_brightness")]
+            assert value == pytest.approx(report.scalar("image_brightness", "mean_brightness", split), rel=1e-6)

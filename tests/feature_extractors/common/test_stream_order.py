@@ -136,3 +136,22 @@ def test_p_value_is_the_chi_square_tail(df):
         x = chi2.isf(q, df)
         assert math.isclose(chi2_sf(x, df), q, rel_tol=1e-9)
     assert chi2_sf(0.0, df) == 1.0 and chi2_sf(1e5, df) == 0.0
+
+
+def test_a_run_over_a_sorted_loader_reports_it_with_the_blocks(tmp_path):
+    from data_gradients import ClassificationAnalysisManager
+
+    rng = np.random.default_rng(0)
+
+    def loader(labels, batch_size=32):
+        return [(torch.from_numpy(rng.integers(0, 256, (len(chunk), 3, 8, 8), dtype=np.uint8)), torch.as_tensor(chunk))
+                for chunk in (labels[i:i + batch_size] for i in range(0, len(labels), batch_size))]
+
+    report = ClassificationAnalysisManager(
+        loader(sorted_labels()), loader(rng.permutation(sorted_labels(50))), num_classes=C,
+        class_names=[f"c{i}" for i in range(C)], log_dir=tmp_path, verbose=False, writers=[],
+        features=["stream_order"], samples_to_visualize=0,
+    ).run()
+    (finding,) = report["stream_order"].findings
+    assert finding.counts == {"train": C} and finding.severity == "warning"
+    assert "class c2 only in images 200\u2013303" in finding.message
