@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Dict, List, Tuple
 
+import cv2
 import numpy as np
 
 from data_gradients.batch import ClassificationBatch, DetectionBatch, ImageBatch, SegmentationBatch
@@ -42,13 +43,37 @@ MOD = 1 << 256
 _CHUNKS = 256
 
 
+def mask_digests(batch: SegmentationBatch) -> np.ndarray:
+    """(N, 32) uint8 digests of each sample's mask of counted ids (-1 = not counted).
+
+    A mask whose ids are all below 255 is hashed as one byte per pixel, ``id + 1`` (the common case;
+    when the loader gave uint8 labels these bytes come from one 256-entry lookup, and the int32
+    masks are never built); any other mask as its int32 ids, 4 bytes per pixel, with a leading
+    channel that tells the two apart. Either way the bytes depend only on the mask's ids, not on the
+    type the loader used."""
+    n, h, w = batch.mask_shape
+    source = batch.label_source
+    if source is not None and int(source[1].max()) < 255:
+        labels, table = source
+        small = cv2.LUT(labels.reshape(-1, w), (table + 1).astype(np.uint8)).reshape(n, 1, h, w) if labels.size \
+            else np.zeros((n, 1, h, w), dtype=np.uint8)
+        return image_digests(small)
+    masks = np.ascontiguousarray(batch.masks, dtype=np.int32)
+    fits = masks.reshape(n, -1).max(axis=1, initial=-1) < 255
+    out = np.empty((n, 32), dtype=np.uint8)
+    if fits.any():
+        out[fits] = image_digests((masks[fits] + 1).astype(np.uint8)[:, None])
+    if not fits.all():
+        wide = masks[~fits].view(np.uint8).reshape(-1, 1, h, 4 * w)
+        out[~fits] = image_digests(np.concatenate([np.zeros_like(wide), wide], axis=1))  # 2 channels: int32 ids
+    return out
+
+
 def label_digests(batch: ImageBatch) -> np.ndarray:
     """(N, 32) uint8: a digest of each sample's labels as the analysis reads them (see the module doc)."""
     n = len(batch)
     if isinstance(batch, SegmentationBatch):
-        masks = np.ascontiguousarray(batch.masks, dtype=np.int32)
-        h, w = masks.shape[1:] if masks.ndim == 3 else (0, 0)
-        content = image_digests(masks.view(np.uint8).reshape(n, 1, h, 4 * w))
+        content = mask_digests(batch)
         extra = [np.asarray(batch.out_of_range_pixels, dtype="<i8")]
         tag = b"seg"
     elif isinstance(batch, DetectionBatch):

@@ -131,3 +131,25 @@ def test_unreadable_samples_are_counted():
     ext = fp.Fingerprint(ctx)
     ext.update(b, "train")
     assert ext.compute().data["samples"] == {"train": 2}
+
+
+def test_mask_digests_depend_on_the_ids_not_on_the_loaders_type():
+    from data_gradients.batch import SegmentationBatchBuilder
+    from data_gradients.feature_extractors.common.fingerprint import mask_digests
+
+    rng = np.random.default_rng(2)
+    labels = rng.choice(np.array([0, 1, 2, 9, 255], np.uint8), size=(4, 7, 5))
+    images = np.zeros((4, 3, 7, 5), np.uint8)
+    builder = SegmentationBatchBuilder(300, tuple(i for i in range(300) if i != 255), (255,))
+    (from_u8,) = builder.build(images, labels, 0)
+    (from_i64,) = builder.build(images, labels.astype(np.int64), 0)
+    assert from_u8.label_source is not None and from_i64.label_source is None
+    np.testing.assert_array_equal(mask_digests(from_u8), mask_digests(from_i64))
+    assert from_u8.__dict__.get("_masks") is None  # hashed from the labels, the int32 masks never built
+    wide = labels.astype(np.int64)
+    wide[1, 0, 0] = 299  # one mask with an id past 254: hashed as int32, the others unchanged
+    (with_wide,) = builder.build(images, wide, 0)
+    got, want = mask_digests(with_wide), mask_digests(from_i64)
+    assert [bool((got[i] == want[i]).all()) for i in range(4)] == [True, False, True, True]
+    (changed,) = builder.build(images, np.where(np.arange(4)[:, None, None] == 2, 1, labels).astype(np.uint8), 0)
+    assert [bool((mask_digests(changed)[i] == want[i]).all()) for i in range(4)] == [True, True, False, True]
