@@ -39,7 +39,7 @@ import torch  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 COMMON = ("image_resolution", "image_brightness", "image_channel_stats", "color_distribution", "data_quality",
-          "duplicates")
+          "duplicates", "near_duplicates", "image_quality", "fingerprint", "stream_order")  # those the version has
 SHARED = "(shared pixel statistics)"
 CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
 SETS = {  # name -> (task, images per repetition, batch size)
@@ -182,7 +182,8 @@ class Runner:
             task=task, num_classes=n_classes, class_ids=ids, class_names={i: f"c{i}" for i in ids}, seed=0)
         if set_name == "common":
             self.builder = version.get("data_gradients.batch", "SegmentationBatchBuilder")(n_classes, ids, (255,))
-            names = COMMON
+            known = version.get("data_gradients.feature_extractors.registry", "registered_features")(task)
+            names = tuple(n for n in COMMON if n in known)
         elif set_name == "detection":
             self.builder = version.get("data_gradients.batch", "DetectionBatchBuilder")(
                 n_classes, ids, (), bbox_format="xyxy", normalized_boxes=False)
