@@ -46,6 +46,11 @@ class SegmentationAnalysisManager(AnalysisManager):
         timeout: seconds any wait on other ranks may take before it fails (default 30 min).
         thresholds: limits of the findings by name, e.g. ``{"dark_image": 0.1}``; unknown names
             are an error listing the valid ones (``data_gradients.thresholds.declared()``).
+        export: samples to write out while reading, with their overlays and ``meta.json``: a selector of
+            :mod:`data_gradients.export.selectors` (e.g. ``every_n_samples(100)``) or
+            ``data_gradients.export.session.Export(selector, out_dir=...)``;
+            they go to ``<run folder>/export`` (None = nothing is exported; after a run see
+            ``report.export_samples``).
 
     Images may be tensors, arrays or PIL images, NCHW or NHWC, each scaled by the rule of its
     own type (see the README); masks N,H,W class ids or N,C,H,W one-hot (a float A,H,W array is
