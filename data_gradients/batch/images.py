@@ -95,8 +95,9 @@ class ImageBatch:
     ``non_integer_labels[i]``: label values of sample i that were not whole numbers and were
     rounded (halves to even). ``unreadable``: every image of this batch has no pixel (H or W = 0);
     such a batch only carries the samples so they are counted and listed, no statistic reads it.
-    ``stream_positions[i]``: how many samples the split's loader yielded before sample i (on this
-    rank), set by the manager; None when a batch is built outside a run."""
+    ``stream_positions[i]``: how many samples the split's loader yielded before sample i, set by the
+    manager (under torch.distributed: the ranks' streams interleaved, position x world + rank); None
+    when a batch is built outside a run."""
 
     images: np.ndarray
     sample_ids: np.ndarray

@@ -76,6 +76,8 @@ class SplitReader:
                     pos = canonical.sample_ids - position  # 0..n-1 within this loader batch
                     canonical.sample_ids = (ids if ids is not None else ids_source.position_ids(position, n))[pos]
                     canonical.stream_positions = position + pos
+                    if self.cluster is not None:  # the ranks' streams interleaved, as a DistributedSampler deals them
+                        canonical.stream_positions = canonical.stream_positions * self.cluster.world + self.cluster.rank
                     if padding is not None and padding[pos].any():
                         canonical = select_samples(canonical, ~padding[pos])
                         if len(canonical) == 0:

@@ -8,8 +8,9 @@ position passes ``WINDOWS * width``; it depends only on the largest position see
 producers' states merge exactly by re-binning the finer one to the coarser width. Per window:
 images, images holding each class, the brightness sum (integer fixed point, exact), a 16-bin
 brightness histogram and the objects (boxes; classes present for the other tasks). Fixed size:
-WINDOWS x (classes + 19) integers per split. Under torch.distributed each rank counts its own stream positions, so a
-window is "the i-th part of each rank's stream".
+WINDOWS x (classes + 19) integers per split. Under torch.distributed the manager interleaves the
+ranks' streams (position x world + rank, as a DistributedSampler deals the samples), so a step
+counts the images read by all ranks.
 
 The finding: for each class, a chi-square test of its images per window against its share of
 the whole split (X^2 = sum_w (O_w - n_w p)^2 / (n_w p (1 - p)), df = windows - 1, p-value by the
@@ -19,14 +20,14 @@ it is expected at least ``MIN_EXPECTED`` times per window, present and absent.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.common.brightness import FIXED_POINT_BITS, LUMA_WEIGHTS
 from data_gradients.feature_extractors.registry import register_feature
-from data_gradients.results import Finding, Series
+from data_gradients.results import Finding, Series, Table
 from data_gradients.sample_id import POSITION_MASK
 from data_gradients.thresholds import declare, threshold
 
@@ -162,6 +163,7 @@ class StreamOrder(FeatureExtractor):
         distribution = Series(key="brightness", title="Brightness of the images along the stream",
                               y_label="mean luma (0-255)", steps={}, values={}, bin_edges=BRIGHTNESS_EDGES.copy())
         flagged: Dict[str, List[int]] = {}
+        rows: List[List[Any]] = []
         totals = {s: self.state(s).class_images.sum(axis=0) for s in self.splits}
         overall = sum(totals.values()) if totals else np.zeros(len(names), dtype=np.int64)
         shown = [int(i) for i in np.argsort(-overall, kind="stable")[:MAX_SHARE_SERIES]]
@@ -175,33 +177,41 @@ class StreamOrder(FeatureExtractor):
             distribution.values[s] = {"brightness": st.luma_histogram[used].copy()}
             brightness.values[s] = {"mean_brightness": st.luma[used] / n / float(1 << FIXED_POINT_BITS)}
             objects.values[s] = {"objects_per_image": st.objects[used] / n}
-            test = self._test(st, used)
+            tested, smallest_p, test = self._test(st, used)
             flagged[s] = [c for c, _, _ in test]
+            rows.append([s, int(st.end), int(st.width), len(used), tested, len(test), smallest_p])
             shares.values[s] = {names[c]: st.class_images[used, c] / n for c in sorted(set(shown) | set(flagged[s]))}
             if test:
                 res.findings.append(self._finding(s, st, used, test))
             res.data[s] = {"window_width": int(st.width), "images_read": int(st.end)}
         res.series += [shares, brightness, objects, distribution]
+        res.tables.append(Table(
+            key="order_test", title=("Is the order shuffled? Chi-square test of each class's images per window against "
+                                     f"its split share (p < {threshold(self.context, UNSHUFFLED_P):g} / classes tested)"),
+            columns=["split", "images read", "window width", "windows", "classes tested", "classes far from shuffled",
+                     "smallest p"], rows=rows))
         return res
 
-    def _test(self, st: Any, used: np.ndarray) -> List[Tuple[int, float, float]]:
-        """(class, X^2, p) of the classes whose images per window are far from their split share."""
+    def _test(self, st: Any, used: np.ndarray) -> Tuple[int, Optional[float], List[Tuple[int, float, float]]]:
+        """(classes tested, smallest p-value or None, (class, X^2, p) of the classes whose images per window
+        are far from their split share)."""
         n = st.images[used].astype(np.float64)
         total, df = n.sum(), len(used) - 1
         if df < 1:
-            return []
+            return 0, None, []
         counts = st.class_images[used].astype(np.float64)
         p = counts.sum(axis=0) / total
         testable = np.flatnonzero((total * p / len(used) >= MIN_EXPECTED) & (total * (1 - p) / len(used) >= MIN_EXPECTED))
         alpha = threshold(self.context, UNSHUFFLED_P) / max(len(testable), 1)
-        out = []
+        out, smallest = [], None
         for c in testable.tolist():
             expected = n * p[c]
             x2 = float(((counts[:, c] - expected) ** 2 / (expected * (1 - p[c]))).sum())
             pv = chi2_sf(x2, df)
+            smallest = pv if smallest is None else min(smallest, pv)
             if pv < alpha:
                 out.append((c, x2, pv))
-        return out
+        return len(testable), smallest, out
 
     def _finding(self, split: str, st: Any, used: np.ndarray, test: List[Tuple[int, float, float]]) -> Finding:
         names, df = self.context.names, len(used) - 1

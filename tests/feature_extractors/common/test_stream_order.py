@@ -55,6 +55,9 @@ def test_sorted_loader_is_flagged_with_its_blocks():
     assert "class c2 only in images 200\u2013303" in finding.message
     assert "class c3 only in images 296\u2013399" in finding.message
     assert "chi-square" in finding.message and "unshuffled_order_p" in finding.message
+    (table,) = result.tables
+    ((split, images, width, windows, tested, far, smallest),) = table.rows
+    assert (split, images, width, windows, tested, far) == ("train", 400, 8, 50, C, C) and smallest < 1e-40
 
 
 def test_sorted_non_reference_split_is_only_a_note():
@@ -68,6 +71,8 @@ def test_shuffled_loader_is_not_flagged(seed):
     labels = np.random.default_rng(seed).permutation(np.repeat(np.arange(C), 150 + 37 * seed))
     result = run(labels).compute()
     assert result.findings == []
+    (row,) = result.tables[0].rows
+    assert row[4] == C and row[5] == 0 and row[6] > 0.001 / C
 
 
 def test_windows_double_and_series_follow_the_stream():
