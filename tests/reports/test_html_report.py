@@ -88,7 +88,7 @@ def test_figures_come_from_the_run_folder_at_print_resolution(report, page):
         path = report.run_dir / src
         with Image.open(path) as img:
             assert round(img.info["dpi"][0]) == 150
-            assert img.width >= 900  # ~6 inches at 150 dpi: sharp when printed
+            assert img.width >= 750  # >= 5 inches at 150 dpi: sharp when printed, readable in a TensorBoard card
     # nothing else is loaded: no other src/href, no script, frame, stylesheet link or CSS url()
     assert set(re.findall(r'(?:src|href)="([^"]*)"', page)) == set(sources)
     assert not re.search(r"<(script|iframe|link|object|embed)\b|url\(", page, re.I)
