@@ -124,6 +124,8 @@ class Finding:
     severity: str = "warning"  # "error" | "warning" | "info"
     #: file paths of ``sample_ids`` (same order) when the data came from files on disk
     sample_paths: Dict[str, List[str]] = field(default_factory=dict)
+    #: what the finding is about ("images", "labels", "splits") when its feature's group does not say
+    area: Optional[str] = None
 
     @property
     def total(self) -> int:

@@ -2,7 +2,8 @@
 
 The summary is at most ~10 lines: one verdict line per area (images, labels, splits) with
 its counts of errors and warnings, then the most serious findings. A finding belongs to the
-area of its feature's ``group``: "image" and "quality" -> images, "labels" -> labels,
+finding's own ``area`` when it names one (e.g. the label checks of the data-quality feature),
+else to the area of its feature's ``group``: "image" and "quality" -> images, "labels" -> labels,
 "splits" -> splits (any other group is counted under "other"). Nothing here computes a
 statistic: it counts and orders the findings the features made.
 """
@@ -48,7 +49,7 @@ def area_of(group: str) -> str:
 
 def findings_by_area(report: AnalysisReport) -> List[Tuple[str, Finding]]:
     """(area, finding) of every finding, most serious first (stable within a severity)."""
-    pairs = [(area_of(r.group), f) for r in report.results.values() for f in r.findings]
+    pairs = [(f.area or area_of(r.group), f) for r in report.results.values() for f in r.findings]
     return sorted(pairs, key=lambda p: SEVERITY_ORDER.get(p[1].severity, 3))
 
 

@@ -33,6 +33,9 @@ PROBLEMS = {
     ),
 }
 
+# the checks of labels, not pixels: the summary counts them under "labels"
+LABEL_PROBLEMS = {"out_of_range": "labels", "empty": "labels", "non_integer_labels": "labels"}
+
 # findings only (no scalar: they appear when the data has them). key -> (title, severity, rule and why)
 OTHER_PROBLEMS = {
     "unreadable": (
@@ -155,7 +158,7 @@ class DataQuality(FeatureExtractor):
             ids: Dict[str, List[int]] = {s: [int(i) for i, _ in getattr(self.state(s), f"{key}_ids")] for s in splits}
             res.findings.append(Finding(
                 key=key, title=title, message=self._message(key, counts), why=why,
-                counts=counts, sample_ids=ids, severity=severity,
+                counts=counts, sample_ids=ids, severity=severity, area=LABEL_PROBLEMS.get(key),
             ))
         for key, (title, severity, why) in OTHER_PROBLEMS.items():
             counts = {s: int(getattr(self.state(s), f"{key}_samples")) for s in splits}
@@ -163,7 +166,7 @@ class DataQuality(FeatureExtractor):
                 continue
             ids = {s: [int(i) for i, _ in getattr(self.state(s), f"{key}_ids")] for s in splits}
             res.findings.append(Finding(key=key, title=title, message=self._other_message(key, counts), why=why,
-                                        counts=counts, sample_ids=ids, severity=severity))
+                                        counts=counts, sample_ids=ids, severity=severity, area=LABEL_PROBLEMS.get(key)))
         return res
 
     def _other_message(self, key: str, counts: Dict[str, int]) -> str:

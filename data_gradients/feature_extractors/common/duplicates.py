@@ -221,7 +221,7 @@ class Duplicates(FeatureExtractor):
         if not any(counts.values()):
             return []
         return [Finding(
-            key=f"{ref}_leakage", title=f"Images shared with {ref} (leakage)", severity="error",
+            key=f"{ref}_leakage", title=f"Images shared with {ref} (leakage)", severity="error", area="splits",
             message=f"exact copies of {ref} images in other splits: " + " | ".join(examples),
             why="the model is evaluated on images it was trained on, so validation scores are optimistic; "
                 "remove the copies from one of the splits",

@@ -179,6 +179,7 @@ class NearDuplicates(FeatureExtractor):
             return []
         return [Finding(
             key=f"{ref}_near_leakage", title=f"Near copies of {ref} images in other splits (leakage)", severity="error",
+            area="splits",
             message=f"images within {radius} bits of a {ref} image's perceptual hash (exact copies included): "
                     + " | ".join(examples),
             why="a re-saved or resized copy of a training image in validation is still the same picture: validation "

@@ -48,7 +48,7 @@ class SplitSizes(FeatureExtractor):
         if empty:
             first = reference in empty
             res.findings.append(Finding(
-                key="empty_split", title="Empty splits", severity="error" if first else "warning",
+                key="empty_split", title="Empty splits", area="splits", severity="error" if first else "warning",
                 message="no sample was read from " + ", ".join(
                     f"{s}" + (f" (its loader promised {promised[s]})" if promised[s] else "") for s in empty),
                 why="every statistic of an empty split is missing; a generator that was already used (e.g. passed "
@@ -59,7 +59,7 @@ class SplitSizes(FeatureExtractor):
         short = [s for s in splits if read[s] and promised[s] and read[s] < short_share * promised[s]]
         if short:
             res.findings.append(Finding(
-                key="short_split", title="Splits shorter than their loader promised",
+                key="short_split", title="Splits shorter than their loader promised", area="splits",
                 severity="error" if reference in short else "warning",
                 message="; ".join(f"{s}: {read[s]} samples read of the {promised[s]} its length promised "
                                   f"({read[s] / promised[s]:.0%})" for s in short),

@@ -96,7 +96,7 @@ class DetectionBoxQuality(FeatureExtractor):
             if sum(images.values()) == 0:
                 continue
             ids: Dict[str, List[int]] = {s: [int(i) for i, _ in getattr(self.state(s), f"{key}_ids")] for s in splits}
-            res.findings.append(Finding(key=key, title=title, message=self._message(key, splits), why=why,
+            res.findings.append(Finding(key=key, title=title, message=self._message(key, splits), why=why, area="labels",
                                         counts=images, sample_ids=ids, severity=severity))
         return res
 
