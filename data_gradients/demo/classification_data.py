@@ -17,8 +17,9 @@ background. What an analysis of it should find (by design):
   sample ``i`` with ``i % 97 == 60`` is one of train sample ``i - 58``;
   val sample ``i`` with ``i % 59 == 30`` (and no exact leak) is one of train sample ``i // 59 + 5``;
 * image quality (see :data:`QUALITY` and :func:`quality_problem`), in any split: sample ``i`` is
-  blurred (Gaussian, sigma 3) when ``i % 89 == 20``, darkened (x 0.2) when ``i % 79 == 25``, and grey
-  stored as RGB when ``i % 71 == 40``, unless it is a copy or the source of one (train 0-47 are);
+  blurred (Gaussian, sigma 3) when ``i % 89 == 20``, darkened (x 0.2) when ``i % 79 == 25``, grey
+  stored as RGB when ``i % 71 == 40``, and washed out (every value within 12 of white) when
+  ``i % 83 == 50``, unless it is a copy or the source of one (train 0-47 are);
   plain shapes on smooth ramps also make a few look-alikes by chance (same shape, place and light:
   e.g. val 13 and 15 near train 10 and 100), which the near-duplicate report lists with them;
 * with ``multi_label=True`` an image holds 1-3 different shapes and its label is a
@@ -44,7 +45,7 @@ LEAK = (53, 7)  # val i is a copy of train i // 53 when i % 53 == 7
 NEAR_DUPLICATE = (97, 60, 58)  # train i is a near copy of train i - 58 when i % 97 == 60
 NEAR_LEAK = (59, 30, 5)  # val i is a near copy of train i // 59 + 5 when i % 59 == 30 (and not an exact leak)
 #: kind -> (modulus, remainder): sample ``i`` of any split is changed so when ``i % modulus == remainder``
-QUALITY = {"blurry": (89, 20), "dark": (79, 25), "grayscale": (71, 40)}
+QUALITY = {"blurry": (89, 20), "dark": (79, 25), "grayscale": (71, 40), "overexposed": (83, 50)}
 _DECAY = 0.7
 
 
@@ -101,6 +102,8 @@ def _degrade(img: np.ndarray, kind: Optional[str], near: bool) -> np.ndarray:
         img = (img.astype(np.uint16) // 5).astype(np.uint8)
     elif kind == "grayscale":
         img = np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
+    elif kind == "overexposed":
+        img = (255 - (255 - img.astype(np.int16)) // 20).astype(np.uint8)
     return np.ascontiguousarray(img)
 
 

@@ -1,5 +1,5 @@
 """The classification demo data shows every designed finding: exact and near duplicates, exact and near
-leaks into val, blurred, dark and grayscale images; the copies are what they claim to be."""
+leaks into val, blurred, dark, washed-out and grayscale images; the copies are what they claim to be."""
 import numpy as np
 
 from data_gradients import ClassificationAnalysisManager
@@ -19,6 +19,9 @@ def test_designed_copies_and_quality_changes():
     assert not np.array_equal(copy, source) and np.abs(copy.astype(int) - source).mean() < 10  # JPEG q75
     assert [quality_problem("train", i) for i in (104, 109, 111)] == ["dark", "blurry", "grayscale"]
     assert quality_problem("train", 20) is None  # a source of val copies keeps its pixels
+    assert quality_problem("train", 133) == "overexposed" and quality_problem("val", 50) == "overexposed"
+    washed = render_classification_sample(0, "train", 133)[0]
+    assert washed.min() >= 243
     grey = render_classification_sample(0, "val", 40)[0]
     assert np.array_equal(grey[:, :, 0], grey[:, :, 1]) and np.array_equal(grey[:, :, 1], grey[:, :, 2])
 
@@ -37,3 +40,4 @@ def test_report_shows_every_designed_finding(tmp_path):
     assert 104 in found["dark_images"].sample_ids["train"] and found["dark_images"].sample_ids["val"] == [25]
     assert found["blurry_images"].sample_ids == {"train": [109], "val": [20]}
     assert found["grayscale_images"].sample_ids == {"train": [111], "val": [40]}
+    assert found["overexposed_images"].sample_ids == {"train": [133], "val": [50]}
