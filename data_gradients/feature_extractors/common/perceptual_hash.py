@@ -25,17 +25,27 @@ _CELL = SIZE // HASH_SIDE
 _x = np.arange(HASH_SIDE)
 DCT = np.round(4096 * np.cos(np.pi * (2 * _x[None, :] + 1) * np.arange(LOW)[:, None] / (2 * HASH_SIDE))).astype(np.int64)
 
+_BASIS = np.repeat(DCT, _CELL, axis=1).astype(np.float64)  # (LOW, SIZE): D[k, X // 2]
+
 _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
 def phash_from_grey(grey: np.ndarray) -> np.ndarray:
-    """(N,) uint64 pHash of (N, SIZE, SIZE) uint8 grey thumbnails."""
+    """(N,) uint64 pHash of (N, SIZE, SIZE) uint8 grey thumbnails.
+
+    Steps 1 and 2 are two float64 matrix products for the whole batch, the 2 x 2 sums folded into
+    the basis (:data:`_BASIS`: ``D`` with each column repeated): every product and partial sum is
+    an integer below 2**45 (at most 64 * 255 * 4096 * 64 * 4096), so float64 holds them exactly,
+    whatever the summation order, and the coefficients are the integers of ``D G D^T``.
+    """
     n = len(grey)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
-    g = grey.astype(np.int64).reshape(n, HASH_SIDE, _CELL, HASH_SIDE, _CELL).sum(axis=(2, 4))
-    coeffs = np.matmul(np.matmul(DCT, g), DCT.T).reshape(n, LOW * LOW)  # integers: exact
-    middle = np.sort(coeffs, axis=1)[:, LOW * LOW // 2 - 1:LOW * LOW // 2 + 1].sum(axis=1)  # 2 x median
+    g = grey.reshape(n * SIZE, SIZE).astype(np.float64)
+    rows = (g @ _BASIS.T).reshape(n, SIZE, LOW).transpose(0, 2, 1).reshape(n * LOW, SIZE)  # (n, l, Y)
+    coeffs = (rows @ _BASIS.T).reshape(n, LOW, LOW).transpose(0, 2, 1).reshape(n, LOW * LOW)  # (n, k, l)
+    middle = np.partition(coeffs, (LOW * LOW // 2 - 1, LOW * LOW // 2), axis=1)
+    middle = middle[:, LOW * LOW // 2 - 1] + middle[:, LOW * LOW // 2]  # 2 x median, exact (below 2**46)
     bits = 2 * coeffs > middle[:, None]
     return np.packbits(bits, axis=1, bitorder="little").view("<u8").reshape(n).astype(np.uint64)
 

@@ -56,3 +56,23 @@ def test_copies_stay_close_and_other_photos_far():
         assert hamming(base[k], phash_from_grey(thumbs([small]))[0]) <= RADIUS
     far = [int(hamming(base[a], base[b])) for a in range(4) for b in range(a + 1, 4)]
     assert min(far) > 4 * RADIUS
+
+
+def int64_hash(grey):
+    """The pHash of (N, 64, 64) thumbnails with int64 products (the earlier implementation)."""
+    n = len(grey)
+    g = grey.astype(np.int64).reshape(n, 32, 2, 32, 2).sum(axis=(2, 4))
+    coeffs = np.matmul(np.matmul(DCT, g), DCT.T).reshape(n, 64)
+    middle = np.sort(coeffs, axis=1)[:, 31:33].sum(axis=1)
+    return np.packbits(2 * coeffs > middle[:, None], axis=1, bitorder="little").view("<u8").reshape(n)
+
+
+def test_float64_products_equal_int64_products_on_random_and_extreme_thumbnails():
+    rng = np.random.default_rng(3)
+    extreme = np.stack([np.zeros((64, 64), np.uint8), np.full((64, 64), 255, np.uint8),
+                        (np.indices((64, 64)).sum(axis=0) % 2 * 255).astype(np.uint8),  # checkerboard: the largest terms
+                        (np.indices((64, 64))[0] // 32 * 255).astype(np.uint8)])
+    for greys in (rng.integers(0, 256, (1000, 64, 64), dtype=np.uint8),
+                  rng.integers(0, 3, (300, 64, 64), dtype=np.uint8),  # many ties of coefficients
+                  (rng.random((300, 64, 64)) < 0.5).astype(np.uint8) * 255, extreme):
+        assert np.array_equal(phash_from_grey(greys), int64_hash(greys))
