@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import Dict
 
+import cv2
 import numpy as np
 
 from data_gradients.batch import ImageBatch
@@ -42,6 +43,9 @@ from data_gradients.thresholds import declare, threshold
 
 MAX_IDS = 20  # sample ids kept per check and split: the smallest ones
 _W = np.array([0.241, 0.691, 0.068], dtype=np.float32)  # cleanvision's perceived brightness weights
+_LEVELS = np.arange(256, dtype=np.float32)
+_SQUARES = [(w * _LEVELS) * _LEVELS for w in _W]  # float32 (w * v) * v per channel
+_VALUES = np.arange(256, dtype=np.int64)
 
 # check -> (score key, histogram title, x label, bin edges, threshold name, default, flagged when score is "below"/"above",
 #           finding title, why)
@@ -82,43 +86,56 @@ for _spec in CHECKS.values():
 def quality_scores(planes: np.ndarray, grey: np.ndarray) -> Dict[str, np.ndarray]:
     """Per-image scores (float64, (N,)) from (N, 3, S, S) channel and (N, S, S) grey uint8 thumbnails.
 
-    Brightness percentiles are read from each image's histogram of perceived brightness rounded to
-    256 levels (the smallest level whose cumulative count reaches the share: numpy's
-    "inverted_cdf" percentile of the rounded levels); every sum is of integers, so exact.
+    Brightness percentiles are read from each image's perceived brightness rounded to 256 levels
+    (the smallest level whose cumulative count reaches the share: numpy's "inverted_cdf"
+    percentile of the rounded levels, i.e. the level of that rank in the sorted levels); every
+    sum is of integers, so exact. The whole batch goes through a few OpenCV and numpy calls.
     """
-    n = len(grey)
-    p = grey[0].size
-    rgb = planes.reshape(n, 3, p).astype(np.float32)
-    perceived = np.sqrt(_W[0] * rgb[:, 0] * rgb[:, 0] + _W[1] * rgb[:, 1] * rgb[:, 1] + _W[2] * rgb[:, 2] * rgb[:, 2])
-    levels = np.minimum(np.rint(perceived), 255).astype(np.int64)
-    cum = np.cumsum(_histograms(levels), axis=1, dtype=np.int32)
-    counts = _histograms(grey.reshape(n, p).astype(np.int64))
+    n, side = len(grey), grey.shape[-1]
+    p = side * side
+    levels = perceived_levels(planes.reshape(n, 3, p))
+    ranked = np.sort(levels, axis=1, kind="stable")  # a radix sort of uint8
+    counts = grey_histograms(grey.reshape(n * side, side), n)
     share = counts / p
     logs = np.log2(np.where(counts > 0, share, 1.0))
-    g = grey.astype(np.int32)
-    lap = 4 * g[:, 1:-1, 1:-1] - g[:, :-2, 1:-1] - g[:, 2:, 1:-1] - g[:, 1:-1, :-2] - g[:, 1:-1, 2:]
-    spread = planes.reshape(n, 3, p).max(axis=1) - planes.reshape(n, 3, p).min(axis=1)
+    # the 4-neighbour Laplacian: OpenCV's ksize=1 kernel is its negative (same standard deviation);
+    # rows 1..S-2 of a thumbnail read only its own rows, so the batch is one tall image
+    lap = cv2.Laplacian(grey.reshape(n * side, side), cv2.CV_16S, ksize=1).reshape(n, side, side)[:, 1:-1, 1:-1]
+    lap = lap.reshape(n, -1).astype(np.int32)
+    m = lap.shape[1]
+    lap_std = _std(m, lap.sum(axis=1, dtype=np.int64), (lap * lap).sum(axis=1, dtype=np.int64))
+    grey_std = _std(p, counts @ _VALUES, counts @ (_VALUES * _VALUES))
+    flat = planes.reshape(n, 3, p)
+    spread = np.maximum(np.maximum(flat[:, 0], flat[:, 1]), flat[:, 2]) - np.minimum(np.minimum(flat[:, 0], flat[:, 1]),
+                                                                                      flat[:, 2])
     return {
-        "brightness_p99": np.argmax(cum >= int(np.ceil(0.99 * p)), axis=1) / 255.0,
-        "brightness_p5": np.argmax(cum >= int(np.ceil(0.05 * p)), axis=1) / 255.0,
+        "brightness_p99": ranked[:, int(np.ceil(0.99 * p)) - 1] / 255.0,
+        "brightness_p5": ranked[:, int(np.ceil(0.05 * p)) - 1] / 255.0,
         "entropy": -(share * logs).sum(axis=1) + 0.0,
-        "sharpness": _std(lap) / np.maximum(_std(g), 1.0),
+        "sharpness": lap_std / np.maximum(grey_std, 1.0),
         "channel_spread": spread.max(axis=1).astype(np.float64),
     }
 
 
-def _histograms(values: np.ndarray) -> np.ndarray:
-    """(N, 256) counts of the int64 levels 0..255 of each row of (N, P) ``values``."""
-    n = len(values)
-    keys = values + (np.arange(n, dtype=np.int64) * 256)[:, None]
-    return np.bincount(keys.reshape(-1), minlength=n * 256).reshape(n, 256)
+def perceived_levels(rgb: np.ndarray) -> np.ndarray:
+    """(N, P) uint8 ``min(rint(sqrt(0.241 R^2 + 0.691 G^2 + 0.068 B^2)), 255)`` of (N, 3, P) uint8 pixels, the
+    float32 terms ``(w * v) * v`` read from 256-entry tables and added in the order R, G, B (the same float32
+    operations as the elementwise formula: tests compare all 2**24 colours)."""
+    total = cv2.add(cv2.LUT(rgb[:, 0], _SQUARES[0]), cv2.LUT(rgb[:, 1], _SQUARES[1]))
+    total = cv2.sqrt(cv2.add(total, cv2.LUT(rgb[:, 2], _SQUARES[2])))
+    return cv2.convertScaleAbs(total)  # rounded half to even (as np.rint), saturated at 255
 
 
-def _std(x: np.ndarray) -> np.ndarray:
-    """Per-image population standard deviation of (N, ...) int32 values below 2**15, from exact integer sums."""
-    v = x.reshape(len(x), -1)
-    m = v.shape[1]
-    s1, s2 = v.sum(axis=1, dtype=np.int64), (v * v).sum(axis=1, dtype=np.int64)
+def grey_histograms(tall: np.ndarray, n: int) -> np.ndarray:
+    """(N, 256) int64 counts of the grey levels of each of the ``n`` thumbnails stacked in ``tall`` (one OpenCV
+    histogram each: float32 counts, exact far beyond a thumbnail's pixels)."""
+    rows = len(tall) // max(n, 1)
+    hists = [cv2.calcHist([tall[i * rows:(i + 1) * rows]], [0], None, [256], [0, 256]) for i in range(n)]
+    return np.concatenate(hists).reshape(n, 256).astype(np.int64) if n else np.zeros((0, 256), dtype=np.int64)
+
+
+def _std(m: int, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """Population standard deviations of ``m`` integers from their exact int64 sums ``s1`` and sums of squares ``s2``."""
     return np.sqrt((m * s2 - s1 * s1).astype(np.float64)) / m
 
 
