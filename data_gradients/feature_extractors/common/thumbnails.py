@@ -30,6 +30,7 @@ import numpy as np
 SIZE = 64  # thumbnail side, pixels
 ROWS_PER_CELL = 4  # rows read (at least) per thumbnail row
 LUMA = np.array([299, 587, 114], dtype=np.int32)  # ITU-R BT.601 x 1000, as image_brightness
+_LUMA_TABLES = [(int(k) * np.arange(256) + (500 if c == 0 else 0)).astype(np.float32) for c, k in enumerate(LUMA)]
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,24 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
         if (rows, cols) != (size, size):
             tall = cv2.resize(tall, (size, n * 3 * size), interpolation=cv2.INTER_AREA)
         planes = tall.reshape(n, 3, size, size)
-    luma = np.einsum("nchw,c->nhw", planes.astype(np.int32), LUMA)
-    grey = ((luma + 500) // 1000).astype(np.uint8)
-    return Thumbnails(planes, grey)
+    return Thumbnails(planes, grey_of(planes))
+
+
+def grey_of(planes: np.ndarray) -> np.ndarray:
+    """(N, S, S) uint8 ``(299 R + 587 G + 114 B + 500) // 1000`` of (N, 3, S, S) uint8 planes.
+
+    The terms come from 256-entry float32 tables (OpenCV's LUT) and are added in float32: every
+    value is an integer below 2**24, so exact; the quotient by 1000 is IEEE-rounded and never
+    reaches the next integer (a remainder of at least 1/1000 stays far above float32's spacing
+    below 256), so truncating it is the floor. A test compares all 2**24 colours."""
+    n, _, h, w = planes.shape
+    if planes.size == 0:
+        return np.zeros((n, h, w), dtype=np.uint8)
+    rgb = np.ascontiguousarray(planes).reshape(n, 3, h * w)
+    total, term = cv2.LUT(rgb[:, 0], _LUMA_TABLES[0]), cv2.LUT(rgb[:, 1], _LUMA_TABLES[1])
+    cv2.add(total, term, dst=total)
+    cv2.add(total, cv2.LUT(rgb[:, 2], _LUMA_TABLES[2], dst=term), dst=total)
+    return np.divide(total, np.float32(1000), out=total).astype(np.uint8).reshape(n, h, w)
 
 
 def plane_thumbnail(plane: np.ndarray, size: int = SIZE) -> np.ndarray:

@@ -3,7 +3,13 @@ import cv2
 import numpy as np
 
 from data_gradients.batch import ImageBatch
-from data_gradients.feature_extractors.common.thumbnails import SIZE, compute_thumbnails, grey_thumbnails, plane_thumbnail
+from data_gradients.feature_extractors.common.thumbnails import (
+    SIZE,
+    compute_thumbnails,
+    grey_of,
+    grey_thumbnails,
+    plane_thumbnail,
+)
 
 
 def test_whole_factors_are_block_means():
@@ -53,3 +59,15 @@ def test_cached_on_the_batch_and_rebuilt_for_new_images():
     batch.images = images[::-1].copy()
     again = grey_thumbnails(batch)
     assert again is not first and np.array_equal(again.grey[0], first.grey[1])
+
+
+def test_grey_is_the_integer_luma_of_every_colour():
+    rgb = np.empty((256, 3, 256, 256), np.uint8)  # thumbnail r holds every (g, b) with red r: all 2**24 colours
+    rgb[:, 0] = np.arange(256, dtype=np.uint8)[:, None, None]
+    rgb[:, 1] = np.arange(256, dtype=np.uint8)[None, :, None]
+    rgb[:, 2] = np.arange(256, dtype=np.uint8)[None, None, :]
+    r, g, b = rgb.astype(np.int64).transpose(1, 0, 2, 3)
+    luma = 299 * r + 587 * g + 114 * b
+    assert ((luma + 500) % 1000 == 0).any()  # exact quotients exist: the floor at an integer is exercised
+    assert np.array_equal(grey_of(rgb), ((luma + 500) // 1000).astype(np.uint8))
+    assert grey_of(np.zeros((0, 3, SIZE, SIZE), np.uint8)).shape == (0, SIZE, SIZE)
