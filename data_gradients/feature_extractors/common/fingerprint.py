@@ -55,6 +55,8 @@ def mask_digests(batch: SegmentationBatch) -> np.ndarray:
     source = batch.label_source
     if source is not None and int(source[1].max()) < 255:
         labels, table = source
+        if labels.size and _maps_to_itself(labels, table):  # the bytes id + 1 are the labels (as int8) plus one
+            return image_digests(labels[:, None], offset=1)
         small = cv2.LUT(labels.reshape(-1, w), (table + 1).astype(np.uint8)).reshape(n, 1, h, w) if labels.size \
             else np.zeros((n, 1, h, w), dtype=np.uint8)
         return image_digests(small)
@@ -67,6 +69,30 @@ def mask_digests(batch: SegmentationBatch) -> np.ndarray:
         wide = masks[~fits].view(np.uint8).reshape(-1, 1, h, 4 * w)
         out[~fits] = image_digests(np.concatenate([np.zeros_like(wide), wide], axis=1))  # 2 channels: int32 ids
     return out
+
+
+def _maps_to_itself(labels: np.ndarray, table: np.ndarray) -> bool:
+    """Whether every label value that can be present maps to itself read as int8 (ids 0..126 to
+    themselves, 255 to -1: ignored or out of range): then the bytes ``table[labels] + 1`` are
+    ``int8(labels) + 1``, without wrap-around. "Can be present": within both the uint8 and the int8
+    range of the labels (the common case, ids 0..k-1 as they are and 255 ignored, passes with any
+    subset of the classes present)."""
+    lo, hi, lo8, hi8 = _ranges(labels)
+    values = np.arange(lo, hi + 1)
+    signed = values - 256 * (values > 127)
+    values, signed = values[(signed >= lo8) & (signed <= hi8)], signed[(signed >= lo8) & (signed <= hi8)]
+    return hi8 < 127 and bool((table[values] == signed).all())
+
+
+def _ranges(labels: np.ndarray) -> Tuple[int, int, int, int]:
+    """(min, max) of uint8 ``labels`` and of them read as int8 (OpenCV's one-pass min and max when rows are contiguous)."""
+    if labels.flags.c_contiguous:
+        rows = labels.reshape(-1, labels.shape[-1])
+        lo, hi = cv2.minMaxLoc(rows)[:2]
+        lo8, hi8 = cv2.minMaxLoc(rows.view(np.int8))[:2]
+        return int(lo), int(hi), int(lo8), int(hi8)
+    signed = labels.view(np.int8)
+    return int(labels.min()), int(labels.max()), int(signed.min()), int(signed.max())
 
 
 def label_digests(batch: ImageBatch) -> np.ndarray:

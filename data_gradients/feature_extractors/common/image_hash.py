@@ -92,8 +92,13 @@ def batch_image_digests(batch: Any) -> np.ndarray:
     return cached[1]
 
 
-def image_digests(images: np.ndarray) -> np.ndarray:
-    """(N, 32) uint8: the whole 32-byte digest (step 2 above) of each (C, H, W) image's bytes and shape."""
+def image_digests(images: np.ndarray, offset: int = 0) -> np.ndarray:
+    """(N, 32) uint8: the whole 32-byte digest (step 2 above) of each (C, H, W) image's bytes and shape.
+
+    With ``offset``: the digests of the bytes ``int8(b) + offset`` instead, which the caller makes
+    sure stay in int8's range (no wrap-around). The key products are linear in the bytes, so they
+    are the products of ``b`` plus ``offset`` times the keys' column sums (exact int32): the
+    shifted bytes are never written out, only the few leftover ones."""
     images = np.ascontiguousarray(images, dtype=np.uint8)
     n = len(images)
     nbytes = int(np.prod(images.shape[1:]))
@@ -107,11 +112,13 @@ def image_digests(images: np.ndarray) -> np.ndarray:
         whole_rows = np.ascontiguousarray(flat[:, :cut]).reshape(n * rows, k)
         products = row_products(whole_rows).reshape(n, rows, KEY_COLUMNS)
     products = np.ascontiguousarray(products, dtype="<i4")  # the same bytes on any platform
+    if offset:
+        products = products + (offset * KEYS[:k].sum(axis=0, dtype=np.int64)).astype("<i4")
     prefix = hashlib.sha256(np.asarray(images.shape[1:], dtype="<i8").tobytes())
     digests = []
     for product, image in zip(products, flat):  # one hashing call per image, on 1/64 to 1/8 of its bytes
         h = prefix.copy()
         h.update(product)
-        h.update(image[cut:])
+        h.update(image[cut:] if not offset else (image[cut:] + np.int8(offset)))
         digests.append(h.digest())
     return np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(n, 32)

@@ -153,3 +153,34 @@ def test_mask_digests_depend_on_the_ids_not_on_the_loaders_type():
     assert [bool((got[i] == want[i]).all()) for i in range(4)] == [True, False, True, True]
     (changed,) = builder.build(images, np.where(np.arange(4)[:, None, None] == 2, 1, labels).astype(np.uint8), 0)
     assert [bool((mask_digests(changed)[i] == want[i]).all()) for i in range(4)] == [True, True, False, True]
+
+
+def lut_mask_digests(batch):
+    """Digests of the looked-up bytes id + 1 written out (the path without the int8 shortcut)."""
+    import cv2
+
+    labels, table = batch.label_source
+    n, h, w = labels.shape
+    return image_digests(cv2.LUT(labels.reshape(-1, w), (table + 1).astype(np.uint8)).reshape(n, 1, h, w))
+
+
+@pytest.mark.parametrize("values, class_ids", [
+    ([0, 3, 18, 255], range(19)),  # ids as they are, 255 ignored: shifted, never looked up
+    ([3, 18, 255], range(19)), ([3, 18], range(19)),  # id 0 absent (the table has -1 below the smallest label)
+    ([0, 1, 2, 19, 40, 255], range(19)),  # out-of-range values: looked up
+    ([0, 5, 7], (0, 5, 7)), ([1, 5, 7], (0, 5)),  # a value between two ids that is no id
+    ([100, 126, 255], range(127)), ([100, 127], range(128)),  # 127 + 1 would wrap around in int8: looked up
+    ([254], range(255)),  # -2 as int8 is no id: looked up
+])
+def test_mask_digests_of_shifted_labels_equal_the_looked_up_ones(values, class_ids):
+    from data_gradients.batch import SegmentationBatchBuilder
+    from data_gradients.feature_extractors.common.fingerprint import mask_digests
+
+    rng = np.random.default_rng(6)
+    builder = SegmentationBatchBuilder(max(class_ids) + 1, tuple(class_ids), (255,))
+    for shape in [(3, 16, 24), (2, 7, 5)]:
+        labels = rng.choice(np.array(values, np.uint8), size=shape)
+        (b,) = builder.build(np.zeros((shape[0], 3) + shape[1:], np.uint8), labels, 0)
+        assert (mask_digests(b) == lut_mask_digests(b)).all()
+        (strided,) = builder.build(np.zeros((shape[0], 3) + shape[1:], np.uint8), np.repeat(labels, 2, axis=2)[:, :, ::2], 0)
+        assert (mask_digests(strided) == mask_digests(b)).all()

@@ -118,3 +118,13 @@ def test_duplicates_and_leaks_are_the_same_as_with_sha256_over_the_pixels(monkey
     old = run()
     assert new == old
     assert new["scalars"]["duplicate_groups"]["train"] > 2 and new["scalars"]["images_also_in_train"]["val"] > 0
+
+
+@pytest.mark.parametrize("shape", [(1, 64, 64), (1, 7, 5), (1, 33, 100), (3, 24, 40)])  # whole rows, leftovers, none
+def test_offset_digests_are_the_digests_of_the_shifted_bytes(shape):
+    rng = np.random.default_rng(4)
+    images = rng.integers(-128, 126, (5,) + shape, dtype=np.int8)  # int8 values + 1 stay in range
+    images[0] = -128
+    images[1] = 125
+    shifted = (images + np.int8(1)).view(np.uint8)
+    assert (image_hash.image_digests(images.view(np.uint8), offset=1) == image_hash.image_digests(shifted)).all()
