@@ -33,17 +33,18 @@ _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 def phash_from_grey(grey: np.ndarray) -> np.ndarray:
     """(N,) uint64 pHash of (N, SIZE, SIZE) uint8 grey thumbnails.
 
-    Steps 1 and 2 are two float64 matrix products for the whole batch, the 2 x 2 sums folded into
-    the basis (:data:`_BASIS`: ``D`` with each column repeated): every product and partial sum is
-    an integer below 2**45 (at most 64 * 255 * 4096 * 64 * 4096), so float64 holds them exactly,
-    whatever the summation order, and the coefficients are the integers of ``D G D^T``.
+    Steps 1 and 2 are two float64 matrix products per image, the 2 x 2 sums folded into the basis
+    (:data:`_BASIS`: ``D`` with each column repeated): every product and partial sum is an integer
+    below 2**45 (at most 64 * 255 * 4096 * 64 * 4096), so float64 holds them exactly, whatever the
+    summation order, and the coefficients are the integers of ``D G D^T``. The products are
+    stacked (one small BLAS call per image): one large product for the batch would let OpenBLAS
+    start its threads, which spin on the cores the analysis and the loader's workers need.
     """
     n = len(grey)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
-    g = grey.reshape(n * SIZE, SIZE).astype(np.float64)
-    rows = (g @ _BASIS.T).reshape(n, SIZE, LOW).transpose(0, 2, 1).reshape(n * LOW, SIZE)  # (n, l, Y)
-    coeffs = (rows @ _BASIS.T).reshape(n, LOW, LOW).transpose(0, 2, 1).reshape(n, LOW * LOW)  # (n, k, l)
+    rows = np.matmul(grey.astype(np.float64), _BASIS.T)  # (n, Y, l)
+    coeffs = np.matmul(_BASIS, rows).reshape(n, LOW * LOW)  # (n, k, l)
     middle = np.partition(coeffs, (LOW * LOW // 2 - 1, LOW * LOW // 2), axis=1)
     middle = middle[:, LOW * LOW // 2 - 1] + middle[:, LOW * LOW // 2]  # 2 x median, exact (below 2**46)
     bits = 2 * coeffs > middle[:, None]
