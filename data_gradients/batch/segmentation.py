@@ -1,7 +1,7 @@
 """Canonical segmentation batch and its builder (validation happens here, once)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Set, Tuple
 
 import cv2
@@ -27,8 +27,10 @@ class SegmentationBatch(ImageBatch):
 
     masks: np.ndarray = None  # type: ignore[assignment]
     out_of_range_pixels: np.ndarray = None  # type: ignore[assignment]
-    #: (uint8 labels, 256-entry int32 table label -> id or -1) with ``masks == table[labels]``
-    label_source: Optional[Tuple[np.ndarray, np.ndarray]] = field(default=None, repr=False, compare=False)
+    #: (uint8 labels, 256-entry int32 table label -> id or -1) with ``masks == table[labels]``, set by
+    #: the builder after construction. Not a dataclass field: a copy (``dataclasses.replace``) reads
+    #: ``masks`` and does not carry it, and setting ``masks`` drops it, so it never describes other masks.
+    label_source = None
 
     @property
     def mask_shape(self) -> Tuple[int, int, int]:
@@ -136,8 +138,9 @@ class SegmentationBatchBuilder:
             return SegmentationBatch(**fields, masks=np.full((len(idx), h, w), -1, dtype=np.int32),
                                      out_of_range_pixels=np.zeros(len(idx), dtype=np.int64))
         ids, out_of_range, lookup, fractional = self._labels_and_source(stack_group(masks, idx), lazy=True)
-        return SegmentationBatch(**fields, non_integer_labels=fractional, masks=ids, out_of_range_pixels=out_of_range,
-                                 label_source=lookup)
+        batch = SegmentationBatch(**fields, non_integer_labels=fractional, masks=ids, out_of_range_pixels=out_of_range)
+        batch.label_source = lookup
+        return batch
 
     def _labels(self, m: np.ndarray):
         """(ids, out-of-range pixels per sample) of raw labels ``m``."""

@@ -25,7 +25,12 @@ def select_samples(batch: B, keep: np.ndarray) -> B:
         raise ValueError(f"`keep` must be ({n},) bool, got shape {keep.shape}")
     rows = np.flatnonzero(keep)
     changes = {}
+    source = getattr(batch, "label_source", None)  # segmentation labels not looked up yet: kept so
+    if source is not None:
+        changes["masks"] = None
     for f in dataclasses.fields(batch):
+        if f.name in changes:
+            continue
         value = getattr(batch, f.name)
         if f.name in PER_BOX or not isinstance(value, np.ndarray) or value.ndim == 0 or value.shape[0] != n:
             continue
@@ -35,4 +40,7 @@ def select_samples(batch: B, keep: np.ndarray) -> B:
         new_index = np.cumsum(keep) - 1
         changes.update(boxes=batch.boxes[box_rows], box_classes=batch.box_classes[box_rows],
                        box_image=new_index[batch.box_image[box_rows]])
-    return dataclasses.replace(batch, **changes)
+    out = dataclasses.replace(batch, **changes)
+    if source is not None:
+        out.label_source = (source[0][rows], source[1])
+    return out

@@ -107,7 +107,6 @@ def test_runs_found_on_uint8_labels_match_those_on_the_ids():
 
 
 def test_masks_looked_up_from_uint8_labels_are_built_only_when_read():
-    import dataclasses
 
     rng = np.random.default_rng(5)
     labels = rng.choice(np.array([0, 1, 2, 7, 255], np.uint8), size=(3, 6, 9))
@@ -124,8 +123,33 @@ def test_masks_looked_up_from_uint8_labels_are_built_only_when_read():
     np.testing.assert_array_equal(batch.masks, eager)  # built on first read, then kept
     assert batch.masks is batch.masks
     assert pixels.tolist() == [[(eager[i] == c).sum() for c in range(3)] for i in range(3)]
-    copy = dataclasses.replace(batch)  # a copy keeps the labels: its view still reads them
-    assert copy.view.lookup is not None
-    copy.masks = np.zeros((3, 6, 9), np.int32)  # replaced masks: the labels no longer describe them
-    assert copy.label_source is None and copy.view.lookup is None
-    assert copy.view.class_pixels(3)[:, 0].tolist() == [54, 54, 54]
+    batch.masks = np.zeros((3, 6, 9), np.int32)  # replaced masks: the labels no longer describe them
+    assert batch.label_source is None and batch.view.lookup is None
+    assert batch.view.class_pixels(3)[:, 0].tolist() == [54, 54, 54]
+
+
+def test_copies_and_selections_of_a_batch_with_lazy_masks_stay_consistent():
+    import dataclasses
+
+    from data_gradients.batch.select import select_samples
+
+    rng = np.random.default_rng(6)
+    labels = rng.choice(np.array([0, 1, 2, 7, 255], np.uint8), size=(4, 5, 8))
+    eager = np.where(labels <= 2, labels.astype(np.int32), -1)
+    builder = SegmentationBatchBuilder(3, (0, 1, 2), (255,))
+    (batch,) = builder.build(np.zeros((4, 5, 8, 3), np.uint8), labels, 0)
+    other = np.zeros((4, 5, 8), np.int32)
+    replaced = dataclasses.replace(batch, masks=other)  # new masks: the old labels must not be read
+    assert replaced.label_source is None
+    assert replaced.view.class_pixels(3)[:, 0].tolist() == [40] * 4
+    plain = dataclasses.replace(batch)  # a plain copy: masks built from the labels, same numbers
+    np.testing.assert_array_equal(plain.masks, eager)
+    np.testing.assert_array_equal(plain.view.class_pixels(3), batch.view.class_pixels(3))
+    keep = np.array([True, False, True, False])
+    (fresh,) = builder.build(np.zeros((4, 5, 8, 3), np.uint8), labels, 0)
+    chosen = select_samples(fresh, keep)  # drops a sampler's padding: the labels follow the samples
+    assert chosen.label_source is not None and chosen.mask_shape == (2, 5, 8)
+    assert fresh.__dict__.get("_masks") is None  # selecting did not build the masks
+    np.testing.assert_array_equal(chosen.masks, eager[keep])
+    np.testing.assert_array_equal(chosen.view.class_pixels(3), batch.view.class_pixels(3)[keep])
+    np.testing.assert_array_equal(chosen.sample_ids, [0, 2])
