@@ -4,14 +4,17 @@
 - ``<feature>/<histogram>``: histogram summaries of every numeric value distribution (brightness,
   sizes, areas, counts), exactly as counted;
 - ``<feature>/<series>[/<name>]``: values per window of the loader's stream, step = images read;
-- ``~headline/<feature>/<number>``: the headline numbers (step 0): the HParams dashboard reads its
-  metrics from scalars, so they are written once here and compared there, run against run;
 - ``<feature>/<caption>``: sample pictures.
 
+``<run_dir>/headline/`` (the HParams session: configuration as hparams, headline numbers as metrics, so
+analyses of successive dataset versions compare in one table) and ``<run_dir>/headline/<split>/``:
+``~headline/<feature>/<number>``, the headline numbers (step 0). The HParams dashboard reads a
+session's metrics from the scalars of its run and the runs below it, so they live apart from the
+split runs: the stream series are no metric columns.
+
 ``<run_dir>/`` (the run of no split): text (``0_summary`` sorts first: the summary on top, drift,
-every finding; then the run and its configuration; then each feature's tables, in Markdown),
-the figures (``<feature>/<plot>/figure``: they show all splits already), and the HParams session (configuration as hparams,
-headline numbers as metrics), so analyses of successive dataset versions compare in one table.
+every finding; then the run and its configuration; then each feature's tables, in Markdown) and
+the figures (``<feature>/<plot>/figure``: they show all splits already).
 """
 from __future__ import annotations
 
@@ -29,13 +32,14 @@ SAMPLE_PNG_COMPRESS_LEVEL = 3
 SUMMARY_TAG = "0_summary/findings"  # digits sort before letters: the first text card
 RUN_TAG = "1_run/overview"
 HEADLINE = "~headline"  # "~" sorts after letters: these one-dot charts come last, after the stream and histograms
+HEADLINE_RUN = "headline"  # the folder of the HParams session and of the headline numbers' runs
 
 
 def split_run_name(split: str, taken: Dict[str, str]) -> str:
     """A folder name for a split's run: the split's name where it is a safe file name."""
     name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", split).strip(".") or "split"
     base, n = name, 2
-    while name in taken.values() or name in ("figures",):
+    while name in taken.values() or name in ("figures", HEADLINE_RUN):
         name, n = f"{base}_{n}", n + 1
     taken[split] = name
     return name
@@ -60,9 +64,28 @@ class TensorBoardWriter:
             folder.mkdir(exist_ok=True)
             with EventFile(folder) as events:
                 _write_split(events, report, split)
+        session = report.run_dir / HEADLINE_RUN
+        for split in report.split_names:
+            (session / folders[split]).mkdir(parents=True, exist_ok=True)
+            with EventFile(session / folders[split]) as events:
+                _write_headline(events, report, split)
+        with EventFile(session) as events:
+            for summary in _hparams(report):
+                events.add_summary(summary)
         with EventFile(report.run_dir) as events:
             _write_common(events, report, folders)
         return report.run_dir
+
+
+def _write_headline(events, report: AnalysisReport, split: str) -> None:
+    """The split's headline numbers, at step 0 (the HParams session's metrics of group ``<split>``)."""
+    from tensorboard.compat.proto.summary_pb2 import Summary
+
+    values = [Summary.Value(tag=f"{HEADLINE}/{result.name}/{name}", simple_value=float(per_split[split]))
+              for result in report.results.values() if not result.failed
+              for name, per_split in result.scalars.items() if per_split.get(split) is not None]
+    if values:
+        events.add_summary(Summary(value=values), step=0)
 
 
 def _write_split(events, report: AnalysisReport, split: str) -> None:
@@ -74,10 +97,6 @@ def _write_split(events, report: AnalysisReport, split: str) -> None:
     for result in report.results.values():
         if result.failed:
             continue
-        for name, per_split in result.scalars.items():
-            value = per_split.get(split)
-            if value is not None:
-                by_step[0].append(Summary.Value(tag=f"{HEADLINE}/{result.name}/{name}", simple_value=float(value)))
         for h in result.histograms:
             summary = _histogram(f"{result.name}/{h.key}", h, split)
             if summary is not None:
@@ -123,13 +142,11 @@ def _write_common(events, report: AnalysisReport, folders: Dict[str, str]) -> No
             plot = plot_of(report, tag, item)
             if plot is not None:
                 events.add_summary(_image(f"{tag}/figure", plot.png, plot.height, plot.width, channels=3))
-    for summary in _hparams(report):
-        events.add_summary(summary)
 
 
 def _hparams(report: AnalysisReport) -> list:
-    """The HParams session of this analysis: its run is ``run_dir``; each headline number is a metric
-    of group ``<split folder>`` (the plugin reads it from the split's run)."""
+    """The HParams session of this analysis: its run is ``run_dir/headline``; each headline number is a
+    metric of group ``<split folder>`` (the plugin reads it from ``run_dir/headline/<split folder>``)."""
     from torch.utils.tensorboard.summary import hparams as hparams_summaries
 
     config = report.config

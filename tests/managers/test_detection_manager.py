@@ -64,7 +64,8 @@ def test_tensorboard_scalars_equal_json_and_txt_and_pictures_are_there(report):
     ea = EventAccumulator(str(report.run_dir), size_guidance=guidance)  # the run of no split: figures
     ea.Reload()
     runs = {s: EventAccumulator(str(report.run_dir / s), size_guidance=guidance) for s in ("train", "val")}
-    for run in runs.values():  # one run per split: headline scalars and sample pictures
+    headline = {s: EventAccumulator(str(report.run_dir / "headline" / s), size_guidance=guidance) for s in ("train", "val")}
+    for run in [*runs.values(), *headline.values()]:  # one run per split (sample pictures) and its headline numbers
         run.Reload()
     js = json.loads(report.outputs["json"].read_text())
     txt = report.outputs["txt"].read_text()
@@ -74,7 +75,7 @@ def test_tensorboard_scalars_equal_json_and_txt_and_pictures_are_there(report):
             for split, value in per_split.items():
                 if value is None:
                     continue
-                tb = runs[split].Scalars(f"~headline/{feature}/{name}")[0].value
+                tb = headline[split].Scalars(f"~headline/{feature}/{name}")[0].value
                 assert math.isclose(tb, value, rel_tol=1e-6, abs_tol=1e-6), (feature, name, split)
                 section = txt.split(f"({feature}) ==", 1)[1]
                 row = next(line for line in section.splitlines() if line.split() and line.split()[0] == name)

@@ -40,7 +40,11 @@ def text_of(acc, tag):
 
 
 def test_one_run_per_split_and_one_for_no_split(report, runs):
-    assert set(runs) == {"", "train", "val"}
+    # the split runs, the run of no split, and the HParams session with its headline runs
+    assert set(runs) == {"", "train", "val", "headline", "headline/train", "headline/val"}
+    for split in ("train", "val"):  # the stream series are no metric of the session: they live apart
+        assert not [t for t in runs[split].Tags()["scalars"] if t.startswith(HEADLINE + "/")]
+        assert all(t.startswith(HEADLINE + "/") for t in runs[f"headline/{split}"].Tags()["scalars"])
 
 
 def test_every_scalar_in_tensorboard_equals_json_and_txt(report, runs):
@@ -49,11 +53,10 @@ def test_every_scalar_in_tensorboard_equals_json_and_txt(report, runs):
     expected = {(f, name, split): v for f, d in js["features"].items() for name, per in d["scalars"].items()
                 for split, v in per.items() if v is not None}
     assert len(expected) >= 20
-    written = {(split, tag) for split in ("train", "val") for tag in runs[split].Tags()["scalars"]
-               if tag.startswith(HEADLINE + "/")}
+    written = {(split, tag) for split in ("train", "val") for tag in runs[f"headline/{split}"].Tags()["scalars"]}
     assert written == {(s, f"{HEADLINE}/{f}/{n}") for f, n, s in expected}
     for (feature, name, split), value in expected.items():
-        (event,) = runs[split].Scalars(f"{HEADLINE}/{feature}/{name}")
+        (event,) = runs[f"headline/{split}"].Scalars(f"{HEADLINE}/{feature}/{name}")
         assert math.isclose(event.value, value, rel_tol=1e-6, abs_tol=1e-6), (feature, name, split, event.value, value)
         section = txt.split(f"({feature}) ==", 1)[1]
         row = next(line for line in section.splitlines() if line.split() and line.split()[0] == name)
@@ -82,7 +85,7 @@ def test_splits_share_scalar_and_histogram_tags(runs):
     # headline numbers of one split only (e.g. "images also in train") are the exception: see above
     stream = [{t for t in tags["scalars"] if not t.startswith(HEADLINE)} for tags in (train, val)]
     assert stream[0] == stream[1] and len(stream[0]) >= 5
-    assert len(set(train["scalars"]) & set(val["scalars"])) > 20
+    assert len(set(runs["headline/train"].Tags()["scalars"]) & set(runs["headline/val"].Tags()["scalars"])) > 20
     assert set(train["histograms"]) == set(val["histograms"])
     assert "image_brightness/mean_brightness" in train["histograms"]
     assert {"stream_order/mean_brightness", "stream_order/class_share/sky"} <= set(train["scalars"])
@@ -109,7 +112,7 @@ def test_stream_scalars_step_by_images_read(report, runs):
 def test_hparams_session_names_the_configuration(report, runs):
     from tensorboard.plugins.hparams import metadata
 
-    content = runs[""].SummaryMetadata(metadata.SESSION_START_INFO_TAG).plugin_data.content
+    content = runs["headline"].SummaryMetadata(metadata.SESSION_START_INFO_TAG).plugin_data.content
     start = metadata.parse_session_start_info_plugin_data(content)
     assert start.hparams["task"].string_value == "segmentation"
     assert start.hparams["num_classes"].number_value == 4

@@ -77,7 +77,8 @@ def server_report(server):
 def test_runs_are_the_splits_and_the_run_of_no_split(server):
     url, run = server
     other = REPORTS[url + "/other"].run_dir.relative_to(REPORTS[url].run_dir.parent.parent).as_posix()
-    expected = [r + suffix for r in (run, other) for suffix in ("", "/train", "/val")]
+    expected = [r + suffix for r in (run, other)
+                for suffix in ("", "/train", "/val", "/headline", "/headline/train", "/headline/val")]
     assert sorted(get(f"{url}/data/runs")) == sorted(expected)
 
 
@@ -94,7 +95,7 @@ def test_scalars_and_histograms_overlay_the_splits(server):
     histograms = get(f"{url}/data/plugin/histograms/tags")
     for split in ("train", "val"):
         assert "stream_order/mean_brightness" in scalars[f"{run}/{split}"]
-        assert f"{HEADLINE}/image_brightness/mean_brightness" in scalars[f"{run}/{split}"]
+        assert f"{HEADLINE}/image_brightness/mean_brightness" in scalars[f"{run}/headline/{split}"]
         assert "image_brightness/mean_brightness" in histograms[f"{run}/{split}"]
     assert run not in scalars  # the run of no split has no one-dot charts
 
@@ -116,10 +117,11 @@ def test_hparams_has_the_session_with_its_configuration(server):
                                                              "STATUS_RUNNING"],
                   "colParams": [], "startIndex": 0, "sliceSize": 10, "includeMetrics": True})
     by_session = {s["name"]: g for g in groups["sessionGroups"] for s in g["sessions"]}
-    assert len(by_session) == 2 and run in by_session  # one row per analysis, to compare versions
+    assert len(by_session) == 2 and f"{run}/headline" in by_session  # one row per analysis, to compare versions
     for name, group in by_session.items():
-        report = server_report(server) if name == run else REPORTS[url + "/other"]
+        report = server_report(server) if name == f"{run}/headline" else REPORTS[url + "/other"]
         metrics = {(m["name"]["group"], m["name"]["tag"]): m["value"] for m in group["metricValues"]}
-        for split in ("train", "val"):  # the headline numbers, read from each split's run
+        assert metrics and all(tag.startswith(HEADLINE + "/") for _, tag in metrics)  # no stream series columns
+        for split in ("train", "val"):  # the headline numbers, read from each split's headline run
             value = metrics[(split, f"{HEADLINE}/image_brightness/mean_brightness")]
             assert value == pytest.approx(report.scalar("image_brightness", "mean_brightness", split), rel=1e-6)
