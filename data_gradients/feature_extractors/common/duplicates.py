@@ -20,6 +20,7 @@ import numpy as np
 from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.common.image_hash import batch_image_digests, image_hashes
+from data_gradients.feature_extractors.common.sample_rows import SampleRows
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Finding, Table
 from data_gradients.sample_id import format_sample_id, sample_id_cell
@@ -30,67 +31,11 @@ MAX_IMAGES = 2_000_000  # hashed images kept per split (16 bytes each)
 MAX_GROUPS = 20  # duplicate groups listed per split
 MAX_IDS_PER_GROUP = 10  # sample ids listed per group
 MAX_LEAKS = 20  # leaked images listed per split
-_CHUNKS = 256  # batches buffered before they are concatenated into one array
 
 
-class HashIndex:
-    """(hash, sample id) pairs of up to ``cap`` images, the smallest sample ids kept.
-
-    ``add()`` appends a batch in place; ``a + b`` is the merge of two indexes (so the
-    base class's "sum" reduction merges it). Arrays are buffered in chunks and joined
-    every :data:`_CHUNKS` batches, so adding costs no copy of what is already held.
-    """
-
-    def __init__(self, cap: int = MAX_IMAGES):
-        self.cap = int(cap)
-        self._hashes: List[np.ndarray] = []
-        self._ids: List[np.ndarray] = []
-        self._size = 0
-        self._max_kept = None  # largest kept id once the index is full
-
-    def __len__(self) -> int:
-        return min(self._size, self.cap)
-
-    def wanted(self, ids: np.ndarray) -> np.ndarray:
-        """Which of ``ids`` could still be kept (all of them until the index is full)."""
-        if self._max_kept is None:
-            return np.ones(len(ids), dtype=bool)
-        return np.asarray(ids) < self._max_kept
-
-    def add(self, hashes: np.ndarray, ids: np.ndarray) -> None:
-        if len(ids) == 0:
-            return
-        self._hashes.append(np.asarray(hashes, dtype=np.uint64))
-        self._ids.append(np.asarray(ids, dtype=np.int64))
-        self._size += len(ids)
-        if len(self._hashes) > _CHUNKS or self._size > self.cap:
-            self._join()
-
-    def arrays(self) -> Tuple[np.ndarray, np.ndarray]:
-        """(hashes, ids) of the kept images, sorted by sample id."""
-        self._join()
-        if not self._ids:
-            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-        hashes, ids = self._hashes[0], self._ids[0]
-        order = np.argsort(ids, kind="stable")
-        return hashes[order], ids[order]
-
-    def __add__(self, other: "HashIndex") -> "HashIndex":
-        out = HashIndex(min(self.cap, other.cap))
-        out._hashes, out._ids = self._hashes + other._hashes, self._ids + other._ids
-        out._size = self._size + other._size
-        out._join()
-        return out
-
-    def _join(self) -> None:
-        if len(self._ids) <= 1 and self._size <= self.cap:
-            return
-        hashes, ids = np.concatenate(self._hashes), np.concatenate(self._ids)
-        if len(ids) > self.cap:
-            keep = np.argpartition(ids, self.cap - 1)[:self.cap]
-            hashes, ids = hashes[keep], ids[keep]
-            self._max_kept = int(ids.max())
-        self._hashes, self._ids, self._size = [hashes], [ids], len(ids)
+def HashIndex(cap: int = MAX_IMAGES) -> SampleRows:
+    """(8-byte hash, sample id) of up to ``cap`` images, the smallest sample ids kept (``a + b`` merges)."""
+    return SampleRows(cap, (), np.uint64)
 
 
 def image_hashes_of(batch: ImageBatch) -> np.ndarray:

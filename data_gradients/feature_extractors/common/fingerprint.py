@@ -26,7 +26,7 @@ index; the fingerprint and count still cover every sample.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Tuple
 
 import cv2
 import numpy as np
@@ -34,13 +34,13 @@ import numpy as np
 from data_gradients.batch import ClassificationBatch, DetectionBatch, ImageBatch, SegmentationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.common.image_hash import batch_image_digests, image_digests
+from data_gradients.feature_extractors.common.sample_rows import SampleRows
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Table
 
 MAX_MANIFEST = 2_000_000  # samples listed in the manifest per split (40 bytes of state each)
 HASH_BYTES = 16  # bytes of the image and of the label digest kept in the manifest
 MOD = 1 << 256
-_CHUNKS = 256
 
 
 def mask_digests(batch: SegmentationBatch) -> np.ndarray:
@@ -132,55 +132,10 @@ def sample_sum(image: np.ndarray, label: np.ndarray) -> int:
     return total % MOD
 
 
-class ManifestIndex:
-    """(sample id, 32 bytes of hashes) of up to ``cap`` samples, the smallest ids kept; ``a + b`` merges."""
-
-    def __init__(self, cap: int = MAX_MANIFEST):
-        self.cap = int(cap)
-        self._ids: List[np.ndarray] = []
-        self._hashes: List[np.ndarray] = []
-        self._size = 0
-
-    def __len__(self) -> int:
-        return min(self._size, self.cap)
-
-    def add(self, ids: np.ndarray, hashes: np.ndarray) -> None:
-        if len(ids):
-            self._ids.append(np.asarray(ids, dtype=np.int64))
-            self._hashes.append(np.asarray(hashes, dtype=np.uint8))
-            self._size += len(ids)
-            if len(self._ids) > _CHUNKS or self._size > self.cap:
-                self._join()
-
-    def arrays(self) -> Tuple[np.ndarray, np.ndarray]:
-        """(ids, (n, 32) hashes: 16 bytes of image then 16 of label), sorted by id (stable: the order is fixed)."""
-        self._join()
-        if not self._ids:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 2 * HASH_BYTES), dtype=np.uint8)
-        ids, hashes = self._ids[0], self._hashes[0]
-        order = _order(ids, hashes)  # by id, then by hash: independent of the merge order
-        return ids[order], hashes[order]
-
-    def __add__(self, other: "ManifestIndex") -> "ManifestIndex":
-        out = ManifestIndex(min(self.cap, other.cap))
-        out._ids, out._hashes = self._ids + other._ids, self._hashes + other._hashes
-        out._size = self._size + other._size
-        out._join()
-        return out
-
-    def _join(self) -> None:
-        if len(self._ids) <= 1 and self._size <= self.cap:
-            return
-        ids, hashes = np.concatenate(self._ids), np.concatenate(self._hashes)
-        if len(ids) > self.cap:
-            order = _order(ids, hashes)[:self.cap]
-            ids, hashes = ids[order], hashes[order]
-        self._ids, self._hashes, self._size = [ids], [hashes], len(ids)
-
-
-def _order(ids: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-    words = np.ascontiguousarray(hashes).view(">u8")  # (n, 4) big-endian words: the byte order of the hashes
-    return np.lexsort(tuple(words.T[::-1]) + (ids,))
+def manifest_index(cap: int = MAX_MANIFEST) -> SampleRows:
+    """(16 bytes of image digest then 16 of label digest, sample id) of up to ``cap`` samples, the
+    smallest ids kept, ties by the hashes' bytes (``a + b`` merges)."""
+    return SampleRows(cap, (2 * HASH_BYTES,), np.uint8)
 
 
 @register_feature
@@ -199,14 +154,14 @@ class Fingerprint(FeatureExtractor):
     def setup(self) -> None:
         self.add_state("digest", 0, "sum")
         self.add_state("samples", 0, "sum")
-        self.add_state("manifest", ManifestIndex(MAX_MANIFEST), "sum")
+        self.add_state("manifest", manifest_index(MAX_MANIFEST), "sum")
 
     def update(self, batch: ImageBatch, split: str) -> None:
         st = self.state(split)
         images, labels = batch_image_digests(batch), label_digests(batch)
         st.digest = (st.digest + sample_sum(images, labels)) % MOD
         st.samples += len(batch)
-        st.manifest.add(batch.sample_ids, np.concatenate([images[:, :HASH_BYTES], labels[:, :HASH_BYTES]], axis=1))
+        st.manifest.add(np.concatenate([images[:, :HASH_BYTES], labels[:, :HASH_BYTES]], axis=1), batch.sample_ids)
 
     def compute(self):
         res = self.new_result()
@@ -216,7 +171,7 @@ class Fingerprint(FeatureExtractor):
             st = self.state(s)
             fingerprints[s] = f"{st.digest % MOD:064x}"
             samples[s] = int(st.samples)
-            ids, hashes = st.manifest.arrays()
+            hashes, ids = st.manifest.arrays()
             listed[s] = len(ids)
             manifest[s] = (ids, hashes)
             rows.append([s, samples[s], fingerprints[s]])

@@ -8,6 +8,7 @@ import pytest
 from data_gradients.batch import ImageBatch
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.common import duplicates as dup
+from data_gradients.feature_extractors.common import sample_rows
 from data_gradients.feature_extractors.common.duplicates import Duplicates, HashIndex, duplicate_groups, image_hashes
 
 CTX = AnalysisContext(task="classification", num_classes=3, class_ids=(0, 1, 2))
@@ -74,7 +75,7 @@ def test_no_duplicates_no_findings():
 
 
 def test_index_add_merge_and_cap_keep_the_smallest_ids(monkeypatch):
-    monkeypatch.setattr(dup, "_CHUNKS", 2)
+    monkeypatch.setattr(sample_rows, "CHUNKS", 2)
     h = np.arange(10, dtype=np.uint64) * 7
     ids = np.arange(10)
     whole = HashIndex(cap=4)

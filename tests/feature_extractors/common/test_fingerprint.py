@@ -76,10 +76,10 @@ def test_merge_equals_one_extractor_and_the_manifest_keeps_the_smallest_ids_beyo
     ids, hashes = merged.manifest["train"]
     assert ids.tolist() == sorted(ids.tolist()) and len(ids) == merged.data["samples"]["train"]
     assert hashes.shape == (len(ids), 32)
-    small = fp.ManifestIndex(cap=5)
+    small = fp.manifest_index(cap=5)
     for batch in batches[::-1]:
-        small.add(batch.sample_ids, np.zeros((len(batch), 32), dtype=np.uint8))
-    assert small.arrays()[0].tolist() == [0, 1, 2, 3, 4]
+        small.add(np.zeros((len(batch), 32), dtype=np.uint8), batch.sample_ids)
+    assert small.arrays()[1].tolist() == [0, 1, 2, 3, 4]
 
 
 def test_manifest_hashes_are_the_digests_of_image_and_labels():
