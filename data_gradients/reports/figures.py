@@ -159,15 +159,34 @@ def histogram_figure(h: Histogram, width: float = 5.2, dpi: float = FIGURE_DPI) 
     ax.grid(axis="y", alpha=0.3)
     if splits:
         ax.legend(fontsize=8, frameon=False)
-    ytick_w = max_width(tick_labels(ax.yaxis), FONT)
-    left = EDGE + max(_label_room(h.y_label) + ytick_w + TICK, left_reach)
     right = EDGE + max(right_reach, 0.0)
-    bottom = EDGE + _label_room(h.x_label) + xtick_h + TICK
     top = EDGE + line_height(10) + TITLE_PAD
-    width, height = fig_w - left - right, fig_h - bottom - top
-    set_axes_box(ax, fig_w, fig_h, left, bottom, width, height)
-    axis_labels(ax, h.x_label, h.y_label, FONT, xtick_h + TICK, ytick_w + TICK, width, height)
+    ytick_w = 0.0
+    for _ in range(3):  # the y ticks depend on the axes' height: measured again once it is set
+        measured = max_width(tick_labels(ax.yaxis), FONT)
+        left = EDGE + max(_label_room(h.y_label) + max(measured, ytick_w) + TICK, left_reach)
+        width = fig_w - left - right
+        centre = left + width / 2  # the x label is centred on the axes: wrapped to stay in the figure
+        x_label = wrap_to_width(h.x_label, FONT, 2 * min(centre - EDGE, fig_w - EDGE - centre))
+        bottom = EDGE + _label_room(x_label) + xtick_h + TICK
+        height = fig_h - bottom - top
+        set_axes_box(ax, fig_w, fig_h, left, bottom, width, height)
+        if measured <= ytick_w:
+            break
+        ytick_w = measured
+    axis_labels(ax, x_label, h.y_label, FONT, xtick_h + TICK, ytick_w + TICK, width, height)
     return fig
+
+
+def wrap_to_width(text: str, size: float, width: float) -> str:
+    """``text`` broken at spaces into lines no wider than ``width`` inches at ``size`` points."""
+    lines: List[str] = []
+    for word in str(text).split(" "):
+        if lines and text_box(f"{lines[-1]} {word}", size)[0] <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 def axis_labels(ax, x_label: str, y_label: str, size: float, below: float, beside: float, width: float,
@@ -183,8 +202,8 @@ def axis_labels(ax, x_label: str, y_label: str, size: float, below: float, besid
 
 
 def _label_room(label: str, size: float = FONT) -> float:
-    """Room an axis label takes beside its tick labels (nothing when there is no label)."""
-    return line_height(size) + LABEL_PAD if label else 0.0
+    """Room an axis label (one line or more) takes beside its tick labels (nothing when there is no label)."""
+    return text_box(label, size)[1] + LABEL_PAD if label else 0.0
 
 
 def plot_items(result: FeatureResult) -> List[tuple]:

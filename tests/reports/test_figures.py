@@ -175,3 +175,23 @@ def test_pixel_value_axes_end_at_255():
     fig = histogram_figure(hist)
     ax = fig.axes[0]
     assert ax.get_xlim()[1] == 255.5 and ax.get_xticks()[-1] == 255
+
+
+def test_a_long_axis_label_wraps_inside_and_the_y_label_clears_the_tick_labels():
+    h = numeric(log_x=True)
+    h.x_label = "box area (% of the image; outer bins include beyond 0.001% and 100%)"
+    h.y_label = "share of images"
+    fig = histogram_figure(h)
+    assert_all_inside(fig)
+    texts = drawn_texts(fig)
+    label = next(box for text, box in texts if text == "share of images")
+    ticks = [box for text, box in texts if box.x1 < fig.bbox.width * 0.2 and text not in ("share of images",)
+             and text.replace(".", "").isdigit()]
+    assert ticks and all(label.x1 <= t.x0 + 0.5 for t in ticks)  # the y label sits left of every y tick label
+    # shares with three decimals (0.125) are the widest tick labels: measured on the axes' final height
+    h2 = numeric(values=np.array([0] * 40 + [14, 6, 10, 3, 9, 5] + [0] * 18))
+    h2.y_label = "share of images"
+    texts = drawn_texts(histogram_figure(h2))
+    label = next(box for text, box in texts if text == "share of images")
+    ticks = [box for text, box in texts if text.startswith("0.")]
+    assert ticks and all(label.x1 <= t.x0 + 0.5 for t in ticks)
