@@ -22,7 +22,7 @@ from data_gradients.errors import BatchFormatError
 
 N_VALUES = 256
 MAX_PIXELS_PER_CALL = 1 << 24  # cv2.calcHist counts in float32: exact up to 2**24 per bin
-PLANE_PIXELS_PER_IMAGE = 1 << 17  # from this image size (~362 x 362) on, one histogram per image plane
+PLANE_PIXELS_PER_IMAGE = (2**31 - 1) // 255  # from this plane size on (~8.4 MP), int32 sums could overflow: per plane
 _VALUES = np.arange(N_VALUES, dtype=np.int64)
 
 
@@ -44,11 +44,10 @@ class PixelStats:
 
 
 def pixel_statistics(images: np.ndarray) -> PixelStats:
-    """The :class:`PixelStats` of (N, C, H, W) uint8 images, in one pass over the pixels when the
-    images are large, two fast ones when they are small (fewer OpenCV calls).
-
-    ``cv2.calcHist`` counts in float32, exact up to 2**24: calls never see more than
-    :data:`MAX_PIXELS_PER_CALL` pixels.
+    """The :class:`PixelStats` of (N, C, H, W) uint8 images: channel histograms by
+    :func:`channel_histograms` (a few OpenCV calls for the batch) and all the per-image sums in one
+    ``cv2.reduce`` (int32, exact below 2**31 / 255 pixels per plane; larger planes are counted one
+    histogram per plane, which gives their sums).
     """
     n, c, h, w = images.shape
     if images.size == 0:
@@ -57,12 +56,45 @@ def pixel_statistics(images: np.ndarray) -> PixelStats:
     if h * w >= PLANE_PIXELS_PER_IMAGE:  # one histogram per plane; its sums come with it
         hists = plane_histograms(images.reshape(n * c, h, w)).reshape(n, c, N_VALUES)
         return PixelStats(hists.sum(axis=0), hists @ _VALUES)
-    # small images: one histogram per channel for the whole batch, and all sums in one call
-    # (int32 sums are exact below 2**31 / 255 pixels per plane)
-    per_channel = images.reshape(n, c, h * w)
-    hists = np.concatenate([plane_histograms(per_channel[None, :, ch]) for ch in range(c)])  # (1, N, H*W) each
     sums = cv2.reduce(images.reshape(n * c, h * w), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
-    return PixelStats(hists, sums.reshape(n, c).astype(np.int64))
+    return PixelStats(channel_histograms(images.reshape(n, c, h * w)), sums.reshape(n, c).astype(np.int64))
+
+
+def channel_histograms(planes: np.ndarray) -> np.ndarray:
+    """(C, 256) int64 counts of each value in each channel of (N, C, P) uint8 pixels.
+
+    Channels are counted two at a time, as the joint histogram of (channel a, channel b) at the same
+    pixel (``cv2.calcHist`` over two arrays, 256 x 256 bins), whose row and column sums are the two
+    channels' counts; an odd channel out pairs the first half of its pixels with the second half
+    (an odd last pixel column alone). One increment counts two pixels, and runs of equal values
+    (flat image regions) stall the counting half as often: ~25% faster than one channel at a time
+    on photos. Each call counts at most :data:`MAX_PIXELS_PER_CALL` pairs (float32 counts stay exact);
+    the marginal sums are exact integers in float64.
+    """
+    n, c, p = planes.shape
+    out = np.zeros((c, N_VALUES), dtype=np.int64)
+    half = p // 2
+    jobs = [((planes[:, a], a), (planes[:, a + 1], a + 1)) for a in range(0, c - 1, 2)]
+    if c % 2:
+        last = planes[:, c - 1]
+        if half:
+            jobs.append(((last[:, :half], c - 1), (last[:, half:2 * half], c - 1)))
+        if p % 2:
+            jobs.append(((last[:, p - 1:], c - 1),))
+    for job in jobs:
+        rows, cols = job[0][0].shape
+        step_c = min(cols, MAX_PIXELS_PER_CALL)
+        step_r = max(1, MAX_PIXELS_PER_CALL // step_c)
+        for r in range(0, rows, step_r):
+            for k in range(0, cols, step_c):
+                arrays = [a[r:r + step_r, k:k + step_c] for a, _ in job]
+                if len(job) == 1:
+                    out[job[0][1]] += cv2.calcHist(arrays, [0], None, [N_VALUES], [0, N_VALUES]).reshape(-1).astype(np.int64)
+                    continue
+                joint = cv2.calcHist(arrays, [0, 1], None, [N_VALUES, N_VALUES], [0, N_VALUES, 0, N_VALUES])
+                out[job[0][1]] += joint.sum(axis=1, dtype=np.float64).astype(np.int64)
+                out[job[1][1]] += joint.sum(axis=0, dtype=np.float64).astype(np.int64)
+    return out
 
 
 def plane_histograms(planes: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ import torch
 
 from data_gradients.batch import ClassificationBatchBuilder, ImageBatch
 from data_gradients.batch import images as images_module
-from data_gradients.batch.images import pixel_statistics, plane_histograms, stack_group, to_uint8_rgb
+from data_gradients.batch.images import channel_histograms, pixel_statistics, plane_histograms, stack_group, to_uint8_rgb
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.common.brightness import ImageBrightness
 from data_gradients.feature_extractors.common.channel_stats import ImageChannelStats
@@ -60,6 +60,31 @@ def test_small_images_are_counted_per_channel_over_the_batch(monkeypatch, limit)
     for ch in range(3):
         assert stats.channel_histograms[ch].tolist() == np.bincount(images[:, ch].ravel(), minlength=256).tolist()
     assert stats.sums.tolist() == images.reshape(9, 3, -1).astype(np.int64).sum(axis=2).tolist()
+
+
+@pytest.mark.parametrize("limit", [1 << 24, 12, 5, 1])
+@pytest.mark.parametrize("n, c, p", [(1, 3, 1), (1, 3, 7), (4, 3, 10), (3, 1, 9), (2, 2, 6), (5, 4, 3), (2, 5, 11)])
+def test_channels_counted_in_pairs_equal_one_count_per_channel(monkeypatch, limit, n, c, p):
+    monkeypatch.setattr(images_module, "MAX_PIXELS_PER_CALL", limit)
+    rng = np.random.default_rng(n * 100 + c * 10 + p)
+    planes = rng.integers(0, 256, (n, c, p), dtype=np.uint8)
+    planes[0, 0, :2] = 255  # the extreme values in both marginals
+    planes[-1, -1, -1] = 0
+    want = [np.bincount(planes[:, ch].ravel(), minlength=256).tolist() for ch in range(c)]
+    assert channel_histograms(planes).tolist() == want
+    flat = np.zeros((n, c, p), dtype=np.uint8)  # one value everywhere: a single bin of the joint histograms
+    assert channel_histograms(flat)[:, 0].tolist() == [n * p] * c
+
+
+def test_joint_histograms_stay_within_exact_float32_counts(monkeypatch):
+    calls = []
+    real = images_module.cv2.calcHist
+    monkeypatch.setattr(images_module.cv2, "calcHist", lambda arrays, *a: calls.append(arrays[0].size) or real(arrays, *a))
+    monkeypatch.setattr(images_module, "MAX_PIXELS_PER_CALL", 10)
+    images = np.full((3, 3, 4, 5), 9, dtype=np.uint8)
+    stats = pixel_statistics(images)
+    assert stats.channel_histograms[:, 9].tolist() == [60, 60, 60] and stats.channel_histograms.sum() == 180
+    assert max(calls) <= 10 and stats.sums.tolist() == [[180] * 3] * 3
 
 
 def test_pixel_stats_are_built_once_per_batch_for_every_image_feature(monkeypatch):
