@@ -13,8 +13,9 @@ the whole batch goes through two OpenCV calls (:func:`compute_thumbnails`):
    OpenCV reads without a copy;
 2. 2 x 2 area means (OpenCV's fastest resize) while both sides stay at least ``SIZE`` (an odd
    side loses its last row or column first);
-3. an area resize of that (``SIZE`` to ``2 * SIZE - 1`` rows) to ``SIZE`` x ``SIZE``. Images
-   smaller than ``SIZE`` go straight to step 3 (enlarged).
+3. an area resize of that (``SIZE`` to ``2 * SIZE - 1`` rows) to ``SIZE`` x ``SIZE`` (OpenCV's bytes,
+   computed by :func:`.area_resize.area_resize` in vectorised calls where that is provably the same).
+   Images smaller than ``SIZE`` go straight to step 3 (enlarged).
 
 An image's thumbnail does not depend on its batch (see :func:`compute_thumbnails`). The result
 is cached on the batch (``batch.__dict__["_grey_thumbs"]``) the way ``ImageBatch.pixel_stats``
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from data_gradients.feature_extractors.common.area_resize import area_resize
 
 SIZE = 64  # thumbnail side, pixels
 ROWS_PER_CELL = 4  # rows read (at least) per thumbnail row
@@ -78,8 +81,8 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
             cols -= cols % 2
             tall = cv2.resize(tall[:, :cols], (cols // 2, n * 3 * rows // 2), interpolation=cv2.INTER_AREA)
             rows, cols = rows // 2, cols // 2
-        if (rows, cols) != (size, size):
-            tall = cv2.resize(tall, (size, n * 3 * size), interpolation=cv2.INTER_AREA)
+        if (rows, cols) != (size, size):  # cv2.resize INTER_AREA, in vectorised calls where that is exact
+            tall = area_resize(tall, n * 3, size)
         planes = tall.reshape(n, 3, size, size)
     return Thumbnails(planes, grey_of(planes))
 

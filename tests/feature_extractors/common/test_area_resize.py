@@ -1,0 +1,101 @@
+"""area_resize gives cv2.resize's INTER_AREA bytes: every row count of a 64-pixel thumbnail's last
+step against OpenCV itself, on random, black-and-white and narrow-range planes (whose exact means
+fall at every distance from a half the denominators allow), and the thumbnails against the
+OpenCV-only pipeline they replaced."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from data_gradients.feature_extractors.common import area_resize as ar
+from data_gradients.feature_extractors.common import thumbnails as th
+
+COLS = [64, 65, 77, 96, 100, 111, 112, 120, 127, 128, 160, 192, 200, 320, 333, 448, 512, 513]
+
+
+def planes(kind: int, n: int, rows: int, cols: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if kind == 0:
+        return rng.integers(0, 256, (n * rows, cols), dtype=np.uint8)
+    if kind == 1:
+        return (rng.integers(0, 2, (n * rows, cols)) * 255).astype(np.uint8)
+    return rng.integers(120, 136, (n * rows, cols), dtype=np.uint8)
+
+
+def opencv(tall: np.ndarray, n: int, size: int) -> np.ndarray:
+    return cv2.resize(tall, (size, n * size), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize("rows", range(64, 128))
+def test_every_last_step_of_a_64_pixel_thumbnail_gives_opencvs_bytes(rows):
+    exact = 0
+    for cols in COLS:
+        for kind in range(3):
+            tall = planes(kind, 7, rows, cols, rows * 1000 + cols * 3 + kind)  # 7 planes: a short last chunk
+            assert np.array_equal(ar.area_resize(tall, 7, 64), opencv(tall, 7, 64)), (rows, cols, kind)
+        exact += ar.exact(rows, cols, 64)
+    assert exact >= (3 if rows % 2 else 1)  # the vectorised path is taken, not only OpenCV's
+
+
+@pytest.mark.parametrize("size", [1, 3, 8, 16])
+def test_small_sizes_every_shape(size):
+    for rows in range(size, 2 * size + 1):
+        for cols in range(size, 9 * size + 2):
+            tall = planes(cols % 3, 4, rows, cols, rows * 100 + cols)
+            assert np.array_equal(ar.area_resize(tall, 4, size), opencv(tall, 4, size)), (size, rows, cols)
+
+
+def test_strided_rows_are_read_as_they_are():
+    tall = planes(0, 5, 224, 112, 1)[::2]  # every other row: a strided view of 5 planes of 112 rows
+    assert not tall.flags.c_contiguous
+    assert np.array_equal(ar.area_resize(tall, 5, 64), opencv(np.ascontiguousarray(tall), 5, 64))
+
+
+@pytest.mark.parametrize("rows, cols, size, expected", [
+    (112, 112, 64, True), (120, 160, 64, True), (90, 320, 64, True),  # 224 px, 640 x 480, 1280 x 720 images
+    (128, 64, 64, False), (64, 128, 64, False),  # denominator 2: a mean can be a half, OpenCV's rounding decides
+    (127, 127, 64, False), (79, 333, 64, False),  # odd but large denominators: too close to a half
+    (63, 64, 64, False), (64, 520, 64, False), (200, 64, 64, False),  # enlargement, scales beyond the bounds
+])
+def test_the_vectorised_path_is_taken_only_where_it_is_proven(rows, cols, size, expected):
+    assert ar.exact(rows, cols, size) is expected
+
+
+def test_phase_taps_cover_each_output_cell_exactly():
+    for src, dst in [(112, 64), (120, 64), (90, 64), (320, 64), (64, 64), (17, 5)]:
+        p, q, taps = ar.phase_taps(src, dst)
+        assert p * dst == q * src and len(taps) == q
+        assert all(sum(w for _, w in t) == p for t in taps)  # each output covers p / q inputs
+        assert sum(w for t in taps for _, w in t) == p * q  # each input's weight is spread once: q per input
+
+
+def reference_thumbnails(images: np.ndarray, size: int = th.SIZE) -> np.ndarray:
+    """The thumbnail planes as compute_thumbnails made them before area_resize: OpenCV only."""
+    n, _, h, w = images.shape
+    step = th._largest_divisor(h, h // (th.ROWS_PER_CELL * size))
+    rows, cols = h // step, w
+    tall = np.ascontiguousarray(images).reshape(n * 3 * h, w)[::step]
+    if rows % 2 and rows // 2 >= size and cols // 2 >= size:
+        rows, cols = rows - 1, cols - cols % 2
+        stack = tall.reshape(n * 3, rows + 1, w)
+        half = np.stack([cv2.resize(stack[k, :rows, :cols], (cols // 2, rows // 2), interpolation=cv2.INTER_AREA)
+                         for k in range(n * 3)])
+        tall, rows, cols = half.reshape(-1, cols // 2), rows // 2, cols // 2
+    while rows % 2 == 0 and rows // 2 >= size and cols // 2 >= size:
+        cols -= cols % 2
+        tall = cv2.resize(tall[:, :cols], (cols // 2, n * 3 * rows // 2), interpolation=cv2.INTER_AREA)
+        rows, cols = rows // 2, cols // 2
+    if (rows, cols) != (size, size):
+        tall = cv2.resize(tall, (size, n * 3 * size), interpolation=cv2.INTER_AREA)
+    return tall.reshape(n, 3, size, size)
+
+
+@pytest.mark.parametrize("shape", [(5, 224, 224), (2, 480, 640), (1, 720, 1280), (3, 375, 500), (2, 427, 640),
+                                   (2, 240, 320), (4, 100, 90), (2, 333, 250), (1, 1080, 1920), (3, 50, 70)])
+def test_thumbnails_are_the_opencv_only_thumbnails(shape):
+    n, h, w = shape
+    rng = np.random.default_rng(h * w)
+    images = rng.integers(0, 256, (n, 3, h, w), dtype=np.uint8)
+    images[0, :, : h // 2] = rng.integers(126, 130, (3, h // 2, w))  # flat, narrow range: means near halves
+    assert np.array_equal(th.compute_thumbnails(images).planes, reference_thumbnails(images))
