@@ -163,7 +163,8 @@ def test_layouts_round_trip(n, h, w, channels, layout, as_float):
     np.testing.assert_array_equal(out[0].masks, masks)
 
 
-@pytest.mark.parametrize("num_classes, ignore", [(1, ()), (19, (255,)), (4, (0, 7)), (300, (255,))])
+@pytest.mark.parametrize("num_classes, ignore", [(1, ()), (19, (255,)), (4, (0, 7)), (300, (255,)),
+                                                  (19, (30, 60, 255)), (19, (30, 60, 90))])
 def test_uint8_masks_count_out_of_range_like_wide_ones(num_classes, ignore):
     """uint8 masks take OpenCV lookups (ids and out-of-range marks); int64 ones the generic path."""
     from data_gradients.batch import SegmentationBatchBuilder
@@ -178,3 +179,23 @@ def test_uint8_masks_count_out_of_range_like_wide_ones(num_classes, ignore):
     expected_oor = [int((~np.isin(m, b.class_ids) & ~np.isin(m, b.uncounted)).sum()) for m in masks]
     assert oor8.tolist() == oor64.tolist() == expected_oor
     np.testing.assert_array_equal(ids8, ids64)
+
+
+def test_count_flagged_equals_numpy_for_any_flagged_values():
+    """OpenCV's range marks (few ranges) and table lookup (many) count what numpy counts, per sample."""
+    from data_gradients.batch.segmentation import _count_flagged
+
+    rng = np.random.default_rng(5)
+    for trial in range(60):
+        n, h, w = int(rng.integers(1, 4)), int(rng.integers(1, 9)), int(rng.integers(1, 13))
+        labels = rng.integers(0, 256, (n, h, w)).astype(np.uint8)
+        if trial % 3 == 0:
+            labels[:] = rng.integers(0, 20)  # constant batches: nothing flagged, or everything
+        flagged = np.zeros(int(rng.integers(1, 257)), dtype=bool)
+        for _ in range(int(rng.integers(0, 5))):  # 0..4 ranges of flagged values, some touching
+            a = int(rng.integers(0, len(flagged)))
+            flagged[a:a + int(rng.integers(1, 80))] = True
+        padded = np.zeros(256, dtype=bool)
+        padded[: len(flagged)] = flagged
+        expected = padded[labels].reshape(n, -1).sum(axis=1)
+        assert _count_flagged(labels, flagged).tolist() == expected.tolist()
