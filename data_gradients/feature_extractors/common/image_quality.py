@@ -29,6 +29,7 @@ named thresholds (``thresholds={"dark_image": 0.25, ...}`` on any manager):
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Dict
 
 import cv2
@@ -88,14 +89,14 @@ def quality_scores(planes: np.ndarray, grey: np.ndarray) -> Dict[str, np.ndarray
 
     Brightness percentiles are read from each image's perceived brightness rounded to 256 levels
     (the smallest level whose cumulative count reaches the share: numpy's "inverted_cdf"
-    percentile of the rounded levels, i.e. the level of that rank in the sorted levels); every
-    sum is of integers, so exact. The whole batch goes through a few OpenCV and numpy calls.
+    percentile of the rounded levels, i.e. the level of that rank in the sorted levels), from
+    per-image histograms of the levels; every sum is of integers, so exact. The whole batch goes
+    through a few OpenCV and numpy calls.
     """
     n, side = len(grey), grey.shape[-1]
     p = side * side
-    levels = perceived_levels(planes.reshape(n, 3, p))
-    ranked = np.sort(levels, axis=1, kind="stable")  # a radix sort of uint8
-    counts = grey_histograms(grey.reshape(n * side, side), n)
+    cum = np.cumsum(image_histograms(perceived_levels(planes.reshape(n, 3, p))), axis=1)
+    counts = image_histograms(grey.reshape(n, p))
     share = counts / p
     logs = np.log2(np.where(counts > 0, share, 1.0))
     # the 4-neighbour Laplacian: OpenCV's ksize=1 kernel is its negative (same standard deviation);
@@ -109,8 +110,8 @@ def quality_scores(planes: np.ndarray, grey: np.ndarray) -> Dict[str, np.ndarray
     spread = np.maximum(np.maximum(flat[:, 0], flat[:, 1]), flat[:, 2]) - np.minimum(np.minimum(flat[:, 0], flat[:, 1]),
                                                                                       flat[:, 2])
     return {
-        "brightness_p99": ranked[:, int(np.ceil(0.99 * p)) - 1] / 255.0,
-        "brightness_p5": ranked[:, int(np.ceil(0.05 * p)) - 1] / 255.0,
+        "brightness_p99": np.argmax(cum >= int(np.ceil(0.99 * p)), axis=1) / 255.0,
+        "brightness_p5": np.argmax(cum >= int(np.ceil(0.05 * p)), axis=1) / 255.0,
         "entropy": -(share * logs).sum(axis=1) + 0.0,
         "sharpness": lap_std / np.maximum(grey_std, 1.0),
         "channel_spread": spread.max(axis=1).astype(np.float64),
@@ -126,12 +127,26 @@ def perceived_levels(rgb: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(total)  # rounded half to even (as np.rint), saturated at 255
 
 
-def grey_histograms(tall: np.ndarray, n: int) -> np.ndarray:
-    """(N, 256) int64 counts of the grey levels of each of the ``n`` thumbnails stacked in ``tall`` (one OpenCV
-    histogram each: float32 counts, exact far beyond a thumbnail's pixels)."""
-    rows = len(tall) // max(n, 1)
-    hists = [cv2.calcHist([tall[i * rows:(i + 1) * rows]], [0], None, [256], [0, 256]) for i in range(n)]
-    return np.concatenate(hists).reshape(n, 256).astype(np.int64) if n else np.zeros((0, 256), dtype=np.int64)
+def image_histograms(values: np.ndarray) -> np.ndarray:
+    """(N, 256) int64 counts of the levels of each row of (N, P) uint8 ``values``: per 256 rows, one
+    OpenCV joint histogram of (level, row index), the index read from a cached (256, P) uint8 table
+    (float32 counts, exact far beyond a thumbnail's pixels)."""
+    n, p = values.shape
+    out = np.empty((n, 256), dtype=np.int64)
+    index = _row_index(p)
+    for a in range(0, n, 256):
+        m = min(n, a + 256) - a
+        hist = cv2.calcHist([values[a:a + m], index[:m]], [0, 1], None, [256, m], [0, 256, 0, m])
+        out[a:a + m] = hist.T
+    return out
+
+
+@lru_cache(maxsize=8)
+def _row_index(p: int) -> np.ndarray:
+    """(256, p) uint8: row i holds i."""
+    index = np.repeat(np.arange(256, dtype=np.uint8)[:, None], p, axis=1)
+    index.flags.writeable = False
+    return index
 
 
 def _std(m: int, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:

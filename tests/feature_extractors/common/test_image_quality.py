@@ -144,3 +144,15 @@ def test_scores_equal_the_elementwise_numpy_scores_exactly():
             assert ours.keys() == reference.keys()
             for key in ours:
                 assert ours[key].dtype == reference[key].dtype and np.array_equal(ours[key], reference[key]), key
+
+
+def test_image_histograms_count_each_row_in_batches_of_256_rows():
+    from data_gradients.feature_extractors.common.image_quality import image_histograms
+
+    rng = np.random.default_rng(8)
+    for n, p in ((1, 1), (3, 4096), (300, 37), (513, 5)):
+        values = rng.integers(0, 256, (n, p), dtype=np.uint8)
+        values[-1] = 255
+        want = np.stack([np.bincount(row, minlength=256) for row in values])
+        got = image_histograms(values)
+        assert got.dtype == np.int64 and np.array_equal(got, want), (n, p)
