@@ -68,7 +68,7 @@ def area_resize(tall: np.ndarray, planes: int, size: int) -> np.ndarray:
     for a in range(0, planes, CHUNK_PLANES):
         m = min(planes, a + CHUNK_PLANES) - a
         down = np.empty((m * size, cols), dtype=np.float32)
-        _phase_sums(tall[a * rows:(a + m) * rows], down, rows, size)
+        _phase_sums(tall[a * rows:(a + m) * rows].astype(np.float32), down, rows, size)
         across = np.empty((size, m * size), dtype=np.float32)
         _phase_sums(cv2.transpose(down), across, cols, size)
         cv2.transpose(cv2.convertScaleAbs(across, alpha=scale), dst=out[a * size:(a + m) * size])
@@ -76,14 +76,15 @@ def area_resize(tall: np.ndarray, planes: int, size: int) -> np.ndarray:
 
 
 def _phase_sums(src: np.ndarray, out: np.ndarray, n_src: int, n_dst: int) -> None:
-    """``out`` (float32) = the integer-weighted sums of ``src`` rows, every n_src rows of it to n_dst rows."""
+    """``out`` = the integer-weighted sums of ``src`` rows (both float32: OpenCV's same-type fast paths),
+    every n_src rows of it to n_dst rows."""
     p, q, taps = phase_taps(n_src, n_dst)
     for t, weights in enumerate(taps):
         dst = out[t::q]
         (k0, w0), rest = weights[0], weights[1:]
         if not rest:
-            cv2.multiply(src[k0::p], w0, dst=dst, dtype=cv2.CV_32F)
+            cv2.multiply(src[k0::p], w0, dst=dst)
             continue
-        cv2.addWeighted(src[k0::p], w0, src[rest[0][0]::p], rest[0][1], 0.0, dst=dst, dtype=cv2.CV_32F)
+        cv2.addWeighted(src[k0::p], w0, src[rest[0][0]::p], rest[0][1], 0.0, dst=dst)
         for k, w in rest[1:]:
-            cv2.addWeighted(src[k::p], w, dst, 1.0, 0.0, dst=dst, dtype=cv2.CV_32F)
+            cv2.scaleAdd(src[k::p], w, dst, dst=dst)
