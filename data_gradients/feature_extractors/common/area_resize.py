@@ -83,7 +83,7 @@ def _phase_sums(src: np.ndarray, out: np.ndarray, n_src: int, n_dst: int) -> Non
         dst = out[t::q]
         (k0, w0), rest = weights[0], weights[1:]
         if not rest:
-            cv2.multiply(src[k0::p], w0, dst=dst)
+            cv2.multiply(src[k0::p], w0, dst=dst, dtype=cv2.CV_32F)
             continue
         cv2.addWeighted(src[k0::p], w0, src[rest[0][0]::p], rest[0][1], 0.0, dst=dst)
         for k, w in rest[1:]:
