@@ -153,3 +153,59 @@ def test_copies_and_selections_of_a_batch_with_lazy_masks_stay_consistent():
     np.testing.assert_array_equal(chosen.masks, eager[keep])
     np.testing.assert_array_equal(chosen.view.class_pixels(3), batch.view.class_pixels(3)[keep])
     np.testing.assert_array_equal(chosen.sample_ids, [0, 2])
+
+
+def _reference_run_component(v: SegmentationView) -> np.ndarray:
+    """The union-find before it resolved the trees left after one round over the trees alone: every
+    round over every run (kept as the oracle)."""
+    n_runs = len(v.runs["row"])
+    u = np.concatenate([v.pairs4[0], v.pairs_diag[0]])
+    w = np.concatenate([v.pairs4[1], v.pairs_diag[1]])
+    parent = np.arange(n_runs)
+    while u.size:
+        pu, pw = parent[u], parent[w]
+        differ = pu != pw
+        if not differ.any():
+            break
+        lo, hi = np.minimum(pu[differ], pw[differ]), np.maximum(pu[differ], pw[differ])
+        np.minimum.at(parent, hi, lo)
+        while not np.array_equal(parent[parent], parent):
+            parent = parent[parent]
+        u, w = lo, hi
+    roots = parent == np.arange(n_runs)
+    return (np.cumsum(roots) - 1)[parent]
+
+
+def _combs_and_spirals(rng, h, w):
+    """Masks whose components need several union-find rounds: combs joined at the bottom, spirals, Us."""
+    m = np.full((h, w), -1, dtype=np.int32)
+    m[:, ::2] = 0  # teeth of a comb
+    m[-1] = 0  # joined at the bottom only
+    m[: h // 2, 1::4] = 1  # another class between some teeth, joined at the top
+    m[0, 1::2] = 1
+    spiral = np.zeros((h, w), dtype=np.uint8)
+    cv2.polylines(spiral, [np.array([[w // 2 + int(t * np.cos(t) / 2), h // 2 + int(t * np.sin(t) / 2)]
+                                     for t in np.linspace(0, 6 * np.pi, 200)], dtype=np.int32)], False, 1)
+    m[spiral > 0] = 2
+    noise = rng.random((h, w)) < 0.02
+    m[noise] = rng.integers(-1, 3, int(noise.sum()))
+    return m
+
+
+def test_run_components_equal_the_all_runs_union_find():
+    rng = np.random.default_rng(11)
+    cases = [rng.integers(-1, int(rng.integers(1, 5)), (int(rng.integers(1, 4)), int(rng.integers(1, 30)),
+                                                          int(rng.integers(1, 30)))).astype(np.int32) for _ in range(40)]
+    cases += [np.stack([_combs_and_spirals(rng, h, w) for _ in range(2)]) for h, w in ((40, 60), (97, 31), (64, 64))]
+    for masks in cases:
+        v = SegmentationView(masks)
+        expected = _reference_run_component(v)
+        np.testing.assert_array_equal(v.run_component, expected)
+    # the structured masks do take more than one round over the runs: the comb's teeth meet only at its bottom
+    from data_gradients.batch.segmentation_view import _union
+
+    for masks in cases[-3:]:
+        v = SegmentationView(masks)
+        u, w = np.concatenate([v.pairs4[0], v.pairs_diag[0]]), np.concatenate([v.pairs4[1], v.pairs_diag[1]])
+        parent = _union(np.arange(len(v.runs["row"])), u, w, rounds=1)
+        assert (parent[u] != parent[w]).any()
