@@ -80,8 +80,13 @@ def worker(root: str, size, n_images: int, batch_size: int, include_all: bool, d
     batches = [b for images, masks, start in raw for b in builder.build(images, masks, start)]
     names = registered_features("segmentation") if include_all else LABEL_FEATURES
 
-    def fresh():  # new batch objects: nothing cached on them yet
-        return [dataclasses.replace(b) for b in batches]
+    def copy(b):  # a new batch object, nothing cached on it, reading the uint8 labels as a built batch does
+        out = dataclasses.replace(b)
+        out.label_source = b.label_source
+        return out
+
+    def fresh():
+        return [copy(b) for b in batches]
 
     def timed_build():
         t = time.perf_counter()
@@ -102,7 +107,7 @@ def worker(root: str, size, n_images: int, batch_size: int, include_all: bool, d
         spent = np.zeros(len(extractors))
         for b in copies:
             for k, ex in enumerate(extractors):
-                one = b if shared else dataclasses.replace(b)
+                one = b if shared else copy(b)
                 t = time.perf_counter()
                 ex.update(one, "train")
                 spent[k] += time.perf_counter() - t
