@@ -84,6 +84,26 @@ def _union(parent: np.ndarray, u: np.ndarray, v: np.ndarray, rounds: int = -1) -
     return parent
 
 
+def _merge_counts(start: np.ndarray, above: np.ndarray):
+    """For sorted ``start`` (distinct) and sorted ``above``: (index of the last start <= each ``above``, and per
+    start k, how many ``above`` are < start[k], with the total appended), i.e. ``searchsorted(start, above,
+    "right") - 1`` and the cumulated counts of the first, from one merge: both are sorted runs of one array
+    of keys (2 x value, + 1 for ``above``, so a start sorts before an equal ``above``), which a stable sort
+    (timsort) merges in linear time."""
+    n = len(start)
+    keys = np.empty(n + len(above), dtype=np.int64)
+    np.multiply(start, 2, out=keys[:n], dtype=np.int64)
+    np.multiply(above, 2, out=keys[n:], dtype=np.int64)
+    keys[n:] += 1
+    keys.sort(kind="stable")
+    is_above = (keys & 1).astype(bool)
+    upper = np.flatnonzero(is_above) - np.arange(1, len(above) + 1)
+    before = np.empty(n + 1, dtype=np.intp)
+    before[:n] = np.flatnonzero(~is_above) - np.arange(n)
+    before[n] = len(above)
+    return upper, before
+
+
 class SegmentationView:
     """Runs, run pairs, components and erosion survival of ``masks`` (N, H, W) int, -1 = not counted."""
 
@@ -175,14 +195,12 @@ class SegmentationView:
         y = row % itype(self.h) if n_all else row
         # every run below the first row of its image: the run above containing its first column
         lower = np.flatnonzero(y != 0)  # index arrays stay intp: numpy converts any other index dtype first
-        upper = np.searchsorted(start, start[lower] - itype(self.w), side="right") - 1
+        upper, before = _merge_counts(start, start[lower] - itype(self.w))
         same_start = x0[upper] == x0[lower]
         # 4-adjacent pairs: one per piece of the common refinement of the two rows, found at the
         # piece's first column: a run start of the lower row (upper, lower), or of the upper row only
         # (k, the lower run containing x0[k]); the lower runs whose upper run comes before k are the
         # first `before[k]` ones, so that run precedes the next of them (or the row after).
-        before = np.zeros(n_all + 1, dtype=np.intp)
-        np.cumsum(np.bincount(upper, minlength=n_all), out=before[1:])
         tied = np.zeros(n_all, dtype=bool)
         tied[upper[same_start]] = True
         ups = np.flatnonzero(~tied & (y != self.h - 1) & counted)
