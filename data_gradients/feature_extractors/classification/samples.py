@@ -9,6 +9,7 @@ import numpy as np
 
 from data_gradients.batch.classification import ClassificationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
+from data_gradients.feature_extractors.common.area_resize import area_resize, exact
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.feature_extractors.sample_reservoir import sample_keys
 from data_gradients.results import ImageGrid
@@ -21,13 +22,23 @@ BACKGROUND = 40  # grey level of the gaps and of the letterbox
 
 
 def thumbnail(image_chw: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
-    """HWC uint8 copy of an image with the longest side at most ``side``."""
-    image = image_chw.transpose(1, 2, 0).copy()  # a copy: never keep the whole batch alive
-    h, w = image.shape[:2]
+    """HWC uint8 copy of an image with the longest side at most ``side`` (OpenCV's area resize).
+
+    A 3-channel image is shrunk plane by plane (:func:`area_resize`: OpenCV's bytes, each channel
+    computed alone by it too) and interleaved by ``cv2.merge``, several times faster than numpy's
+    strided copy into HWC and OpenCV's generic 3-channel resize."""
+    c, h, w = image_chw.shape
     scale = side / max(h, w, 1)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if c == 3 and h and w and (scale >= 1 or exact(h, w, size[1], size[0])):
+        planes = np.ascontiguousarray(image_chw)
+        if scale < 1:
+            planes = area_resize(planes.reshape(3 * h, w), 3, size[1], size[0]).reshape(3, size[1], size[0])
+        return cv2.merge(list(planes))  # a new array: never keeps the batch alive
+    image = image_chw.transpose(1, 2, 0).copy()  # a copy: never keep the whole batch alive
     if scale >= 1:
         return image
-    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def mosaic(images: List[np.ndarray], columns: int = GRID_COLUMNS) -> np.ndarray:

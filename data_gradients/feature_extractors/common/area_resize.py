@@ -4,15 +4,16 @@ a few vectorised OpenCV calls where OpenCV's generic path (non-integer scales) r
 Why the bytes are the same. Shrinking R rows to S, an output row covers R / S input rows: with
 ``p / q`` that ratio in lowest terms, every overlap of an output cell with an input row is a whole
 number of q-ths, so the exact area mean of a cell is ``M / (p_r * p_c)`` with M a sum of integer
-weights (q-ths) times pixels. OpenCV computes that mean in float32 (weights ``overlap / scale``, at
-most ``a_x + a_y + 2`` roundings of values up to 255, ``a`` the taps per output along each side):
-within ``(a_x + a_y + 2) * 255 * 2**-24`` (< 2.2e-4 for scales up to 8 x 2) of the exact mean, then
-rounded to the nearest integer. When ``p_r * p_c`` is odd, the exact mean is never a half and lies
-at least ``1 / (2 p_r p_c)`` from one; below :data:`MAX_DENOMINATOR` that distance (>= 5e-4) exceeds
-OpenCV's error, so its byte is the exact mean rounded to nearest. :func:`area_resize` computes that
-directly: the integer weighted sums (exact in float32: at most 255 * 999 < 2**24), then one
-rounding. Other sizes (an even or large denominator, an enlargement, a scale above 8) go to
-``cv2.resize`` itself. A test compares both for every row count of a 64-pixel thumbnail's last step.
+weights (q-ths) times pixels. OpenCV computes that mean in float32 (weights ``overlap / scale``; a
+row's ``a_x`` products summed, then the ``a_y`` rows weighted and summed, ``a`` the taps per output
+along each side): within ``(a_x + a_y + 4) * 255 * 2**-24`` of the exact mean, then rounded to the
+nearest integer. When ``p_r * p_c`` is odd, the exact mean is never a half and lies at least
+``1 / (2 p_r p_c)`` from one; where that distance is four times OpenCV's error (:func:`exact`), its
+byte is the exact mean rounded to nearest. :func:`area_resize` computes that directly: the integer
+weighted sums (exact in float32: at most ``255 * p_r * p_c``, below 2**24 wherever :func:`exact`
+holds), then one rounding. Other sizes (an even or large denominator, an enlargement, a scale above
+:data:`MAX_SCALE`) go to ``cv2.resize`` itself. Tests compare both for every row count of a 64-pixel
+thumbnail's last step and every small shape.
 
 The sums run phase by phase: output rows ``t, t + q, ...`` read input rows ``k, k + p, ...`` at
 fixed weights, row-strided views OpenCV reads and writes in place; columns the same way after a
@@ -27,8 +28,7 @@ from typing import Tuple
 import cv2
 import numpy as np
 
-MAX_DENOMINATOR = 999  # p_r * p_c: the exact mean is then >= 5e-4 from a half, above OpenCV's float32 error
-MAX_SCALE = 8  # input columns per output column at most (bounds OpenCV's error and the taps)
+MAX_SCALE = 8  # input rows (columns) per output row (column) at most (bounds OpenCV's error and the taps)
 CHUNK_PLANES = 6  # planes per pass (float32 sums of 6 planes of 112 x 112: 170 KB)
 
 Taps = Tuple[Tuple[Tuple[int, float], ...], ...]
@@ -48,30 +48,35 @@ def phase_taps(src: int, dst: int) -> Tuple[int, int, Taps]:
     return p, q, tuple(taps)
 
 
-def exact(rows: int, cols: int, size: int) -> bool:
-    """Whether :func:`area_resize` computes (rows, cols) -> (size, size) itself (see the module doc)."""
-    if rows < size or cols < size or rows > 2 * size or cols > MAX_SCALE * size:
+def exact(rows: int, cols: int, out_rows: int, out_cols: int) -> bool:
+    """Whether :func:`area_resize` computes (rows, cols) -> (out_rows, out_cols) itself: a shrink by at most
+    :data:`MAX_SCALE` per side whose denominator ``p_r * p_c`` is odd, with the bound on OpenCV's float32
+    error (module doc, ``a`` = taps per output) four times below the exact mean's distance to a half."""
+    if not (out_rows <= rows <= MAX_SCALE * out_rows and out_cols <= cols <= MAX_SCALE * out_cols):
         return False
-    d = phase_taps(rows, size)[0] * phase_taps(cols, size)[0]
-    return d % 2 == 1 and d <= MAX_DENOMINATOR
+    (p_r, q_r, _), (p_c, q_c, _) = phase_taps(rows, out_rows), phase_taps(cols, out_cols)
+    taps = -(-p_r // q_r) + 1 + -(-p_c // q_c) + 1  # a_x + a_y
+    error = (taps + 4) * 255 * 2.0**-24
+    return (p_r * p_c) % 2 == 1 and 4 * error < 1 / (2 * p_r * p_c)
 
 
-def area_resize(tall: np.ndarray, planes: int, size: int) -> np.ndarray:
-    """``cv2.resize(tall, (size, planes * size), interpolation=cv2.INTER_AREA)`` of ``planes`` (rows, cols)
-    uint8 planes stacked in ``tall`` (rows may be strided), each to (size, size): the same bytes."""
+def area_resize(tall: np.ndarray, planes: int, out_rows: int, out_cols: int) -> np.ndarray:
+    """``cv2.resize(tall, (out_cols, planes * out_rows), interpolation=cv2.INTER_AREA)`` of ``planes``
+    (rows, cols) uint8 planes stacked in ``tall`` (rows may be strided), each to (out_rows, out_cols):
+    the same bytes (OpenCV itself where :func:`exact` says no)."""
     total, cols = tall.shape
     rows = total // planes
-    if not exact(rows, cols, size):
-        return cv2.resize(tall, (size, planes * size), interpolation=cv2.INTER_AREA)
-    out = np.empty((planes * size, size), dtype=np.uint8)
-    scale = 1.0 / (phase_taps(rows, size)[0] * phase_taps(cols, size)[0])
+    if not exact(rows, cols, out_rows, out_cols):
+        return cv2.resize(tall, (out_cols, planes * out_rows), interpolation=cv2.INTER_AREA)
+    out = np.empty((planes * out_rows, out_cols), dtype=np.uint8)
+    scale = 1.0 / (phase_taps(rows, out_rows)[0] * phase_taps(cols, out_cols)[0])
     for a in range(0, planes, CHUNK_PLANES):
         m = min(planes, a + CHUNK_PLANES) - a
-        down = np.empty((m * size, cols), dtype=np.float32)
-        _phase_sums(tall[a * rows:(a + m) * rows].astype(np.float32), down, rows, size)
-        across = np.empty((size, m * size), dtype=np.float32)
-        _phase_sums(cv2.transpose(down), across, cols, size)
-        cv2.transpose(cv2.convertScaleAbs(across, alpha=scale), dst=out[a * size:(a + m) * size])
+        down = np.empty((m * out_rows, cols), dtype=np.float32)
+        _phase_sums(tall[a * rows:(a + m) * rows].astype(np.float32), down, rows, out_rows)
+        across = np.empty((out_cols, m * out_rows), dtype=np.float32)
+        _phase_sums(cv2.transpose(down), across, cols, out_cols)
+        cv2.transpose(cv2.convertScaleAbs(across, alpha=scale), dst=out[a * out_rows:(a + m) * out_rows])
     return out
 
 

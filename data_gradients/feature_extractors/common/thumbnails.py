@@ -82,7 +82,7 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
             tall = cv2.resize(tall[:, :cols], (cols // 2, n * 3 * rows // 2), interpolation=cv2.INTER_AREA)
             rows, cols = rows // 2, cols // 2
         if (rows, cols) != (size, size):  # cv2.resize INTER_AREA, in vectorised calls where that is exact
-            tall = area_resize(tall, n * 3, size)
+            tall = area_resize(tall, n * 3, size, size)
         planes = tall.reshape(n, 3, size, size)
     return Thumbnails(planes, grey_of(planes))
 

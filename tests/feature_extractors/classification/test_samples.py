@@ -1,5 +1,7 @@
 """The per-class sample grid: seeded, per class, independent of batching, bounded."""
+import cv2
 import numpy as np
+import pytest
 
 from data_gradients.batch import ClassificationBatchBuilder
 from data_gradients.context import AnalysisContext
@@ -112,3 +114,24 @@ def test_reservoirs_are_the_same_as_with_the_reference_loop():
         assert [(k, i) for k, (i, _) in got] == [(k, i) for k, (i, _) in want]
         assert all(np.array_equal(a, b) for (_, (_, a)), (_, (_, b)) in zip(got, want))
     assert sum(len(getattr(new.state("train"), f"reservoir_{c}")) for c in new.shown) > 40
+
+
+def reference_thumbnail(image_chw: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    """The thumbnail as it was first written: numpy's HWC copy and OpenCV's 3-channel area resize."""
+    image = image_chw.transpose(1, 2, 0).copy()
+    h, w = image.shape[:2]
+    scale = side / max(h, w, 1)
+    if scale >= 1:
+        return image
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize("h, w", [(224, 224), (256, 256), (500, 375), (375, 500), (96, 96), (60, 80), (97, 300),
+                                  (1, 500), (333, 334), (1024, 768), (224, 1000), (127, 127), (480, 640)])
+def test_thumbnails_equal_opencvs_three_channel_resize(h, w):
+    rng = np.random.default_rng(h * 7 + w)
+    for image in (rng.integers(0, 256, (3, h, w), dtype=np.uint8), rng.integers(126, 130, (3, h, w), dtype=np.uint8),
+                  (rng.integers(0, 2, (3, h, w)) * 255).astype(np.uint8)):
+        got, want = thumbnail(image), reference_thumbnail(image)
+        assert not np.shares_memory(got, image)  # a copy: a kept sample never holds the batch
+        assert got.shape == want.shape and np.array_equal(got, want), (h, w)

@@ -33,33 +33,50 @@ def test_every_last_step_of_a_64_pixel_thumbnail_gives_opencvs_bytes(rows):
     for cols in COLS:
         for kind in range(3):
             tall = planes(kind, 7, rows, cols, rows * 1000 + cols * 3 + kind)  # 7 planes: a short last chunk
-            assert np.array_equal(ar.area_resize(tall, 7, 64), opencv(tall, 7, 64)), (rows, cols, kind)
-        exact += ar.exact(rows, cols, 64)
+            assert np.array_equal(ar.area_resize(tall, 7, 64, 64), opencv(tall, 7, 64)), (rows, cols, kind)
+        exact += ar.exact(rows, cols, 64, 64)
     assert exact >= (3 if rows % 2 else 1)  # the vectorised path is taken, not only OpenCV's
 
 
 @pytest.mark.parametrize("size", [1, 3, 8, 16])
 def test_small_sizes_every_shape(size):
-    for rows in range(size, 2 * size + 1):
-        for cols in range(size, 9 * size + 2):
-            tall = planes(cols % 3, 4, rows, cols, rows * 100 + cols)
-            assert np.array_equal(ar.area_resize(tall, 4, size), opencv(tall, 4, size)), (size, rows, cols)
+    step = 1 if size < 16 else 3
+    for rows in range(size, 9 * size + 2, step):
+        for cols in range(size, 9 * size + 2, step):
+            tall = planes((rows + cols) % 3, 4, rows, cols, rows * 1000 + cols)
+            assert np.array_equal(ar.area_resize(tall, 4, size, size), opencv(tall, 4, size)), (size, rows, cols)
+
+
+def test_other_output_shapes():
+    rng = np.random.default_rng(3)
+    shapes = [(224, 224, 96, 96), (224, 168, 96, 72), (500, 375, 96, 72), (480, 640, 72, 96), (120, 160, 64, 80)]
+    shapes += [tuple(int(v) for v in (r, c, rng.integers(1, r + 1), rng.integers(1, c + 1)))
+               for r, c in rng.integers(1, 300, (60, 2))]
+    taken = 0
+    for rows, cols, out_rows, out_cols in shapes:
+        for kind in range(3):
+            tall = planes(kind, 3, rows, cols, rows + cols + kind)
+            want = cv2.resize(tall, (out_cols, 3 * out_rows), interpolation=cv2.INTER_AREA)
+            assert np.array_equal(ar.area_resize(tall, 3, out_rows, out_cols), want), (rows, cols, out_rows, out_cols)
+        taken += ar.exact(rows, cols, out_rows, out_cols)
+    assert taken >= 5
 
 
 def test_strided_rows_are_read_as_they_are():
     tall = planes(0, 5, 224, 112, 1)[::2]  # every other row: a strided view of 5 planes of 112 rows
     assert not tall.flags.c_contiguous
-    assert np.array_equal(ar.area_resize(tall, 5, 64), opencv(np.ascontiguousarray(tall), 5, 64))
+    assert np.array_equal(ar.area_resize(tall, 5, 64, 64), opencv(np.ascontiguousarray(tall), 5, 64))
 
 
 @pytest.mark.parametrize("rows, cols, size, expected", [
     (112, 112, 64, True), (120, 160, 64, True), (90, 320, 64, True),  # 224 px, 640 x 480, 1280 x 720 images
     (128, 64, 64, False), (64, 128, 64, False),  # denominator 2: a mean can be a half, OpenCV's rounding decides
     (127, 127, 64, False), (79, 333, 64, False),  # odd but large denominators: too close to a half
-    (63, 64, 64, False), (64, 520, 64, False), (200, 64, 64, False),  # enlargement, scales beyond the bounds
+    (63, 64, 64, False), (64, 520, 64, False), (520, 64, 64, False),  # enlargement, scales beyond the bounds
+    (200, 64, 64, True), (448, 448, 64, True),  # shrinks by 25/8 and by 7
 ])
 def test_the_vectorised_path_is_taken_only_where_it_is_proven(rows, cols, size, expected):
-    assert ar.exact(rows, cols, size) is expected
+    assert ar.exact(rows, cols, size, size) is expected
 
 
 def test_phase_taps_cover_each_output_cell_exactly():
