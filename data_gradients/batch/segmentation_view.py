@@ -84,12 +84,15 @@ def _union(parent: np.ndarray, u: np.ndarray, v: np.ndarray, rounds: int = -1) -
     return parent
 
 
-def _merge_counts(start: np.ndarray, above: np.ndarray):
+def _merge_counts(start: np.ndarray, above: np.ndarray, strict: bool = False):
     """For sorted ``start`` (distinct) and sorted ``above``: (index of the last start <= each ``above``, and per
     start k, how many ``above`` are < start[k], with the total appended), i.e. ``searchsorted(start, above,
     "right") - 1`` and the cumulated counts of the first, from one merge: both are sorted runs of one array
     of keys (2 x value, + 1 for ``above``, so a start sorts before an equal ``above``), which a stable sort
-    (timsort) merges in linear time."""
+    (timsort) merges in linear time.
+
+    ``strict``: only the counts per start, without the total (``searchsorted(above, start, "left")``);
+    ``start`` need not be distinct then."""
     n = len(start)
     keys = np.empty(n + len(above), dtype=np.int64)
     np.multiply(start, 2, out=keys[:n], dtype=np.int64)
@@ -97,11 +100,11 @@ def _merge_counts(start: np.ndarray, above: np.ndarray):
     keys[n:] += 1
     keys.sort(kind="stable")
     is_above = (keys & 1).astype(bool)
+    before = np.flatnonzero(~is_above) - np.arange(n)
+    if strict:
+        return before
     upper = np.flatnonzero(is_above) - np.arange(1, len(above) + 1)
-    before = np.empty(n + 1, dtype=np.intp)
-    before[:n] = np.flatnonzero(~is_above) - np.arange(n)
-    before[n] = len(above)
-    return upper, before
+    return upper, np.append(before, len(above))
 
 
 class SegmentationView:
@@ -290,11 +293,15 @@ class SegmentationView:
         hi = np.minimum(r["x1"][u], r["x1"][low]) - 1
         ok = lo <= hi
         u, low, lo, hi = u[ok], low[ok], lo[ok], hi[ok]
-        # intervals of the upper run where the run below is wide enough: disjoint, so sortable by start
-        below_start = np.sort(r["row"][u] * self.w + lo, kind="stable")  # two sorted parts: a merge
+        # intervals of the upper run where the run below is wide enough: disjoint, so their starts, their
+        # ends (and their runs) sort alike, each by itself (two sorted parts: a merge)
+        below_start = np.sort(r["row"][u] * self.w + lo, kind="stable")
         below_end = np.sort(r["row"][u] * self.w + hi, kind="stable")
-        s, e = r["row"][low] * self.w + lo, r["row"][low] * self.w + hi  # the same for the lower run, from above
-        k = np.searchsorted(below_end, s, side="left")
+        # the same for the lower run, from above, sorted alike: start, end and run
+        s = np.sort(r["row"][low] * self.w + lo, kind="stable")
+        e = np.sort(r["row"][low] * self.w + hi, kind="stable")
+        low = np.sort(low, kind="stable")
+        k = _merge_counts(s, below_end, strict=True)  # below_end < s, i.e. searchsorted(below_end, s, "left")
         hit = k < len(below_end)
         hit[hit] = below_start[k[hit]] <= e[hit]
         out = np.zeros(len(r["row"]), dtype=bool)

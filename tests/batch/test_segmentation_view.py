@@ -227,3 +227,4 @@ def test_merge_counts_equal_searchsorted_and_cumulated_counts():
         expected = np.zeros(len(start) + 1, dtype=np.intp)
         np.cumsum(np.bincount(np.searchsorted(start, above, side="right") - 1, minlength=len(start)), out=expected[1:])
         np.testing.assert_array_equal(before, expected)
+        np.testing.assert_array_equal(_merge_counts(above, start, strict=True), np.searchsorted(start, above, side="left"))
