@@ -195,7 +195,7 @@ class SegmentationView:
         counted = value >= 0
         all_counted = bool(counted.all())
         index = None if all_counted else np.cumsum(counted) - 1  # index among the counted runs
-        y = row % itype(self.h) if n_all else row
+        y = row - row // itype(self.h) * itype(self.h)  # row % h: numpy's remainder is ~5x its floor division
         # every run below the first row of its image: the run above containing its first column
         lower = np.flatnonzero(y != 0)  # index arrays stay intp: numpy converts any other index dtype first
         upper, before = _merge_counts(start, start[lower] - itype(self.w))
