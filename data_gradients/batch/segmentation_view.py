@@ -147,7 +147,12 @@ class SegmentationView:
             labels = np.ascontiguousarray(self.lookup[0]).reshape(shape)
             _differ(labels, starts)
             start = np.flatnonzero(starts.view(bool))
-            value = self.lookup[1][labels.ravel()[start]].astype(itype)
+            value, table = labels.ravel()[start], self.lookup[1]  # the labels starting runs, looked up
+            if table.dtype == np.int32 and table.shape == (256,):  # by OpenCV: numpy would widen them first
+                value = cv2.LUT(value.reshape(1, -1), table).reshape(-1)
+            else:
+                value = table[value]
+            value = value.astype(itype, copy=False)
         elif flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
             small = cv2.convertScaleAbs(flat, dst=_scratch("small", flat.shape), alpha=1, beta=1)
             _differ(small, starts)
