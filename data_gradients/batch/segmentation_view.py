@@ -248,6 +248,13 @@ class SegmentationView:
         """(upper, lower) indices into :attr:`runs` of same-class runs of adjacent rows touching at a corner only."""
         return self._pairs["pairs_diag"]
 
+    @_once
+    def pairs4_columns(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x0, x1 of the upper run, x0, x1 of the lower run) of every pair of :attr:`pairs4` (gathered once:
+        erosion survival and the contour lengths of convexity both read them)."""
+        r, (u, low) = self.runs, self.pairs4
+        return r["x0"][u], r["x1"][u], r["x0"][low], r["x1"][low]
+
     # ------------------------------------------------------------------ components and erosion
     @_once
     def run_component(self) -> np.ndarray:
@@ -304,8 +311,9 @@ class SegmentationView:
         """bool per counted run: some pixel of it survives a 3x3 erosion of its class."""
         r = self.runs
         u, low = self.pairs4
-        lo = np.maximum(r["x0"][u], r["x0"][low]) + 1
-        hi = np.minimum(r["x1"][u], r["x1"][low]) - 1
+        a, b, c, d = self.pairs4_columns
+        lo = np.maximum(a, c) + 1
+        hi = np.minimum(b, d) - 1
         ok = lo <= hi
         u, low, lo, hi = u[ok], low[ok], lo[ok], hi[ok]
         # intervals of the upper run where the run below is wide enough: disjoint, so their starts, their

@@ -90,7 +90,7 @@ def run_perimeters(view: SegmentationView) -> np.ndarray:
     axis, diag = np.zeros(k), np.zeros(k)
     axis += np.bincount(comp, weights=2 * (x1 - x0), minlength=k)
     u, low = view.pairs4
-    a, b, c, d = x0[u], x1[u], x0[low], x1[low]
+    a, b, c, d = view.pairs4_columns
     covered = (np.maximum(np.minimum(d - 1, b) - np.maximum(c, a - 1) + 1, 0)
                + np.maximum(np.minimum(b - 1, d) - np.maximum(a, c - 1) + 1, 0))
     ends = (a != c).astype(np.int64) + (b != d)  # ends with a diagonal step; the others have a vertical one
