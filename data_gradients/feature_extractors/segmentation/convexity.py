@@ -119,11 +119,14 @@ def run_hull_lengths(view: SegmentationView) -> np.ndarray:
     left, right = np.full(total, view.w, dtype=r["x0"].dtype), np.full(total, -1, dtype=r["x1"].dtype)
     np.minimum.at(left, slot, r["x0"])  # ufunc.at is fast only when the dtypes agree
     np.maximum.at(right, slot, r["x1"])
-    left, right = left.astype(np.int64), right.astype(np.int64)
-    y = np.arange(total) - np.repeat(offset, height)
+    # int32 chains (half the bytes of each pass) when the products of the convexity test, at most W x H, fit
+    ctype = np.int32 if view.w * view.h < 2**31 else np.int64
+    left, right = left.astype(ctype, copy=False), right.astype(ctype, copy=False)
+    y = (np.arange(total) - np.repeat(offset, height)).astype(ctype)
     first = np.zeros(total, dtype=bool)
     first[offset] = True
-    out = (right[offset] - left[offset] + right[offset + height - 1] - left[offset + height - 1]).astype(np.float64)
+    out = (right[offset].astype(np.int64) - left[offset] + right[offset + height - 1] - left[offset + height - 1]).astype(
+        np.float64)
     # the right chains, then the left ones mirrored (x -> -x): all bulge to the right
     chains = _convex_chain_lengths(np.concatenate((right, -left)), np.concatenate((y, y)), np.concatenate((first, first)))
     return out + chains[:len(height)] + chains[len(height):]
