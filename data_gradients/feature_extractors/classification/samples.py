@@ -22,23 +22,27 @@ BACKGROUND = 40  # grey level of the gaps and of the letterbox
 
 
 def thumbnail(image_chw: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
-    """HWC uint8 copy of an image with the longest side at most ``side`` (OpenCV's area resize).
+    """HWC uint8 copy of an image with the longest side at most ``side`` (OpenCV's area resize)."""
+    return thumbnails(image_chw[None], side)[0]
 
-    A 3-channel image is shrunk plane by plane (:func:`area_resize`: OpenCV's bytes, each channel
-    computed alone by it too) and interleaved by ``cv2.merge``, several times faster than numpy's
-    strided copy into HWC and OpenCV's generic 3-channel resize."""
-    c, h, w = image_chw.shape
+
+def thumbnails(images: np.ndarray, side: int = THUMBNAIL_SIDE) -> List[np.ndarray]:
+    """:func:`thumbnail` of each (C, H, W) image of ``images`` (N, C, H, W uint8).
+
+    3-channel images are shrunk plane by plane, all N * 3 planes together (:func:`area_resize`:
+    OpenCV's bytes, each channel computed alone by it too), and interleaved by ``cv2.merge``: several
+    times faster than numpy's strided copy into HWC and OpenCV's generic 3-channel resize."""
+    n, c, h, w = images.shape
     scale = side / max(h, w, 1)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     if c == 3 and h and w and (scale >= 1 or exact(h, w, size[1], size[0])):
-        planes = np.ascontiguousarray(image_chw)
+        planes = np.ascontiguousarray(images)
         if scale < 1:
-            planes = area_resize(planes.reshape(3 * h, w), 3, size[1], size[0]).reshape(3, size[1], size[0])
-        return cv2.merge(list(planes))  # a new array: never keeps the batch alive
-    image = image_chw.transpose(1, 2, 0).copy()  # a copy: never keep the whole batch alive
-    if scale >= 1:
-        return image
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            small = area_resize(planes.reshape(n * 3 * h, w), n * 3, size[1], size[0])
+            planes = small.reshape(n, 3, size[1], size[0])
+        return [cv2.merge(list(p)) for p in planes]  # new arrays: never keep the batch alive
+    out = [image.transpose(1, 2, 0).copy() for image in images]  # copies: never keep the whole batch alive
+    return out if scale >= 1 else [cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in out]
 
 
 def mosaic(images: List[np.ndarray], columns: int = GRID_COLUMNS) -> np.ndarray:
@@ -83,15 +87,17 @@ class ClassificationSamples(FeatureExtractor):
         thresholds = np.array([r[-1][0] if len(r) >= self.k else np.inf for r in reservoirs], dtype=np.float64)
         # (image, shown class) pairs that would enter the class's reservoir: rare once it is full
         enter = batch.labels[:, self.shown] & (keys[:, None] < thresholds[None, :])
-        thumbs = {}  # one thumbnail per image, shared by all its classes
+        entering = {}  # class column -> the (at most k) images with the smallest keys that would enter
         for j in np.flatnonzero(enter.any(axis=0)):
             candidates = np.flatnonzero(enter[:, j])
-            candidates = candidates[np.argsort(keys[candidates], kind="stable")][:self.k]
-            new = []
-            for i in candidates.tolist():
-                if i not in thumbs:
-                    thumbs[i] = thumbnail(batch.images[i])
-                new.append((float(keys[i]), (int(ids[i]), thumbs[i])))
+            entering[j] = candidates[np.argsort(keys[candidates], kind="stable")][:self.k].tolist()
+        needed = sorted({i for rows in entering.values() for i in rows})
+        # one thumbnail per image, shared by all its classes, made for the batch's entering images together
+        per = max(1, (1 << 24) // max(batch.images[0].nbytes, 1))  # images copied together: at most ~16 MB
+        thumbs = {i: t for a in range(0, len(needed), per)
+                  for i, t in zip(needed[a:a + per], thumbnails(batch.images[needed[a:a + per]]))}
+        for j, rows in entering.items():
+            new = [(float(keys[i]), (int(ids[i]), thumbs[i])) for i in rows]
             setattr(st, f"reservoir_{self.shown[j]}", keep_smallest(reservoirs[j], new, self.k))
 
     def compute(self):
