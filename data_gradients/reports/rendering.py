@@ -38,14 +38,15 @@ class RenderedPlot:
 
 
 def render_plot(item) -> RenderedPlot:
-    """Draw one histogram or heatmap on an Agg canvas and encode it as PNG; frees the figure."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    """Draw one histogram or heatmap on an Agg canvas (texts from cached sprites: ``agg_canvas``) and
+    encode it as PNG; frees the figure."""
     from PIL import Image
 
+    from data_gradients.reports.agg_canvas import SpriteCanvas
     from data_gradients.reports.figures import FIGURE_DPI, make_figure, release
 
     fig = make_figure(item)
-    canvas = FigureCanvasAgg(fig)
+    canvas = SpriteCanvas(fig)
     canvas.draw()
     width, height = canvas.get_width_height(physical=True)
     image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
@@ -131,9 +132,9 @@ def _can_fork() -> bool:
 
 def _warm_up() -> None:
     """Import and load what drawing needs once, here, so that no child does it again."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
     from PIL import PngImagePlugin  # noqa: F401
 
+    import data_gradients.reports.agg_canvas  # noqa: F401
     import data_gradients.reports.heatmap_figures  # noqa: F401
     from data_gradients.reports.figure_layout import line_height
 
