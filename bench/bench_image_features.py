@@ -9,7 +9,9 @@ Three sets, each on synthetic uint8 data as a decoding loader would yield it:
 
 Images go through a JPEG round trip (quality 90) like decoded files. One extractor set per code
 version lives through all repetitions (sample ids keep growing); the sample-picture extractors are
-first fed 10,000 tiny samples, so that their reservoirs take thumbnails as rarely as in a long run;
+first fed 10,000 tiny samples, so that their reservoirs take thumbnails as rarely as in a long run
+(``--fresh-samples``: emptied before each repetition instead, as in a short run such as
+``bench_analysis.py``'s N=400, where most images of the shown classes take one);
 the first repetition is a warm-up. With ``--baseline PATH`` (a checkout of another commit, e.g.
 ``git worktree add /tmp/base HEAD``) both versions are imported by path in this one process and
 timed in alternating repetitions, each going first as often, so the machine's noise hits both
@@ -18,7 +20,7 @@ thread doing all the work (OpenCV, torch and BLAS are held to one thread), which
 on a shared machine disturb much less than elapsed time (``--clock wall``).
 
 Usage: python bench/bench_image_features.py [--baseline /tmp/base] [--sets common detection classification]
-       [--reps 8] [--channels-last] [--mixed-sizes] [--clock cpu|wall]
+       [--reps 8] [--channels-last] [--mixed-sizes] [--fresh-samples] [--clock cpu|wall]
 """
 from __future__ import annotations
 
@@ -172,9 +174,9 @@ def raw_batches(set_name: str, channels_last: bool = False, mixed_sizes: bool = 
 class Runner:
     """One version's builder and extractors for one set; ``rep()`` times one pass over the batches."""
 
-    def __init__(self, version: Version, set_name: str, raw):
+    def __init__(self, version: Version, set_name: str, raw, fresh_samples: bool = False):
         version.activate()
-        self.version, self.raw = version, raw
+        self.version, self.raw, self.fresh_samples = version, raw, fresh_samples
         task = SETS[set_name][0]
         n_classes = {"common": 19, "detection": 10, "classification": 100}[set_name]
         ids = tuple(range(n_classes))
@@ -194,8 +196,8 @@ class Runner:
         get = version.get("data_gradients.feature_extractors.registry", "get_feature")
         self.extractors = {name: get(name)(ctx) for name in names}
         self.next_id = 0
-        samplers = [ex for ex in self.extractors.values() if ex.group == "samples"]
-        if samplers:
+        self.samplers = samplers = [ex for ex in self.extractors.values() if ex.group == "samples"]
+        if samplers and not fresh_samples:
             for images, labels in warm_up_batches(set_name):
                 for batch in self.builder.build(images, labels, first_sample_id=self.next_id):
                     self.next_id += len(batch)
@@ -205,6 +207,9 @@ class Runner:
     def rep(self, clock) -> dict:
         self.version.activate()
         times = dict.fromkeys(["(batch building)", SHARED, *self.extractors], 0.0)
+        if self.fresh_samples:  # empty reservoirs: every image of a class not yet full takes a thumbnail
+            for ex in self.samplers:
+                ex.reset()
         for images, labels in self.raw:
             t = clock()
             built = self.builder.build(images, labels, first_sample_id=self.next_id)
@@ -222,11 +227,12 @@ class Runner:
         return times
 
 
-def run_set(set_name: str, versions, reps: int, channels_last: bool, clock, mixed_sizes: bool = False) -> None:
+def run_set(set_name: str, versions, reps: int, channels_last: bool, clock, mixed_sizes: bool = False,
+            fresh_samples: bool = False) -> None:
     task, n, bs = SETS[set_name]
     raw = raw_batches(set_name, channels_last, mixed_sizes)
     h, w = raw[0][0][0].shape[-2:]
-    runners = [Runner(v, set_name, raw) for v in versions]
+    runners = [Runner(v, set_name, raw, fresh_samples) for v in versions]
     samples = {v.label: [] for v in versions}
     for r in range(reps + 1):
         order = runners if r % 2 == 0 else runners[::-1]  # alternate which version goes first
@@ -236,7 +242,8 @@ def run_set(set_name: str, versions, reps: int, channels_last: bool, clock, mixe
                 samples[runner.version.label].append(times)
     print(f"\n== {set_name}: {task}, {w}x{h}, batches of {bs}, {n} images per repetition, median of {reps} "
           f"repetitions, ms per image, one thread" + (", channels-last memory" if channels_last else "")
-          + (", mixed COCO-like sizes" if mixed_sizes and set_name == "detection" else ""))
+          + (", mixed COCO-like sizes" if mixed_sizes and set_name == "detection" else "")
+          + (", sample reservoirs emptied before each repetition" if fresh_samples else ""))
     labels = [v.label for v in versions]
     rows = {}
     for label in labels:
@@ -265,6 +272,8 @@ def main(argv=None) -> None:
     p.add_argument("--mixed-sizes", action="store_true", help="detection images of 8 COCO-like sizes (batches split)")
     p.add_argument("--channels-last", action="store_true", help="images in N,H,W,C memory (as PIL images permuted)")
     p.add_argument("--reps", type=int, default=8, help="rounded up to even: each version goes first as often")
+    p.add_argument("--fresh-samples", action="store_true",
+                   help="empty the sample reservoirs before each repetition (a short run: most images take a thumbnail)")
     args = p.parse_args(argv)
     args.reps += args.reps % 2
     cv2.setNumThreads(1)
@@ -276,7 +285,8 @@ def main(argv=None) -> None:
     print("versions: " + ", ".join(f"{v.label} = {v.root}" for v in versions) + f"; clock: {args.clock}")
     versions[-1].activate()  # the data generators come from the current version
     for set_name in args.sets:
-        run_set(set_name, versions, args.reps, args.channels_last, CLOCKS[args.clock], args.mixed_sizes)
+        run_set(set_name, versions, args.reps, args.channels_last, CLOCKS[args.clock], args.mixed_sizes,
+                args.fresh_samples)
 
 
 if __name__ == "__main__":
