@@ -12,7 +12,8 @@ nearest integer. When ``p_r * p_c`` is odd, the exact mean is never a half and l
 byte is the exact mean rounded to nearest. :func:`area_resize` computes that directly: the integer
 weighted sums (exact in float32: at most ``255 * p_r * p_c``, below 2**24 wherever :func:`exact`
 holds), then one rounding. Other sizes (an even or large denominator, an enlargement, a scale above
-:data:`MAX_SCALE`) go to ``cv2.resize`` itself. Tests compare both for every row count of a 64-pixel
+:data:`MAX_SCALE`, more than :data:`MAX_PHASES` phases, as 1280 x 720's 90 -> 64 rows: 32) go to
+``cv2.resize`` itself. Tests compare both for every row count of a 64-pixel
 thumbnail's last step and every small shape.
 
 The sums run phase by phase: output rows ``t, t + q, ...`` read input rows ``k, k + p, ...`` at
@@ -29,6 +30,7 @@ import cv2
 import numpy as np
 
 MAX_SCALE = 8  # input rows (columns) per output row (column) at most (bounds OpenCV's error and the taps)
+MAX_PHASES = 12  # q_r + q_c at most: beyond, the OpenCV calls (a few per phase) cost more than OpenCV's own resize
 CHUNK_PLANES = 6  # planes per pass (float32 sums of 6 planes of 112 x 112: 170 KB)
 
 Taps = Tuple[Tuple[Tuple[int, float], ...], ...]
@@ -57,7 +59,7 @@ def exact(rows: int, cols: int, out_rows: int, out_cols: int) -> bool:
     (p_r, q_r, _), (p_c, q_c, _) = phase_taps(rows, out_rows), phase_taps(cols, out_cols)
     taps = -(-p_r // q_r) + 1 + -(-p_c // q_c) + 1  # a_x + a_y
     error = (taps + 4) * 255 * 2.0**-24
-    return (p_r * p_c) % 2 == 1 and 4 * error < 1 / (2 * p_r * p_c)
+    return (p_r * p_c) % 2 == 1 and 4 * error < 1 / (2 * p_r * p_c) and q_r + q_c <= MAX_PHASES
 
 
 def area_resize(tall: np.ndarray, planes: int, out_rows: int, out_cols: int) -> np.ndarray:
