@@ -206,20 +206,20 @@ class SegmentationView:
         all_counted = bool(counted.all())
         index = None if all_counted else np.cumsum(counted) - 1  # index among the counted runs
         y = row - row // itype(self.h) * itype(self.h)  # row % h: numpy's remainder is ~5x its floor division
-        # every run below the first row of its image: the run above containing its first column
+        # every run below the first row of its image: the run above containing its first column; and for
+        # every run, how many runs start before the pixel below its first one (one merge for both)
+        above, before = _merge_counts(start, start - itype(self.w))
         lower = np.flatnonzero(y != 0)  # index arrays stay intp: numpy converts any other index dtype first
-        upper, before = _merge_counts(start, start[lower] - itype(self.w))
+        upper = above[lower]
         same_start = x0[upper] == x0[lower]
         # 4-adjacent pairs: one per piece of the common refinement of the two rows, found at the
         # piece's first column: a run start of the lower row (upper, lower), or of the upper row only
-        # (k, the lower run containing x0[k]); the lower runs whose upper run comes before k are the
-        # first `before[k]` ones, so that run precedes the next of them (or the row after).
+        # (k, the lower run containing x0[k]: no run starts below x0[k], so it is the last run starting
+        # before that pixel, `before[k] - 1`)
         tied = np.zeros(n_all, dtype=bool)
         tied[upper[same_start]] = True
         ups = np.flatnonzero(~tied & (y != self.h - 1) & counted)
-        row_first = np.searchsorted(start, np.arange(self.n * self.h + 2, dtype=start.dtype) * itype(self.w))
-        nxt = np.append(lower, n_all)[before[ups]]
-        downs = np.minimum(nxt, row_first[row[ups] + 2]) - 1
+        downs = before[ups] - 1
         # corner-only pairs exist where both rows start a run at the same column x >= 1:
         # (upper run ending at x-1, lower run starting at x) and (upper starting at x, lower ending at x-1)
         corner = np.flatnonzero(same_start & (x0[lower] >= 1))
