@@ -256,9 +256,15 @@ class SegmentationView:
         return r["x0"][u], r["x1"][u], r["x0"][low], r["x1"][low]
 
     # ------------------------------------------------------------------ components and erosion
-    @_once
+    @property
     def run_component(self) -> np.ndarray:
-        """Component index of every counted run; components are numbered in raster order of their first run.
+        """Component index of every counted run; components are numbered in raster order of their first run."""
+        return self._run_components[0]
+
+    @_once
+    def _run_components(self) -> Tuple[np.ndarray, np.ndarray]:
+        """(component of every counted run, first run of every component); components are numbered in
+        raster order of their first run.
 
         Union-find over the run pairs: each run hooked to the run of its class above its first column
         (the first pairs of :attr:`pairs4`: one per run at most, always an earlier run), then pointer
@@ -279,20 +285,19 @@ class SegmentationView:
         a, b = tree[u], tree[v]
         differ = np.flatnonzero(a != b)
         if differ.size == 0:
-            return tree
+            return tree, roots
         merged = _union(np.arange(len(roots)), a[differ], b[differ])  # roots: the smallest tree = the smallest run
         tops = np.flatnonzero(merged == np.arange(len(roots)))
         number = np.zeros(len(roots), dtype=np.intp)
         number[tops] = np.arange(len(tops))
-        return number[merged][tree]
+        return number[merged][tree], roots[tops]
 
     @_once
     def components(self) -> Dict[str, np.ndarray]:
         """Per component: ``cls``, ``image``, ``area``, ``width``, ``height`` (pixels), ``top`` / ``bottom`` rows."""
-        r, comp = self.runs, self.run_component
-        k = int(comp.max()) + 1 if comp.size else 0
-        first = np.full(k, len(comp), dtype=np.int64)
-        np.minimum.at(first, comp, np.arange(len(comp)))
+        r, (comp, first) = self.runs, self._run_components
+        k = len(first)
+        first = first.astype(np.int64, copy=False)
         bottom = np.full(k, -1, dtype=r["row"].dtype)  # ufunc.at is fast only when the dtypes agree
         left = np.full(k, self.w, dtype=r["x0"].dtype)
         right = np.full(k, -1, dtype=r["x1"].dtype)

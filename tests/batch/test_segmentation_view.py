@@ -201,6 +201,9 @@ def test_run_components_equal_the_all_runs_union_find():
         v = SegmentationView(masks)
         expected = _reference_run_component(v)
         np.testing.assert_array_equal(v.run_component, expected)
+        first = np.full(len(np.unique(expected)), len(expected))
+        np.minimum.at(first, expected, np.arange(len(expected)))
+        np.testing.assert_array_equal(v.components["first_run"], first)
     # the structured masks do take more than one round over the runs: the comb's teeth meet only at its bottom
     from data_gradients.batch.segmentation_view import _union
 
