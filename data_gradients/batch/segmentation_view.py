@@ -321,13 +321,16 @@ class SegmentationView:
         hi = np.minimum(b, d) - 1
         ok = lo <= hi
         u, low, lo, hi = u[ok], low[ok], lo[ok], hi[ok]
+        # flat positions of the intervals in the lower run's row, and in the upper run's row (one row up)
+        base = r["row"][low] * self.w
+        s, e = base + lo, base + hi
         # intervals of the upper run where the run below is wide enough: disjoint, so their starts, their
         # ends (and their runs) sort alike, each by itself (two sorted parts: a merge)
-        below_start = np.sort(r["row"][u] * self.w + lo, kind="stable")
-        below_end = np.sort(r["row"][u] * self.w + hi, kind="stable")
+        below_start = np.sort(s - self.w, kind="stable")
+        below_end = np.sort(e - self.w, kind="stable")
         # the same for the lower run, from above, sorted alike: start, end and run
-        s = np.sort(r["row"][low] * self.w + lo, kind="stable")
-        e = np.sort(r["row"][low] * self.w + hi, kind="stable")
+        s.sort(kind="stable")
+        e.sort(kind="stable")
         low = np.sort(low, kind="stable")
         k = _merge_counts(s, below_end, strict=True)  # below_end < s, i.e. searchsorted(below_end, s, "left")
         hit = k < len(below_end)
