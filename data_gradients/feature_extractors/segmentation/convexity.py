@@ -114,7 +114,7 @@ def run_hull_lengths(view: SegmentationView) -> np.ndarray:
     if height.size == 0:
         return np.zeros(0)
     offset = np.concatenate(([0], np.cumsum(height)[:-1]))
-    slot = offset[comp] + r["row"] - cp["top"][comp]  # (component, row) -> one slot per row of each component
+    slot = (offset - cp["top"])[comp] + r["row"]  # (component, row) -> one slot per row of each component
     total = int(height.sum())
     left, right = np.full(total, view.w, dtype=r["x0"].dtype), np.full(total, -1, dtype=r["x1"].dtype)
     np.minimum.at(left, slot, r["x0"])  # ufunc.at is fast only when the dtypes agree
