@@ -78,7 +78,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the random subset and of the sample pictures")
     p.add_argument("--workers", type=int, metavar="N",
                    help="decoding processes of the DataLoader (default: the usable cores, at most 8; 0 = in process)")
-    p.add_argument("--threads", type=int, metavar="N", help="analysis threads (default: the usable cores, at most 8)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="analysis workers: forked processes, threads where fork is unavailable (default: the "
+                        "usable cores, at most 8)")
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="samples per loader batch (default 16)")
     p.add_argument("--samples", type=int, default=10, metavar="N", help="sample pictures per split in TensorBoard")
     p.add_argument("--hide-class-names", action="store_true", help="show class ids instead of names everywhere")

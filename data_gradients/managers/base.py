@@ -19,7 +19,7 @@ from data_gradients.errors import ConfigurationError, DistributedError
 from data_gradients.export.session import RunExports
 from data_gradients.feature_extractors import select_features
 from data_gradients.managers.distributed import Cluster, SharedResolver, local_world_size
-from data_gradients.managers.pipeline import default_workers, run_pipeline, single_threaded_opencv
+from data_gradients.managers.pipeline import default_workers, run_pipeline, single_threaded_opencv, use_processes
 from data_gradients.managers.producer import Producer, describe_failure, merge_producers
 from data_gradients.managers.progress import promised_samples
 from data_gradients.managers.reading import SplitReader, StoppedElsewhere
@@ -180,7 +180,8 @@ class AnalysisManager:
         where = "" if cluster is None else f"rank {cluster.rank}: "
         error, split = None, None
         try:
-            with single_threaded_opencv(self.workers > 1 or cluster is not None), run_pipeline(producers) as pipeline:
+            with single_threaded_opencv(self.workers > 1 or cluster is not None), \
+                    run_pipeline(producers, processes=use_processes()) as pipeline:
                 for split, data in self.splits_data.items():
                     reader.read(split, data, pipeline, state.splits[split], state.notes)
                 split = None
@@ -199,7 +200,7 @@ class AnalysisManager:
             for name in names[names.index(split):]:
                 state.splits[name].complete = False
         state.notes |= self.builder.notes
-        merge_producers(producers)
+        state.producer = merge_producers(producers)  # a process pipeline hands back new producers
         return state, error
 
     def _report(self, state: RunState, started_at: str, t0: float) -> AnalysisReport:

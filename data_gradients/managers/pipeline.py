@@ -33,8 +33,8 @@ QUEUED_BATCHES = 2
 class Pipeline:
     """Runs ``producer.update(batch, split, seq)`` for every submitted batch.
 
-    ``submit(batch, split, on_done)`` calls ``on_done(batch)`` after the batch was
-    analysed (from a worker thread when ``workers > 1``). ``drain()`` waits until every
+    ``submit(batch, split, on_done)`` calls ``on_done(n)``, ``n`` the batch's number of samples,
+    after the batch was analysed (from a worker thread when ``workers > 1``). ``drain()`` waits until every
     submitted batch is analysed. ``close()`` stops the workers and re-raises the first
     unexpected error of a worker thread (an extractor's own error never gets here: the
     producer records it).
@@ -53,11 +53,11 @@ class Pipeline:
                 t.start()
                 self._threads.append(t)
 
-    def submit(self, batch: Any, split: str, on_done: Callable[[Any], None]) -> None:
+    def submit(self, batch: Any, split: str, on_done: Callable[[int], None]) -> None:
         seq, self._seq = self._seq, self._seq + 1
         if not self._threads:
             self.producers[0].update(batch, split, seq)
-            on_done(batch)
+            on_done(len(batch))
             return
         self._raise_worker_error()
         self._queue.put((batch, split, seq, on_done))
@@ -86,7 +86,7 @@ class Pipeline:
                 if self._error is None:  # after an unexpected error, only drain the queue
                     batch, split, seq, on_done = item
                     producer.update(batch, split, seq)
-                    on_done(batch)
+                    on_done(len(batch))
             except BaseException as e:  # noqa: BLE001 - handed to the calling thread
                 if self._error is None:
                     self._error = e
@@ -100,13 +100,29 @@ class Pipeline:
 
 
 @contextmanager
-def run_pipeline(producers: List[Producer]) -> Iterator[Pipeline]:
-    """A pipeline whose workers are always stopped, on success, error or Ctrl-C."""
-    pipeline = Pipeline(producers)
+def run_pipeline(producers: List[Producer], processes: bool = False) -> Iterator[Pipeline]:
+    """A pipeline whose workers are always stopped, on success, error or Ctrl-C: worker threads,
+    or with ``processes`` (and more than one producer) forked worker processes
+    (:mod:`process_pipeline`), unless an extractor could not travel back from one (threads then)."""
+    pipeline: Any = None
+    if processes and len(producers) > 1:
+        from data_gradients.managers.process_pipeline import ProcessPipeline, can_send_back
+
+        if can_send_back(producers[0]):
+            pipeline = ProcessPipeline(producers)
+    if pipeline is None:
+        pipeline = Pipeline(producers)
     try:
         yield pipeline
     finally:
         pipeline.close()
+
+
+def use_processes() -> bool:
+    """Worker processes where they are available, unless ``DATA_GRADIENTS_WORKERS=threads``."""
+    from data_gradients.managers.process_pipeline import processes_available
+
+    return os.environ.get("DATA_GRADIENTS_WORKERS", "processes") != "threads" and processes_available()
 
 
 def default_workers(processes_on_this_machine: int = 1) -> int:

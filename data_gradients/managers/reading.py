@@ -46,9 +46,9 @@ class SplitReader:
                           enabled=self.progress) as bar:
             lock = threading.Lock()
 
-            def done(canonical) -> None:  # may run in a worker thread
+            def done(n: int) -> None:  # may run in a worker thread
                 with lock:
-                    bar.update(len(canonical))
+                    bar.update(n)
 
             index = 0
             while True:

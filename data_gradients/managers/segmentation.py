@@ -35,10 +35,10 @@ class SegmentationAnalysisManager(AnalysisManager):
         seed: seed of the sample reservoir.
         verbose: progress bar and final summary on stderr.
         writers: output writers (default TensorBoard, TXT, JSON and the PDF report).
-        workers: threads that analyse batches concurrently (default: the cores this process may
-            use, at most 8; 1 = everything in the calling thread). The loader is still read,
-            and dict batches resolved, in the calling thread; results are identical for any
-            value (float sums up to rounding).
+        workers: worker processes that analyse batches concurrently (threads where fork is
+            unavailable; default: the cores this process may use, at most 8; 1 = everything in the
+            calling thread). The loader is still read, and dict batches resolved, in the calling
+            thread; results are identical for any value (float sums up to rounding).
         distributed: torch.distributed: None uses the default process group when it is
             initialised with more than one process (every rank analyses its shard, rank 0
             writes, every rank returns the merged report); False keeps ranks independent;

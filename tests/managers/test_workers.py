@@ -32,6 +32,13 @@ TASKS = {
 }
 
 
+@pytest.fixture(params=["threads", "processes"])
+def mode(request, monkeypatch):
+    """Worker threads, or forked worker processes (the default where fork is available)."""
+    monkeypatch.setenv("DATA_GRADIENTS_WORKERS", request.param)
+    return request.param
+
+
 def run(task, tmp_path, workers, n_batches=12, **kw):
     manager, raw, task_kw = TASKS[task]
     train = raw(0, n_batches=n_batches)
@@ -55,7 +62,7 @@ def tree(report):
 
 @pytest.mark.parametrize("task", list(TASKS))
 @pytest.mark.parametrize("workers", [2, 3])
-def test_workers_give_the_single_thread_result(task, workers, tmp_path):
+def test_workers_give_the_single_thread_result(task, workers, mode, tmp_path):
     single = tree(run(task, tmp_path, workers=1))
     many = tree(run(task, tmp_path, workers=workers))
     assert single["splits"]["train"][0] > 0
@@ -71,7 +78,7 @@ def test_findings_and_samples_are_present_in_what_is_compared(tmp_path):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_max_batches_and_counts(workers, tmp_path):
+def test_max_batches_and_counts(workers, mode, tmp_path):
     report = run("segmentation", tmp_path, workers=workers, max_batches=4)
     assert report.partial
     assert report.splits["train"].batches == 4
@@ -99,7 +106,7 @@ def boom():
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
-def test_a_failing_feature_fails_alone_with_the_same_message(workers, tmp_path, boom):
+def test_a_failing_feature_fails_alone_with_the_same_message(workers, mode, tmp_path, boom):
     report = run("segmentation", tmp_path, workers=workers,
                  features=["segmentation_class_frequency", "data_quality", boom])
     assert report.results[boom].error.startswith("ValueError in update()")
@@ -116,7 +123,7 @@ def interrupted(raw, at):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_ctrl_c_writes_what_was_read(workers, tmp_path):
+def test_ctrl_c_writes_what_was_read(workers, mode, tmp_path):
     manager, raw, kw = TASKS["segmentation"]
     report = manager(interrupted(raw(0, n_batches=10), at=5), num_classes=4, log_dir=tmp_path, verbose=False,
                      workers=workers, writers=[], **kw).run()
@@ -126,7 +133,7 @@ def test_ctrl_c_writes_what_was_read(workers, tmp_path):
     assert sum(freq.scalars["classes_present"].values()) > 0
 
 
-def test_extraction_runs_in_the_calling_thread(tmp_path):
+def test_extraction_runs_in_the_calling_thread(mode, tmp_path):
     seen = set()
 
     def images(batch):
@@ -173,7 +180,7 @@ def test_the_queue_bounds_the_batches_in_flight():
 
     def feed():
         for i in range(50):
-            pipeline.submit(i, "train", lambda b: None)
+            pipeline.submit([i], "train", lambda n: None)
             submitted.append(i)
 
     t = threading.Thread(target=feed, daemon=True)
@@ -202,7 +209,7 @@ def test_an_unexpected_worker_error_reaches_the_caller():
             raise MemoryError("out of memory in a worker")
 
     pipeline = Pipeline([Broken(), Broken()])
-    pipeline.submit(1, "train", lambda b: None)
+    pipeline.submit([1], "train", lambda n: None)
     with pytest.raises(RuntimeError, match="worker thread failed") as info:
         pipeline.drain()
     assert isinstance(info.value.__cause__, MemoryError)
@@ -230,3 +237,29 @@ def test_default_workers_share_the_cores_between_the_ranks_of_a_machine(monkeypa
     assert default_workers(local_world_size()) == 1
     monkeypatch.delenv("LOCAL_WORLD_SIZE")
     assert local_world_size() == 1
+
+
+def test_extractors_that_cannot_travel_back_from_a_process_run_in_threads(mode, tmp_path):
+    class Local(FeatureExtractor):  # defined in a function: pickle cannot find it by name
+        name = "local_counter"
+        title = "counts samples"
+        tasks = ("segmentation",)
+
+        def setup(self):
+            self.add_state("n", 0, "sum")
+
+        def update(self, batch, split):
+            self.state(split).n += len(batch)
+
+        def compute(self):
+            result = self.new_result()
+            result.scalars["n"] = {s: st.n for s, st in self._splits.items()}
+            return result
+
+    register_feature(Local)
+    try:
+        report = run("segmentation", tmp_path, workers=2, features=["data_quality", Local.name])
+    finally:
+        unregister_feature(Local.name)
+    assert report.results[Local.name].error is None
+    assert report.results[Local.name].scalars["n"] == {"train": 36, "val": 18}

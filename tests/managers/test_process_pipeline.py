@@ -1,0 +1,160 @@
+"""Forked worker processes: every batch analysed once, in bounded memory, failures reach the caller."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from data_gradients.managers import process_pipeline
+from data_gradients.managers.process_pipeline import QUEUED_BATCHES, ProcessPipeline, WorkerProcessError
+from data_gradients.managers.producer import Producer
+
+pytestmark = pytest.mark.skipif(not process_pipeline.processes_available(), reason="needs fork (Linux)")
+
+
+class Summing(Producer):
+    """Adds up what it sees; the arrays it was given are read in the worker process."""
+
+    def __init__(self, gate=None):
+        self.extractors, self.errors = {}, {}
+        self.total, self.batches, self.splits, self.pids, self.gate = 0, 0, set(), set(), gate
+
+    def update(self, batch, split, seq):
+        if self.gate is not None:
+            assert self.gate.wait(timeout=30)
+        self.total += int(np.asarray(batch["pixels"], dtype=np.int64).sum()) + int(batch["labels"].sum())
+        self.batches += 1
+        self.splits.add(split)
+        self.pids.add(os.getpid())
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["gate"] = None  # an Event does not travel back
+        return state
+
+
+class Batch(dict):
+    def __len__(self):
+        return len(self["labels"])
+
+
+def batches(n, rng):
+    for _ in range(n):
+        yield Batch(pixels=rng.integers(0, 256, size=(4, 3, 40, 50), dtype=np.uint8),
+                    labels=rng.integers(0, 10, size=4))
+
+
+def expected_total(n, seed):
+    return sum(int(b["pixels"].astype(np.int64).sum()) + int(b["labels"].sum()) for b in batches(n, np.random.default_rng(seed)))
+
+
+class Keeping(Summing):
+    """Keeps every batch's labels array, as an extractor may (e.g. sample ids): they must stay intact."""
+
+    def update(self, batch, split, seq):
+        super().update(batch, split, seq)
+        self.kept = getattr(self, "kept", []) + [batch["labels"]]
+
+
+def test_arrays_an_extractor_keeps_are_not_overwritten_by_later_batches():
+    pipeline = ProcessPipeline([Keeping(), Keeping()])
+    for batch in batches(20, np.random.default_rng(5)):
+        pipeline.submit(batch, "train", lambda n: None)
+    pipeline.close()
+    kept = sorted(tuple(a.tolist()) for p in pipeline.producers for a in getattr(p, "kept", []))
+    assert kept == sorted(tuple(b["labels"].tolist()) for b in batches(20, np.random.default_rng(5)))
+
+
+def test_every_batch_is_analysed_once_by_the_workers():
+    pipeline = ProcessPipeline([Summing(), Summing()])
+    done = []
+    for i, batch in enumerate(batches(30, np.random.default_rng(0))):
+        pipeline.submit(batch, "train" if i < 20 else "val", done.append)
+    pipeline.drain()
+    assert sum(done) == 30 * 4  # on_done gets each batch's number of samples
+    pipeline.close()
+    producers = pipeline.producers
+    assert sum(p.batches for p in producers) == 30
+    assert sum(p.total for p in producers) == expected_total(30, 0)
+    assert set().union(*(p.splits for p in producers)) == {"train", "val"}
+    pids = set().union(*(p.pids for p in producers))
+    assert os.getpid() not in pids and len(pids) >= 1
+
+
+def test_a_batch_larger_than_a_slot_travels_through_the_pipe(monkeypatch):
+    monkeypatch.setattr(process_pipeline, "MIN_SLOT_BYTES", 4096)
+    monkeypatch.setattr(process_pipeline, "SLOT_HEADROOM", 1)
+    rng = np.random.default_rng(1)
+    small = Batch(pixels=rng.integers(0, 256, size=(1, 3, 8, 8), dtype=np.uint8), labels=np.arange(1))
+    large = Batch(pixels=rng.integers(0, 256, size=(4, 3, 200, 200), dtype=np.uint8), labels=np.arange(4))
+    pipeline = ProcessPipeline([Summing(), Summing()])
+    for b in (small, large, small):
+        pipeline.submit(b, "train", lambda n: None)
+    pipeline.close()
+    want = sum(int(b["pixels"].astype(np.int64).sum()) + int(b["labels"].sum()) for b in (small, large, small))
+    assert sum(p.total for p in pipeline.producers) == want
+
+
+def test_slots_bound_the_batches_in_flight():
+    gate = multiprocessing.get_context("fork").Event()
+    workers = 2
+    pipeline = ProcessPipeline([Summing(gate) for _ in range(workers)])
+    submitted = []
+
+    def feed():
+        for batch in batches(40, np.random.default_rng(2)):
+            pipeline.submit(batch, "train", lambda n: None)
+            submitted.append(1)
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    pause = threading.Event()  # never set: its wait() is a bounded pause
+    capacity = (workers + QUEUED_BATCHES) + workers  # the slots, plus the copy in each worker's hands
+    for _ in range(1000):
+        if len(submitted) >= capacity:
+            break
+        pause.wait(0.01)
+    pause.wait(0.3)  # unbounded, the feeder would have submitted all 40 by now
+    assert len(submitted) == capacity and t.is_alive()
+    gate.set()
+    t.join(timeout=60)
+    pipeline.close()
+    assert sum(p.batches for p in pipeline.producers) == 40
+    assert sum(p.total for p in pipeline.producers) == expected_total(40, 2)
+
+
+class Failing(Summing):
+    def update(self, batch, split, seq):
+        raise MemoryError("out of memory in a worker")
+
+
+def test_an_error_outside_the_features_reaches_the_caller():
+    pipeline = ProcessPipeline([Failing(), Failing()])
+    pipeline.submit(next(batches(1, np.random.default_rng(3))), "train", lambda n: None)
+    with pytest.raises(WorkerProcessError, match="MemoryError: out of memory in a worker"):
+        pipeline.drain()
+    pipeline.close()
+
+
+class Dying(Summing):
+    def update(self, batch, split, seq):
+        os._exit(3)  # as if the system had killed it
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for():
+    pipeline = ProcessPipeline([Dying(), Dying()])
+    pipeline.submit(next(batches(1, np.random.default_rng(4))), "train", lambda n: None)
+    with pytest.raises(WorkerProcessError, match="exited unexpectedly .exit code 3"):
+        pipeline.drain()
+    pipeline.close()
+
+
+def test_a_pipeline_that_never_got_a_batch_starts_no_process():
+    pipeline = ProcessPipeline([Summing(), Summing()])
+    pipeline.drain()
+    pipeline.close()
+    assert all(p.batches == 0 for p in pipeline.producers)
+    assert not multiprocessing.active_children()
