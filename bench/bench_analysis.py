@@ -7,14 +7,18 @@ real    Real resolutions: street scenes at 1280x720 with 19 classes (:mod:`stree
         - files: JPEG images (PNG masks, .npy boxes) decoded by a torch DataLoader with num_workers=2:
           images/s of decoding alone, and of the whole run with workers=1 and workers=2;
         - pool: the same kind of samples, already decoded, served from memory: the analysis alone, in ms
-          per image ((run - iteration alone) / images) with workers=1 and workers=2, and the speed-up.
+          per image ((run - iteration alone) / images) with workers=1 and workers=2 (forked worker
+          processes, the default), and the speed-up; "threads" is the speed-up of workers=2 in threads.
         Also the seconds spent writing every output, and the peak RSS of the workers=2 runs (files: the
-        analysing process, DataLoader workers apart; pool: it includes the pool of decoded samples).
+        analysing process, DataLoader workers apart; pool: it includes the pool of decoded samples), and
+        "PSS": the peak proportional set size of the pool run's process and its forked analysis workers
+        together (they share pages, torch's ~220 MB among them, so their RSS would count those twice).
 legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 classes, batch 8,
         tensors in memory; the whole run() (analysis and every output) with the default workers, against
         the time 0.3.2 took on this machine (measured once and quoted in issue 8; 0.3.2 needs torchvision,
         which does not install beside this torch, so it cannot run here side by side).
-memory  Peak RSS of the real-resolution pool run at N=500 and N=20000 (workers=2): it must stay flat.
+memory  Peak RSS (and PSS with the analysis workers) of the real-resolution pool run at N=500 and
+        N=20000 (workers=2): it must stay flat.
 distributed  720p segmentation from memory, N=2000 + 400 (--distributed-n): one process (workers=1) against two torch.distributed
         ranks (gloo on 127.0.0.1, workers=1 each, a DistributedSampler): seconds of run() up to
         the written report's start (reading, analysis, gathering, merging, computing).
@@ -166,7 +170,56 @@ def rank_child(rank: int, world: int, port: int, spec: dict, out: str) -> None:
     dist.destroy_process_group()
 
 
+class PssSampler:
+    """Peak over the run of the proportional set size (PSS) of this process and all its descendants,
+    sampled every ``every`` s: forked analysis workers share pages with this process, so their RSS
+    would count those pages twice; PSS shares each page between the processes mapping it."""
+
+    def __init__(self, every: float = 0.05):
+        import threading
+
+        self.every, self.peak_mb, self._stop = every, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.peak_mb = max(self.peak_mb, sum(_pss_kb(pid) for pid in _family(os.getpid())) / 1024)
+
+
+def _family(pid: int) -> list:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+            except OSError:
+                pass
+    return out
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:  # the process has just ended
+        pass
+    return 0
+
+
 def child(spec: dict) -> dict:
+    if spec.get("mode"):  # "threads" or "processes" for workers > 1 (the default: processes where fork exists)
+        os.environ["DATA_GRADIENTS_WORKERS"] = spec["mode"]
     import torch
     from torch.utils.data import DataLoader
 
@@ -211,8 +264,10 @@ def child(spec: dict) -> dict:
                 kw["workers"] = spec["workers"]  # a baseline from before `workers` runs in one thread anyway
             m = manager(loaders[0], loaders[1], log_dir=tmp, verbose=False, **kw)
             t = time.perf_counter()
-            report = m.run()
+            with PssSampler() as pss:
+                report = m.run()
             out["total_s"] = time.perf_counter() - t
+            out["peak_pss_mb"] = pss.peak_mb
         out.update(run_s=report.duration_s, write_s=report.write_s, failed=sorted(report.failed_features))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
@@ -236,7 +291,8 @@ def suite_real(tasks, n: int, baseline: str = "") -> None:
     print(f"\n== real resolution: N={n} train + {n // 5} val; files via DataLoader(num_workers=2); "
           f"pool = decoded samples in memory\n")
     head = (f"{'task':14s} {'size':>9s} {'decode img/s':>12s} {'run w=1':>8s} {'run w=2':>8s} | "
-            f"{'analysis ms/img w=1':>19s} {'w=2':>6s} {'speed-up':>8s} | {'write s':>7s} {'peak RSS MB files/pool':>22s}")
+            f"{'analysis ms/img w=1':>19s} {'w=2':>6s} {'speed-up':>8s} {'threads':>8s} | {'write s':>7s} "
+            f"{'peak RSS MB files/pool':>22s} {'PSS':>5s}")
     print(head + "\n" + "-" * len(head))
     for task in tasks:
         size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
@@ -247,14 +303,16 @@ def suite_real(tasks, n: int, baseline: str = "") -> None:
             decode = spawn(source="files", workers=0, **common)
             f1, f2 = (spawn(source="files", workers=w, **common) for w in (1, 2))
         p1, p2 = (spawn(source="pool", workers=w, **common) for w in (1, 2))
+        t2 = spawn(source="pool", workers=2, mode="threads", **common)  # worker threads instead of processes
         if baseline and task != "detection":  # older checkouts cannot draw ~10 boxes per image
             b1 = spawn(source="pool", workers=1, baseline=baseline, **common)
             print(f"{'':14s} baseline {baseline}: analysis {(b1['run_s'] - b1['iterate_s']) / b1['images'] * 1e3:.2f} "
                   f"ms/img at workers=1, write {b1['write_s']:.2f} s, peak RSS {b1['peak_rss_mb']:.0f} MB (pool)")
-        a1, a2 = ((p["run_s"] - p["iterate_s"]) / p["images"] * 1e3 for p in (p1, p2))
+        a1, a2, at = ((p["run_s"] - p["iterate_s"]) / p["images"] * 1e3 for p in (p1, p2, t2))
         print(f"{task:14s} {size[1]:4d}x{size[0]:<4d} {decode['images'] / decode['iterate_s']:12.0f} "
               f"{f1['images'] / f1['run_s']:8.0f} {f2['images'] / f2['run_s']:8.0f} | {a1:19.2f} {a2:6.2f} "
-              f"{a1 / a2:7.2f}x | {p2['write_s']:7.2f} {f2['peak_rss_mb']:13.0f} / {p2['peak_rss_mb']:.0f}")
+              f"{a1 / a2:7.2f}x {a1 / at:7.2f}x | {p2['write_s']:7.2f} {f2['peak_rss_mb']:13.0f} / "
+              f"{p2['peak_rss_mb']:.0f} {p2['peak_pss_mb']:5.0f}")
 
 
 def suite_legacy(tasks, baseline: str = "") -> None:
@@ -275,12 +333,14 @@ def suite_legacy(tasks, baseline: str = "") -> None:
 
 
 def suite_memory(tasks, sizes=(500, 20000)) -> None:
-    print(f"\n== peak RSS, real resolution from memory, workers=2, N={sizes[0]} vs N={sizes[1]}\n")
+    print(f"\n== peak memory, real resolution from memory, workers=2, N={sizes[0]} vs N={sizes[1]}: RSS of the "
+          f"process; PSS of it and its analysis workers together\n")
     for task in tasks:
         size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
-        rss = [spawn(source="pool", workers=2, task=task, n=n, size=size, classes=k)["peak_rss_mb"] for n in sizes]
-        print(f"{task:14s} peak RSS N={sizes[0]}: {rss[0]:.0f} MB, N={sizes[1]}: {rss[1]:.0f} MB "
-              f"({rss[1] - rss[0]:+.0f} MB)")
+        runs = [spawn(source="pool", workers=2, task=task, n=n, size=size, classes=k) for n in sizes]
+        rss, pss = [r["peak_rss_mb"] for r in runs], [r["peak_pss_mb"] for r in runs]
+        print(f"{task:14s} peak RSS N={sizes[0]}: {rss[0]:.0f} MB, N={sizes[1]}: {rss[1]:.0f} MB ({rss[1] - rss[0]:+.0f} MB)"
+              f" | PSS {pss[0]:.0f} MB, {pss[1]:.0f} MB ({pss[1] - pss[0]:+.0f} MB)")
 
 
 def suite_distributed(n: int) -> None:
