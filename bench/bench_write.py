@@ -236,7 +236,7 @@ def run_child(args, pythonpath: Path) -> dict:
 
 def compare_writes(args, checkouts, pickles) -> None:
     def workers_of(name: str):
-        return args.workers if name == "this" else [1]  # a baseline without `workers` runs once
+        return args.workers  # a baseline whose write_all has no `workers` runs without it (shown as "-")
 
     results: dict = {}
     for rep in range(args.reps):
@@ -246,8 +246,8 @@ def compare_writes(args, checkouts, pickles) -> None:
                     results.setdefault((config, name, w), []).append(
                         run_child(["--write", str(pickles[config]), str(w)], path))
     header = (f"{'task:classes':19s} {'code':8s} {'wk':>2s} " + " ".join(f"{SHORT.get(w, w):>6s}" for w in WRITERS)
-              + f" {'other':>6s} {'TOTAL s':>7s} {'CPU s':>6s} {'import MB':>9s} {'write peak MB':>13s} {'+MB':>5s} "
-              f"{'pages':>5s}")
+              + f" {'other':>6s} {'TOTAL s':>7s} {'min s':>6s} {'CPU s':>6s} {'import MB':>9s} {'write peak MB':>13s} "
+              f"{'+MB':>5s} {'pages':>5s}")
     print(header + "\n" + "-" * len(header))
     for config in args.configs:
         for name, _ in checkouts:
@@ -259,11 +259,12 @@ def compare_writes(args, checkouts, pickles) -> None:
                 grow = max(r["peak"] - r["rss_before"] for r in runs)
                 wk = f"{w:2d}" if runs[0]["workers_supported"] else " -"
                 print(f"{config:19s} {name:8s} {wk} " + " ".join(f"{med[k]:6.2f}" for k in WRITERS)
-                      + f" {other:6.2f} {total:7.2f} {statistics.median(r['cpu'] for r in runs):6.2f} "
+                      + f" {other:6.2f} {total:7.2f} {min(r['total'] for r in runs):6.2f} "
+                      f"{statistics.median(r['cpu'] for r in runs):6.2f} "
                       f"{runs[0]['rss_import']:9.0f} {max(r['peak'] for r in runs):13.0f} {grow:5.0f} "
                       f"{runs[0]['pages']:5d}" + (f"  warnings: {runs[0]['warnings']}" if runs[0]["warnings"] else ""))
-    print(f"(median of {args.reps} runs; CPU s: this process and its children (wkhtmltopdf, drawing workers); "
-          "peaks: max over runs; '+MB' = write peak - RSS before writing)")
+    print(f"(median of {args.reps} runs, 'min s' the fastest; CPU s: this process and its children (wkhtmltopdf, "
+          "drawing workers); peaks: max over runs; '+MB' = write peak - RSS before writing)")
 
 
 def compare_whole_runs(args, checkouts) -> None:
