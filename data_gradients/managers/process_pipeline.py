@@ -9,13 +9,17 @@ extractors, the registry and the settings without pickling or importing anything
 
 The calling process keeps everything it does with threads (the loader, the resolver, the
 sample ids, the exports, Ctrl-C); per batch it writes the batch's arrays into one of a few
-shared-memory slots (pickle protocol 5: the arrays travel out of band) and sends the rest
-through a pipe. The worker copies the arrays out at once and frees the slot: an extractor
-may keep a reference to any array of a batch (as it may with threads), and the slot is
-written again. ``workers + QUEUED_BATCHES`` slots, plus the one batch in each worker's
-hands, bound the batches in flight, as the threads' queue does. At the end every worker
+shared-memory slots (pickle protocol 5: the arrays travel out of band, one memcpy) and sends
+the rest through a pipe; the worker reads the arrays in place. ``workers + QUEUED_BATCHES``
+slots bound the batches in flight, as the threads' queue does. At the end every worker
 sends back its producer (the extractor states) and the caller merges them as it merges
 threads' producers. A batch larger than a slot travels through the pipe instead.
+
+An extractor may keep a reference to an array of a batch (our own copy what they keep, but
+a user's may not; the sample ids are a likely one). The slot would then be written again
+under it, so the worker checks, by weak references to the slot's buffers, that nothing of
+the batch outlived its update; if something did, that slot is never written again (and when
+no slot is left, batches travel through the pipe). Correct whatever the extractors do.
 """
 from __future__ import annotations
 
@@ -25,8 +29,11 @@ import os
 import pickle
 import signal
 import sys
+import weakref
 from multiprocessing.connection import wait
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
 
 from data_gradients.managers.memory import HeapTrimmer
 from data_gradients.managers.producer import Producer
@@ -70,11 +77,13 @@ class ProcessPipeline:
 
         self.producers = producers
         self._ctx = multiprocessing.get_context("fork")
+        self._capacity = len(producers) + QUEUED_BATCHES
         self._seq = 0
         self._children: list = []
+        self._readers: list = []  # one result pipe per worker: no lock between them
         self._slots: List[mmap.mmap] = []
         self._free: List[int] = []
-        self._pending: Dict[int, Tuple[int, Callable[[int], None], int]] = {}
+        self._pending: Dict[int, Tuple[Optional[int], Callable[[int], None], int]] = {}
         self._received: Dict[int, Producer] = {}
         self._lost: set = set()  # workers that failed or died: nothing more comes from them
         self._error: Optional[BaseException] = None
@@ -91,16 +100,17 @@ class ProcessPipeline:
             size += -(-raw.nbytes // ALIGN) * ALIGN
         if not self._children:
             self._start(size)
-        while not self._free:
+        while len(self._pending) >= self._capacity:
             self._poll()
-        slot = self._free.pop()
-        if size <= len(self._slots[slot]):
+            self._raise_error()
+        slot = self._free.pop() if self._free else None  # none free: every other slot was kept by an extractor
+        if slot is not None and size <= len(self._slots[slot]):
             view = memoryview(self._slots[slot])
             for (offset, n), raw in zip(spans, raws):
                 view[offset:offset + n] = raw
             view.release()
             message = (self._seq, split, slot, meta, spans)
-        else:  # larger than a slot: the whole batch through the pipe
+        else:  # through the pipe
             message = (self._seq, split, slot, pickle.dumps(batch, protocol=5), None)
         self._pending[self._seq] = (slot, on_done, len(batch))
         self._seq += 1
@@ -129,7 +139,8 @@ class ProcessPipeline:
                     child.terminate()
                     child.join(timeout=5.0)
             self._children = []
-            self._reader.close()
+            for reader in self._readers:
+                reader.close()
             for slot in self._slots:
                 slot.close()
         self._raise_error()
@@ -138,58 +149,67 @@ class ProcessPipeline:
     def _start(self, first_batch_bytes: int) -> None:
         slot_bytes = max(MIN_SLOT_BYTES, SLOT_HEADROOM * first_batch_bytes)
         slot_bytes = -(-slot_bytes // mmap.PAGESIZE) * mmap.PAGESIZE
-        count = len(self.producers) + QUEUED_BATCHES
-        self._slots = [mmap.mmap(-1, slot_bytes) for _ in range(count)]  # shared, anonymous: seen by forks
-        self._free = list(range(count))
+        self._slots = [mmap.mmap(-1, slot_bytes) for _ in range(self._capacity)]  # shared, anonymous: seen by forks
+        self._free = list(range(self._capacity))
         self._tasks = self._ctx.SimpleQueue()
-        self._reader, writer = self._ctx.Pipe(duplex=False)
-        lock = self._ctx.Lock()
+        writers = []
+        for _ in self.producers:
+            reader, writer = self._ctx.Pipe(duplex=False)
+            self._readers.append(reader)
+            writers.append(writer)
         # The objects alive now are set aside from the collector of the children: its passes would write
         # to every object's header and so copy the pages the children share with this process.
         gc.freeze()
         try:
             for index, producer in enumerate(self.producers):
-                child = self._ctx.Process(target=_work, args=(index, producer, self._tasks, writer, lock, self._slots),
+                child = self._ctx.Process(target=_work, args=(index, producer, self._tasks, writers[index], self._slots),
                                           name=f"data_gradients-worker-{index}", daemon=True)
                 child.start()
                 self._children.append(child)
         finally:
             gc.unfreeze()
-        writer.close()  # the children hold the write ends
+        for writer in writers:
+            writer.close()  # the children hold the write ends
 
     def _poll(self) -> None:
         """Handle the workers' news, waiting up to POLL_S for some; notice a worker that died."""
-        running = [c.sentinel for i, c in enumerate(self._children) if i not in self._received and i not in self._lost]
-        ready = wait([self._reader] + running, timeout=POLL_S)
-        if self._reader in ready:
+        live = [i for i in range(len(self._children)) if i not in self._received and i not in self._lost]
+        readers = {self._readers[i]: i for i in live}
+        sentinels = {self._children[i].sentinel: i for i in live}
+        ready = wait(list(readers) + list(sentinels), timeout=POLL_S)
+        news = [r for r in ready if r in readers]
+        for reader in news:
             try:
-                while self._reader.poll():
-                    self._handle(self._reader.recv())
-                return
-            except EOFError:  # every worker has exited: what did not arrive never will
-                ready = running
-        for index, child in enumerate(self._children):
-            if child.sentinel in ready and index not in self._received and index not in self._lost:
-                child.join(timeout=POLL_S)
+                while reader.poll():
+                    self._handle(readers[reader], reader.recv())
+            except EOFError:  # the worker has exited: its sentinel tells how
+                pass
+        if news:
+            return
+        for sentinel in ready:
+            index = sentinels[sentinel]
+            if index not in self._received and index not in self._lost:
+                self._children[index].join(timeout=POLL_S)
                 self._lost.add(index)
+                code = self._children[index].exitcode
                 if self._error is None:
                     self._error = WorkerProcessError(
-                        f"data_gradients worker process {index} exited unexpectedly (exit code {child.exitcode}"
-                        f"{', killed by the system, often for lack of memory' if child.exitcode == -9 else ''})")
+                        f"data_gradients worker process {index} exited unexpectedly (exit code {code}"
+                        f"{', killed by the system, often for lack of memory' if code == -9 else ''})")
 
-    def _handle(self, message) -> None:
+    def _handle(self, index: int, message) -> None:
         kind, value = message[0], message[1:]
-        if kind == "free":  # the worker has its own copy of the batch: the slot takes the next one
-            self._free.append(self._pending[value[0]][0])
-        elif kind == "done":
-            _, on_done, n = self._pending.pop(value[0])
+        if kind == "done":
+            slot, on_done, n = self._pending.pop(value[0])
+            if slot is not None and not value[1]:  # value[1]: an extractor kept an array of the slot
+                self._free.append(slot)
             on_done(n)
         elif kind == "state":
-            self._received[value[0]] = value[1]
+            self._received[index] = value[0]
         else:  # "error": the worker stops
-            self._lost.add(value[0])
+            self._lost.add(index)
             if self._error is None:
-                self._error = WorkerProcessError(f"a data_gradients worker process failed: {value[1]}")
+                self._error = WorkerProcessError(f"a data_gradients worker process failed: {value[0]}")
 
     def _raise_error(self) -> None:
         if self._error is not None:
@@ -197,7 +217,7 @@ class ProcessPipeline:
             raise error
 
 
-def _work(index: int, producer: Producer, tasks, writer, lock, slots: List[mmap.mmap]) -> None:
+def _work(index: int, producer: Producer, tasks, writer, slots: List[mmap.mmap]) -> None:
     """A worker process: analyse batches until told to stop, then send the producer back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's: it stops reading, we finish
     torch = sys.modules.get("torch")
@@ -211,30 +231,55 @@ def _work(index: int, producer: Producer, tasks, writer, lock, slots: List[mmap.
             if message is None:
                 break
             seq, split, slot, meta, spans = message
-            buffers = None
-            if spans is not None:  # copied out at once: an extractor may keep any array of the batch
-                view = memoryview(slots[slot])  # (e.g. its sample ids), and the slot is written again
-                buffers = [bytearray(view[offset:offset + n]) for offset, n in spans]
-                view.release()
-            _send(writer, lock, ("free", seq))
-            batch = pickle.loads(meta, buffers=buffers)
-            del buffers
-            producer.update(batch, split, seq)
-            del batch
-            _send(writer, lock, ("done", seq))
+            kept = False
+            if spans is None:
+                producer.update(pickle.loads(meta), split, seq)
+            else:
+                view = memoryview(slots[slot])
+                batch = pickle.loads(meta, buffers=[view[offset:offset + n] for offset, n in spans])
+                bases = _slot_bases(batch, slots[slot])
+                refs = [weakref.ref(b) for b in bases]
+                unaccounted = len(bases) < len(spans)  # a buffer held by something other than an array found
+                del bases
+                producer.update(batch, split, seq)
+                del batch
+                kept = unaccounted or _outlived(refs)
+            writer.send_bytes(pickle.dumps(("done", seq, kept), protocol=pickle.HIGHEST_PROTOCOL))
             trimmer.tick()
-        _send(writer, lock, ("state", index, producer))
+        writer.send_bytes(pickle.dumps(("state", producer), protocol=pickle.HIGHEST_PROTOCOL))
     except BaseException as e:  # noqa: BLE001 - reported to the caller, which raises it
         code = 1
         try:
-            _send(writer, lock, ("error", index, f"{type(e).__name__}: {e}"))
+            writer.send_bytes(pickle.dumps(("error", f"{type(e).__name__}: {e}")))
         except BaseException:  # noqa: BLE001 - the caller then sees the exit code
             pass
     finally:
         os._exit(code)  # no atexit handlers or finalizers of the caller's objects run here
 
 
-def _send(writer, lock, message) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    with lock:
-        writer.send_bytes(data)
+def _slot_bases(obj: Any, slot: mmap.mmap, depth: int = 0, found: Optional[dict] = None) -> list:
+    """The memoryviews of ``slot`` that the arrays of a batch rest on (the last ``base`` of each
+    array: every view of an array, whatever an extractor makes of it, keeps that one alive)."""
+    found = {} if found is None else found
+    if isinstance(obj, np.ndarray):
+        base = obj
+        while isinstance(base, np.ndarray):
+            base = base.base
+        if isinstance(base, memoryview) and base.obj is slot:
+            found[id(base)] = base
+    elif depth < 4:
+        children = (obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple))
+                    else vars(obj).values() if hasattr(obj, "__dict__") else ())
+        for child in children:
+            _slot_bases(child, slot, depth + 1, found)
+    return list(found.values())
+
+
+def _outlived(refs: list) -> bool:
+    """Whether a buffer of the slot is still referenced after the batch was dropped (an array of it,
+    or a view of one, kept by an extractor). A reference cycle through the batch would hold it until collected: one
+    collection before concluding."""
+    if not any(r() is not None for r in refs):
+        return False
+    gc.collect()
+    return any(r() is not None for r in refs)

@@ -42,7 +42,7 @@ class SampleRows:
         if len(ids) == 0:
             return
         self._rows.append(np.asarray(rows, dtype=self.dtype).reshape((len(ids),) + self.row_shape))
-        self._ids.append(np.asarray(ids, dtype=np.int64))
+        self._ids.append(np.array(ids, dtype=np.int64))  # a copy: a batch's ids must not stay referenced
         self._size += len(ids)
         if len(self._rows) > CHUNKS or self._size > self.cap:
             self._join()
