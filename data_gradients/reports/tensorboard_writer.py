@@ -126,11 +126,10 @@ def _write_split(events, report: AnalysisReport, split: str) -> None:
 
 
 def _write_common(events, report: AnalysisReport, folders: Dict[str, str]) -> None:
-    from torch.utils.tensorboard.summary import text
-
     from data_gradients.reports.figures import plot_items
     from data_gradients.reports.markdown import feature_text, run_text, summary_text
     from data_gradients.reports.rendering import plot_of
+    from data_gradients.reports.summaries import text_summary as text
 
     events.add_summary(text(SUMMARY_TAG, summary_text(report)))
     events.add_summary(text(RUN_TAG, run_text(report, folders)))
@@ -147,7 +146,7 @@ def _write_common(events, report: AnalysisReport, folders: Dict[str, str]) -> No
 def _hparams(report: AnalysisReport) -> list:
     """The HParams session of this analysis: its run is ``run_dir/headline``; each headline number is a
     metric of group ``<split folder>`` (the plugin reads it from ``run_dir/headline/<split folder>``)."""
-    from torch.utils.tensorboard.summary import hparams as hparams_summaries
+    from data_gradients.reports.summaries import hparams_session
 
     config = report.config
     hparams = {"dataset": report.title, "task": report.task}
@@ -161,11 +160,10 @@ def _hparams(report: AnalysisReport) -> list:
         hparams[f"samples.{split}"] = int(s.samples)
     for name, value in sorted((config.get("thresholds") or {}).items()):
         hparams[f"threshold.{name}"] = float(value)
-    # torch's summaries (no tensorflow); its experiment summary is left out: with several analyses in one
-    # logdir the plugin would show one of them (it picks one arbitrarily); without it, it lists the hparams
-    # of every session and takes each split run's scalars as metrics of group <split folder>
-    _, session_start, session_end = hparams_summaries(hparams, {})
-    return [session_start, session_end]
+    # the session records of torch's hparams summaries (no tensorflow); its experiment record is left out: with
+    # several analyses in one logdir the plugin would show one of them (it picks one arbitrarily); without it,
+    # it lists the hparams of every session and takes each split run's scalars as metrics of group <split folder>
+    return list(hparams_session(hparams))
 
 
 def _histogram(tag: str, h: Histogram, split: str):
@@ -177,7 +175,7 @@ def _histogram(tag: str, h: Histogram, split: str):
 
 def _histogram_of(tag: str, edges: np.ndarray, counts):
     """A histogram summary of ``counts`` on ``edges``, exactly as counted; None when empty or unbounded."""
-    from torch.utils.tensorboard.summary import histogram_raw
+    from data_gradients.reports.summaries import histogram_summary
 
     if not np.isfinite(edges).all():
         return None
@@ -192,8 +190,8 @@ def _histogram_of(tag: str, edges: np.ndarray, counts):
     else:
         values = (edges[:-1] + edges[1:]) / 2
         low, high, limits = float(edges[nz[0]]), float(edges[nz[-1] + 1]), edges[1:]
-    return histogram_raw(tag, min=low, max=high, num=num, sum=float((c * values).sum()),
-                         sum_squares=float((c * values**2).sum()), bucket_limits=limits.tolist(), bucket_counts=c.tolist())
+    return histogram_summary(tag, min=low, max=high, num=num, sum=float((c * values).sum()),
+                             sum_squares=float((c * values**2).sum()), bucket_limits=limits.tolist(), bucket_counts=c.tolist())
 
 
 def _image(tag: str, png: bytes, height: int, width: int, channels: int):
