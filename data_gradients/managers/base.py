@@ -20,6 +20,7 @@ from data_gradients.export.session import RunExports
 from data_gradients.feature_extractors import select_features
 from data_gradients.managers.distributed import Cluster, SharedResolver, local_world_size
 from data_gradients.managers.pipeline import default_workers, run_pipeline, single_threaded_opencv, use_processes
+from data_gradients.managers.preload import finish_preload, start_preload
 from data_gradients.managers.producer import Producer, describe_failure, merge_producers
 from data_gradients.managers.progress import promised_samples
 from data_gradients.managers.reading import SplitReader, StoppedElsewhere
@@ -156,6 +157,7 @@ class AnalysisManager:
         cluster = self.cluster
         if cluster is not None:
             cluster.start()
+        self._preload = None
         state, error = self._read(cluster)
         if cluster is None:
             report = self._report(state, started_at, t0)
@@ -178,10 +180,15 @@ class AnalysisManager:
         reader = SplitReader(self.splitter, self.builder, max_batches=self.max_batches, cluster=cluster,
                              progress=self.verbose and (cluster is None or cluster.is_main), exporter=self.exports)
         where = "" if cluster is None else f"rank {cluster.rank}: "
+
+        def preload() -> None:  # the writers' imports (matplotlib, fonts, protobufs) load while the data is read
+            self._preload = start_preload(self.writers)
+
+        preload = preload if cluster is None or cluster.is_main else None  # only the writing rank writes
         error, split = None, None
         try:
             with single_threaded_opencv(self.workers > 1 or cluster is not None), \
-                    run_pipeline(producers, processes=use_processes()) as pipeline:
+                    run_pipeline(producers, processes=use_processes(), on_start=preload) as pipeline:
                 for split, data in self.splits_data.items():
                     reader.read(split, data, pipeline, state.splits[split], state.notes)
                 split = None
@@ -220,6 +227,7 @@ class AnalysisManager:
         report.duration_s = time.perf_counter() - t0
         t1 = time.perf_counter()
         # matplotlib draws under the GIL: the plots are drawn by forked processes, one per usable core
+        finish_preload(self._preload)
         write_all(report, self.writers, workers=default_workers())
         report.write_s = time.perf_counter() - t1
         if self.verbose:

@@ -100,18 +100,23 @@ class Pipeline:
 
 
 @contextmanager
-def run_pipeline(producers: List[Producer], processes: bool = False) -> Iterator[Pipeline]:
+def run_pipeline(producers: List[Producer], processes: bool = False,
+                 on_start: Optional[Callable[[], None]] = None) -> Iterator[Pipeline]:
     """A pipeline whose workers are always stopped, on success, error or Ctrl-C: worker threads,
     or with ``processes`` (and more than one producer) forked worker processes
-    (:mod:`process_pipeline`), unless an extractor could not travel back from one (threads then)."""
+    (:mod:`process_pipeline`), unless an extractor could not travel back from one (threads then).
+    ``on_start()`` is called once the workers run: threads at once, processes once forked (so that
+    no thread it starts is inside an import when they are)."""
     pipeline: Any = None
     if processes and len(producers) > 1:
         from data_gradients.managers.process_pipeline import ProcessPipeline, can_send_back
 
         if can_send_back(producers[0]):
-            pipeline = ProcessPipeline(producers)
+            pipeline = ProcessPipeline(producers, on_start=on_start)
     if pipeline is None:
         pipeline = Pipeline(producers)
+        if on_start is not None:
+            on_start()
     try:
         yield pipeline
     finally:

@@ -70,12 +70,12 @@ class ProcessPipeline:
     """Same interface as :class:`pipeline.Pipeline`: ``submit(batch, split, on_done)``,
     ``drain()``, ``close()``; ``on_done(n)`` is called in the calling thread with the batch's
     number of samples once a worker has analysed it. After ``close()``, ``producers`` holds
-    the workers' producers, ready to merge."""
+    the workers' producers, ready to merge. ``on_start()`` is called once the workers are forked."""
 
-    def __init__(self, producers: List[Producer]):
+    def __init__(self, producers: List[Producer], on_start: Optional[Callable[[], None]] = None):
         import multiprocessing
 
-        self.producers = producers
+        self.producers, self._on_start = producers, on_start
         self._ctx = multiprocessing.get_context("fork")
         self._capacity = len(producers) + QUEUED_BATCHES
         self._seq = 0
@@ -170,6 +170,8 @@ class ProcessPipeline:
             gc.unfreeze()
         for writer in writers:
             writer.close()  # the children hold the write ends
+        if self._on_start is not None:
+            self._on_start()
 
     def _poll(self) -> None:
         """Handle the workers' news, waiting up to POLL_S for some; notice a worker that died."""

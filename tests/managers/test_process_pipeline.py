@@ -188,3 +188,12 @@ def test_the_default_features_keep_no_array_of_a_batch(task, tmp_path, monkeypat
     manager(raw(0, n_batches=12), raw(1, n_batches=6), num_classes=4, log_dir=tmp_path, verbose=False, workers=2,
             writers=[], samples_to_visualize=3, **kw).run()
     assert len(kept) == 18 and not any(kept)
+
+
+def test_on_start_runs_once_the_workers_are_forked():
+    seen = []
+    pipeline = ProcessPipeline([Summing(), Summing()], on_start=lambda: seen.append(len(multiprocessing.active_children())))
+    assert seen == []
+    pipeline.submit(next(batches(1, np.random.default_rng(6))), "train", lambda n: None)
+    assert seen == [2]
+    pipeline.close()

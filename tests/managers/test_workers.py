@@ -263,3 +263,11 @@ def test_extractors_that_cannot_travel_back_from_a_process_run_in_threads(mode, 
         unregister_feature(Local.name)
     assert report.results[Local.name].error is None
     assert report.results[Local.name].scalars["n"] == {"train": 36, "val": 18}
+
+
+def test_a_thread_pipeline_calls_on_start_at_once():
+    from data_gradients.managers.pipeline import run_pipeline
+
+    seen = []
+    with run_pipeline([Producer([], None), Producer([], None)], processes=False, on_start=lambda: seen.append(1)):
+        assert seen == [1]
