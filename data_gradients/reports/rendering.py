@@ -40,9 +40,6 @@ class RenderedPlot:
 def render_plot(item) -> RenderedPlot:
     """Draw one histogram or heatmap on an Agg canvas (texts from cached sprites: ``agg_canvas``) and
     encode it as PNG; frees the figure."""
-    from data_gradients.reports.mpl_import import import_matplotlib
-
-    import_matplotlib()
     from PIL import Image
 
     from data_gradients.reports.agg_canvas import SpriteCanvas
@@ -135,9 +132,6 @@ def _can_fork() -> bool:
 
 def _warm_up() -> None:
     """Import and load what drawing needs once, here, so that no child does it again."""
-    from data_gradients.reports.mpl_import import import_matplotlib
-
-    import_matplotlib()
     from PIL import PngImagePlugin  # noqa: F401
 
     import data_gradients.reports.agg_canvas  # noqa: F401
