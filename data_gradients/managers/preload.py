@@ -18,8 +18,9 @@ from typing import Any, Optional, Sequence
 logger = logging.getLogger("data_gradients")
 
 PLOT_MODULES = ("matplotlib.backends.backend_agg", "data_gradients.reports.figures",
-                "data_gradients.reports.heatmap_figures")
-WRITER_MODULES = {"tensorboard": ("tensorboard.compat.proto.summary_pb2", "data_gradients.reports.event_file"),
+                "data_gradients.reports.heatmap_figures", "data_gradients.reports.agg_canvas")
+WRITER_MODULES = {"tensorboard": ("tensorboard.compat.proto.summary_pb2", "tensorboard.plugins.text.plugin_data_pb2",
+                                  "tensorboard.plugins.hparams.api_pb2", "data_gradients.reports.event_file"),
                   "html": ("jinja2",), "pdf": ("jinja2", "pdfkit")}
 
 
