@@ -6,19 +6,20 @@ real    Real resolutions: street scenes at 1280x720 with 19 classes (:mod:`stree
         at 640x480 with ~10 boxes (1-20), classification at 224x224 with 100 classes.
         - files: JPEG images (PNG masks, .npy boxes) decoded by a torch DataLoader with num_workers=2:
           images/s of decoding alone, and of the whole run with workers=1 and workers=2;
-        - pool: the same kind of samples, already decoded, served from memory: the analysis alone, in ms
-          per image ((run - iteration alone) / images) with workers=1 and workers=2 (forked worker
-          processes, the default), and the speed-up; "threads" is the speed-up of workers=2 in threads.
-        Also the seconds spent writing every output, and the peak RSS of the workers=2 runs (files: the
-        analysing process, DataLoader workers apart; pool: it includes the pool of decoded samples), and
-        "PSS": the peak proportional set size of the pool run's process and its forked analysis workers
-        together (they share pages, torch's ~220 MB among them, so their RSS would count those twice).
+        - pool: the same kind of samples, already decoded, served from memory: the analysis alone (no
+          writers, so no preloading of their modules either), in ms per image ((run - iteration alone) /
+          images) with workers=1 and workers=2 (forked worker processes, the default), and the speed-up;
+          "threads" is the speed-up of workers=2 in threads.
+        Also the seconds spent writing every output (files run, workers=2), the peak RSS of the workers=2 runs (files: the
+        analysing process, DataLoader workers apart; pool: it includes the pool of decoded samples).
 legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 classes, batch 8,
         tensors in memory; the whole run() (analysis and every output) with the default workers, against
         the time 0.3.2 took on this machine (measured once and quoted in issue 8; 0.3.2 needs torchvision,
         which does not install beside this torch, so it cannot run here side by side).
-memory  Peak RSS (and PSS with the analysis workers) of the real-resolution pool run at N=500 and
-        N=20000 (workers=2): it must stay flat.
+memory  Peak RSS of the real-resolution pool run at N=500 and N=20000 (workers=2), and the peak
+        PSS (proportional set size) of it and its forked analysis workers together, sampled every 50 ms
+        (they share pages, torch's ~220 MB among them, so their RSS would count those twice): both must
+        stay flat.
 distributed  720p segmentation from memory, N=2000 + 400 (--distributed-n): one process (workers=1) against two torch.distributed
         ranks (gloo on 127.0.0.1, workers=1 each, a DistributedSampler): seconds of run() up to
         the written report's start (reading, analysis, gathering, merging, computing).
@@ -175,19 +176,22 @@ class PssSampler:
     sampled every ``every`` s: forked analysis workers share pages with this process, so their RSS
     would count those pages twice; PSS shares each page between the processes mapping it."""
 
-    def __init__(self, every: float = 0.05):
+    def __init__(self, every: float = 0.05, enabled: bool = True):
         import threading
 
-        self.every, self.peak_mb, self._stop = every, 0.0, threading.Event()
+        self.every, self.peak_mb, self._stop, self.enabled = every, float("nan"), threading.Event(), enabled
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self):
-        self._thread.start()
+        if self.enabled:
+            self.peak_mb = 0.0
+            self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
-        self._thread.join()
+        if self.enabled:
+            self._thread.join()
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
@@ -262,10 +266,12 @@ def child(spec: dict) -> dict:
             kw = manager_kwargs(task, k)
             if "workers" in inspect.signature(manager.__init__).parameters or spec["workers"] > 1:
                 kw["workers"] = spec["workers"]  # a baseline from before `workers` runs in one thread anyway
+            if spec.get("writers") is False:
+                kw["writers"] = []
             m = manager(loaders[0], loaders[1], log_dir=tmp, verbose=False, **kw)
             t = time.perf_counter()
-            with PssSampler() as pss:
-                report = m.run()
+            with PssSampler(enabled=bool(spec.get("pss"))) as pss:  # reading smaps takes the run's mmap lock:
+                report = m.run()  # only where memory is what is measured
             out["total_s"] = time.perf_counter() - t
             out["peak_pss_mb"] = pss.peak_mb
         out.update(run_s=report.duration_s, write_s=report.write_s, failed=sorted(report.failed_features))
@@ -292,7 +298,7 @@ def suite_real(tasks, n: int, baseline: str = "") -> None:
           f"pool = decoded samples in memory\n")
     head = (f"{'task':14s} {'size':>9s} {'decode img/s':>12s} {'run w=1':>8s} {'run w=2':>8s} | "
             f"{'analysis ms/img w=1':>19s} {'w=2':>6s} {'speed-up':>8s} {'threads':>8s} | {'write s':>7s} "
-            f"{'peak RSS MB files/pool':>22s} {'PSS':>5s}")
+            f"{'peak RSS MB files/pool':>22s}")
     print(head + "\n" + "-" * len(head))
     for task in tasks:
         size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
@@ -302,17 +308,18 @@ def suite_real(tasks, n: int, baseline: str = "") -> None:
             common = dict(task=task, n=n, size=size, classes=k, folder=tmp)
             decode = spawn(source="files", workers=0, **common)
             f1, f2 = (spawn(source="files", workers=w, **common) for w in (1, 2))
-        p1, p2 = (spawn(source="pool", workers=w, **common) for w in (1, 2))
-        t2 = spawn(source="pool", workers=2, mode="threads", **common)  # worker threads instead of processes
+        # the analysis alone: no writers (so no preloading of theirs, which shares the run's CPU and GIL)
+        p1, p2 = (spawn(source="pool", workers=w, writers=False, **common) for w in (1, 2))
+        t2 = spawn(source="pool", workers=2, mode="threads", writers=False, **common)  # threads, not processes
         if baseline and task != "detection":  # older checkouts cannot draw ~10 boxes per image
-            b1 = spawn(source="pool", workers=1, baseline=baseline, **common)
+            b1 = spawn(source="pool", workers=1, baseline=baseline, writers=False, **common)
             print(f"{'':14s} baseline {baseline}: analysis {(b1['run_s'] - b1['iterate_s']) / b1['images'] * 1e3:.2f} "
-                  f"ms/img at workers=1, write {b1['write_s']:.2f} s, peak RSS {b1['peak_rss_mb']:.0f} MB (pool)")
+                  f"ms/img at workers=1, peak RSS {b1['peak_rss_mb']:.0f} MB (pool)")
         a1, a2, at = ((p["run_s"] - p["iterate_s"]) / p["images"] * 1e3 for p in (p1, p2, t2))
         print(f"{task:14s} {size[1]:4d}x{size[0]:<4d} {decode['images'] / decode['iterate_s']:12.0f} "
               f"{f1['images'] / f1['run_s']:8.0f} {f2['images'] / f2['run_s']:8.0f} | {a1:19.2f} {a2:6.2f} "
-              f"{a1 / a2:7.2f}x {a1 / at:7.2f}x | {p2['write_s']:7.2f} {f2['peak_rss_mb']:13.0f} / "
-              f"{p2['peak_rss_mb']:.0f} {p2['peak_pss_mb']:5.0f}")
+              f"{a1 / a2:7.2f}x {a1 / at:7.2f}x | {f2['write_s']:7.2f} {f2['peak_rss_mb']:13.0f} / "
+              f"{p2['peak_rss_mb']:.0f}")
 
 
 def suite_legacy(tasks, baseline: str = "") -> None:
@@ -337,7 +344,7 @@ def suite_memory(tasks, sizes=(500, 20000)) -> None:
           f"process; PSS of it and its analysis workers together\n")
     for task in tasks:
         size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
-        runs = [spawn(source="pool", workers=2, task=task, n=n, size=size, classes=k) for n in sizes]
+        runs = [spawn(source="pool", workers=2, task=task, n=n, size=size, classes=k, pss=True) for n in sizes]
         rss, pss = [r["peak_rss_mb"] for r in runs], [r["peak_pss_mb"] for r in runs]
         print(f"{task:14s} peak RSS N={sizes[0]}: {rss[0]:.0f} MB, N={sizes[1]}: {rss[1]:.0f} MB ({rss[1] - rss[0]:+.0f} MB)"
               f" | PSS {pss[0]:.0f} MB, {pss[1]:.0f} MB ({pss[1] - pss[0]:+.0f} MB)")
