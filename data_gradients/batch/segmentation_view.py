@@ -7,10 +7,11 @@ over the pixels (the run starts) every statistic costs O(runs):
 
 * pixels per image and class: the run lengths, summed;
 * run pairs of adjacent rows of one image with the same class: ``pairs4`` share a column
-  (4-adjacent), ``pairs_diag`` only touch at a corner; both are found with one
-  ``searchsorted`` per run, as the row above is a partition of the columns into runs;
+  (4-adjacent), ``pairs_diag`` only touch at a corner; both come from merges of sorted run
+  starts (the row above is a partition of the columns into runs; :mod:`run_ops`);
 * 8-connected components (objects): union-find over the runs joined by those pairs,
-  vectorised (hook each root to the smallest root it touches, then pointer-jump);
+  vectorised (each run hooked to the run above its first column, the rest by rounds of
+  hooking roots to the smallest root they touch and pointer jumping);
 * survival of a 3x3 erosion (pixels outside the image count as background): a pixel of
   run R survives when its row above and below hold the class over its columns x-1..x+1,
   i.e. when an interval ``[max(a, c) + 1, min(b, d) - 1]`` of a pair (R, run above)
@@ -21,13 +22,12 @@ never change it.
 """
 from __future__ import annotations
 
-import threading
 from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
 
-_SCRATCH = threading.local()
+from data_gradients.batch import run_ops
 
 
 class _once:
@@ -43,73 +43,6 @@ class _once:
             return self
         value = obj.__dict__[self.name] = self.fn(obj)  # later reads find the instance attribute first
         return value
-
-
-def _scratch(name: str, shape) -> np.ndarray:
-    """A uint8 buffer of ``shape`` reused by every batch of this thread: a fresh one per batch
-    would pay its page faults again (several MB at 720p)."""
-    size = int(np.prod(shape))
-    buf = getattr(_SCRATCH, name, None)
-    if buf is None or buf.size < size:
-        buf = np.empty(size, dtype=np.uint8)
-        setattr(_SCRATCH, name, buf)
-    return buf[:size].reshape(shape)
-
-
-def _differ(image: np.ndarray, starts: np.ndarray) -> None:
-    """``starts[:, 1:]`` = 255 where a uint8 ``image`` differs from its left neighbour, else 0 (OpenCV)."""
-    out = cv2.compare(image[:, 1:], image[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
-    if out is not None and out.size and not np.shares_memory(out, starts):  # OpenCV did not write in place
-        starts[:, 1:] = out
-
-
-def _union(parent: np.ndarray, u: np.ndarray, v: np.ndarray, rounds: int = -1) -> np.ndarray:
-    """Union-find over the pairs (u, v) by rounds: hook the larger root of each pair joining two trees to
-    the smaller, then pointer jumping until every node points at its root; so each tree keeps its
-    smallest node as root. ``rounds`` < 0: until no pair joins two trees."""
-    while u.size and rounds != 0:
-        pu, pv = parent[u], parent[v]
-        differ = pu != pv
-        if not differ.any():
-            break
-        u, v = np.minimum(pu[differ], pv[differ]), np.maximum(pu[differ], pv[differ])
-        np.minimum.at(parent, v, u)  # hook roots to the smallest root they touch
-        parent = _roots(parent)
-        rounds -= 1
-    return parent
-
-
-def _roots(parent: np.ndarray) -> np.ndarray:
-    """Pointer jumping (two steps a check) until every node of the forest ``parent`` points at its root."""
-    while True:
-        nxt = parent[parent]
-        nxt = nxt[nxt]
-        if np.array_equal(nxt, parent):
-            return parent
-        parent = nxt
-
-
-def _merge_counts(start: np.ndarray, above: np.ndarray, strict: bool = False):
-    """For sorted ``start`` (distinct) and sorted ``above``: (index of the last start <= each ``above``, and per
-    start k, how many ``above`` are < start[k], with the total appended), i.e. ``searchsorted(start, above,
-    "right") - 1`` and the cumulated counts of the first, from one merge: both are sorted runs of one array
-    of keys (2 x value, + 1 for ``above``, so a start sorts before an equal ``above``), which a stable sort
-    (timsort) merges in linear time.
-
-    ``strict``: only the counts per start, without the total (``searchsorted(above, start, "left")``);
-    ``start`` need not be distinct then."""
-    n = len(start)
-    keys = np.empty(n + len(above), dtype=np.int64)
-    np.multiply(start, 2, out=keys[:n], dtype=np.int64)
-    np.multiply(above, 2, out=keys[n:], dtype=np.int64)
-    keys[n:] += 1
-    keys.sort(kind="stable")
-    is_above = (keys & 1).astype(bool)
-    before = np.flatnonzero(~is_above) - np.arange(n)
-    if strict:
-        return before
-    upper = np.flatnonzero(is_above) - np.arange(1, len(above) + 1)
-    return upper, np.append(before, len(above))
 
 
 class SegmentationView:
@@ -139,13 +72,13 @@ class SegmentationView:
         if size == 0:
             empty = np.zeros(0, dtype=itype)
             return {"start": empty, "row": empty, "x0": empty, "x1": empty, "value": empty}
-        starts = _scratch("starts", shape)
+        starts = run_ops.scratch("starts", shape)
         starts[:, 0] = 1
         value = None
         flat = None if self.lookup is not None else self.masks.reshape(shape)
         if self.lookup is not None:  # the uint8 labels masks were looked up from: compared as they are
             labels = np.ascontiguousarray(self.lookup[0]).reshape(shape)
-            _differ(labels, starts)
+            run_ops.differ(labels, starts)
             start = np.flatnonzero(starts.view(bool))
             value, table = labels.ravel()[start], self.lookup[1]  # the labels starting runs, looked up
             if table.dtype == np.int32 and table.shape == (256,):  # by OpenCV: numpy would widen them first
@@ -154,8 +87,8 @@ class SegmentationView:
                 value = table[value]
             value = value.astype(itype, copy=False)
         elif flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
-            small = cv2.convertScaleAbs(flat, dst=_scratch("small", flat.shape), alpha=1, beta=1)
-            _differ(small, starts)
+            small = cv2.convertScaleAbs(flat, dst=run_ops.scratch("small", flat.shape), alpha=1, beta=1)
+            run_ops.differ(small, starts)
             start = np.flatnonzero(starts.view(bool))
             value = small.ravel()[start].astype(itype)
             if (value == 255).any():  # an id too large for uint8: compare the ids themselves
@@ -208,7 +141,7 @@ class SegmentationView:
         y = row - row // itype(self.h) * itype(self.h)  # row % h: numpy's remainder is ~5x its floor division
         # every run below the first row of its image: the run above containing its first column; and for
         # every run, how many runs start before the pixel below its first one (one merge for both)
-        above, before = _merge_counts(start, start - itype(self.w))
+        above, before = run_ops.merge_counts(start, start - itype(self.w))
         lower = np.flatnonzero(y != 0)  # index arrays stay intp: numpy converts any other index dtype first
         upper = above[lower]
         same_start = x0[upper] == x0[lower]
@@ -277,7 +210,7 @@ class SegmentationView:
         first = self._pairs["pairs4_first"]
         parent = np.arange(n_runs)
         parent[v[:first]] = u[:first]
-        parent = _roots(parent)
+        parent = run_ops.roots(parent)
         roots = np.flatnonzero(parent == np.arange(n_runs))  # the smallest run of each tree, in raster order
         tree = np.zeros(n_runs, dtype=np.intp)
         tree[roots] = np.arange(len(roots))
@@ -286,7 +219,7 @@ class SegmentationView:
         differ = np.flatnonzero(a != b)
         if differ.size == 0:
             return tree, roots
-        merged = _union(np.arange(len(roots)), a[differ], b[differ])  # roots: the smallest tree = the smallest run
+        merged = run_ops.union(np.arange(len(roots)), a[differ], b[differ])  # roots: the smallest tree = the smallest run
         tops = np.flatnonzero(merged == np.arange(len(roots)))
         number = np.zeros(len(roots), dtype=np.intp)
         number[tops] = np.arange(len(tops))
@@ -332,7 +265,7 @@ class SegmentationView:
         s.sort(kind="stable")
         e.sort(kind="stable")
         low = np.sort(low, kind="stable")
-        k = _merge_counts(s, below_end, strict=True)  # below_end < s, i.e. searchsorted(below_end, s, "left")
+        k = run_ops.merge_counts(s, below_end, strict=True)  # below_end < s, i.e. searchsorted(below_end, s, "left")
         hit = k < len(below_end)
         hit[hit] = below_start[k[hit]] <= e[hit]
         out = np.zeros(len(r["row"]), dtype=bool)

@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 
-from data_gradients.batch import SegmentationBatchBuilder
+from data_gradients.batch import SegmentationBatchBuilder, run_ops
 from data_gradients.batch.segmentation_view import SegmentationView
 
 
@@ -205,29 +205,8 @@ def test_run_components_equal_the_all_runs_union_find():
         np.minimum.at(first, expected, np.arange(len(expected)))
         np.testing.assert_array_equal(v.components["first_run"], first)
     # the structured masks do take more than one round over the runs: the comb's teeth meet only at its bottom
-    from data_gradients.batch.segmentation_view import _union
-
     for masks in cases[-3:]:
         v = SegmentationView(masks)
         u, w = np.concatenate([v.pairs4[0], v.pairs_diag[0]]), np.concatenate([v.pairs4[1], v.pairs_diag[1]])
-        parent = _union(np.arange(len(v.runs["row"])), u, w, rounds=1)
+        parent = run_ops.union(np.arange(len(v.runs["row"])), u, w, rounds=1)
         assert (parent[u] != parent[w]).any()
-
-
-def test_merge_counts_equal_searchsorted_and_cumulated_counts():
-    from data_gradients.batch.segmentation_view import _merge_counts
-
-    rng = np.random.default_rng(3)
-    for trial in range(100):
-        start = np.unique(rng.integers(0, 200, int(rng.integers(1, 60)))).astype(np.int32 if trial % 2 else np.int64)
-        start[0] = 0  # as run starts: the first pixel starts a run, so every value >= 0 has a start at or before it
-        above = np.sort(rng.integers(0, 220, int(rng.integers(0, 60)))).astype(start.dtype)
-        if trial % 3 == 0 and len(above):
-            above[: len(above) // 2] = rng.choice(start, len(above) // 2)  # ties with starts
-            above.sort()
-        upper, before = _merge_counts(start, above)
-        np.testing.assert_array_equal(upper, np.searchsorted(start, above, side="right") - 1)
-        expected = np.zeros(len(start) + 1, dtype=np.intp)
-        np.cumsum(np.bincount(np.searchsorted(start, above, side="right") - 1, minlength=len(start)), out=expected[1:])
-        np.testing.assert_array_equal(before, expected)
-        np.testing.assert_array_equal(_merge_counts(above, start, strict=True), np.searchsorted(start, above, side="left"))

@@ -1,0 +1,79 @@
+"""Array operations on the runs of segmentation masks, for :mod:`segmentation_view`: a per-thread
+scratch buffer, run starts by OpenCV, union-find over pairs of runs, and a linear merge of sorted
+keys that stands in for ``searchsorted`` and ``bincount`` + ``cumsum``.
+"""
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+
+SCRATCH_BUFFERS = threading.local()
+
+
+def scratch(name: str, shape) -> np.ndarray:
+    """A uint8 buffer of ``shape`` reused by every batch of this thread: a fresh one per batch
+    would pay its page faults again (several MB at 720p)."""
+    size = int(np.prod(shape))
+    buf = getattr(SCRATCH_BUFFERS, name, None)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=np.uint8)
+        setattr(SCRATCH_BUFFERS, name, buf)
+    return buf[:size].reshape(shape)
+
+
+def differ(image: np.ndarray, starts: np.ndarray) -> None:
+    """``starts[:, 1:]`` = 255 where a uint8 ``image`` differs from its left neighbour, else 0 (OpenCV)."""
+    out = cv2.compare(image[:, 1:], image[:, :-1], cv2.CMP_NE, dst=starts[:, 1:])
+    if out is not None and out.size and not np.shares_memory(out, starts):  # OpenCV did not write in place
+        starts[:, 1:] = out
+
+
+def union(parent: np.ndarray, u: np.ndarray, v: np.ndarray, rounds: int = -1) -> np.ndarray:
+    """Union-find over the pairs (u, v) by rounds: hook the larger root of each pair joining two trees to
+    the smaller, then pointer jumping until every node points at its root; so each tree keeps its
+    smallest node as root. ``rounds`` < 0: until no pair joins two trees."""
+    while u.size and rounds != 0:
+        pu, pv = parent[u], parent[v]
+        differ = pu != pv
+        if not differ.any():
+            break
+        u, v = np.minimum(pu[differ], pv[differ]), np.maximum(pu[differ], pv[differ])
+        np.minimum.at(parent, v, u)  # hook roots to the smallest root they touch
+        parent = roots(parent)
+        rounds -= 1
+    return parent
+
+
+def roots(parent: np.ndarray) -> np.ndarray:
+    """Pointer jumping (two steps a check) until every node of the forest ``parent`` points at its root."""
+    while True:
+        nxt = parent[parent]
+        nxt = nxt[nxt]
+        if np.array_equal(nxt, parent):
+            return parent
+        parent = nxt
+
+
+def merge_counts(start: np.ndarray, above: np.ndarray, strict: bool = False):
+    """For sorted ``start`` (distinct) and sorted ``above``: (index of the last start <= each ``above``, and per
+    start k, how many ``above`` are < start[k], with the total appended), i.e. ``searchsorted(start, above,
+    "right") - 1`` and the cumulated counts of the first, from one merge: both are sorted runs of one array
+    of keys (2 x value, + 1 for ``above``, so a start sorts before an equal ``above``), which a stable sort
+    (timsort) merges in linear time.
+
+    ``strict``: only the counts per start, without the total (``searchsorted(above, start, "left")``);
+    ``start`` need not be distinct then."""
+    n = len(start)
+    keys = np.empty(n + len(above), dtype=np.int64)
+    np.multiply(start, 2, out=keys[:n], dtype=np.int64)
+    np.multiply(above, 2, out=keys[n:], dtype=np.int64)
+    keys[n:] += 1
+    keys.sort(kind="stable")
+    is_above = (keys & 1).astype(bool)
+    before = np.flatnonzero(~is_above) - np.arange(n)
+    if strict:
+        return before
+    upper = np.flatnonzero(is_above) - np.arange(1, len(above) + 1)
+    return upper, np.append(before, len(above))
