@@ -14,62 +14,18 @@ from __future__ import annotations
 import argparse
 import tempfile
 
-import torch
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader, Subset
 
-from data_gradients import ClassificationAnalysisManager, DetectionAnalysisManager, SegmentationAnalysisManager
-from data_gradients.demo.classification_data import CLASSIFICATION_CLASS_NAMES, SyntheticClassificationDataset
-from data_gradients.demo.datasets import DEMO_CLASS_NAMES, SyntheticSegmentationDataset
-from data_gradients.demo.detection_data import DETECTION_CLASS_NAMES, SyntheticDetectionDataset, detection_collate
+from data_gradients.demo.detection_data import detection_collate
+from data_gradients.demo.shifted import DEMO_TASKS, DROPPED, Darkened, WithoutClasses
 from data_gradients.drift import drift_rows
 from data_gradients.thresholds import declared
-
-SETUP = {
-    "segmentation": (SegmentationAnalysisManager, SyntheticSegmentationDataset,
-                     dict(num_classes=6, class_names=DEMO_CLASS_NAMES, ignore_labels=[0]), (3, 4)),
-    "detection": (DetectionAnalysisManager, SyntheticDetectionDataset,
-                  dict(num_classes=len(DETECTION_CLASS_NAMES), class_names=DETECTION_CLASS_NAMES), (1, 2)),
-    "classification": (ClassificationAnalysisManager, SyntheticClassificationDataset,
-                       dict(num_classes=len(CLASSIFICATION_CLASS_NAMES), class_names=CLASSIFICATION_CLASS_NAMES), (1, 2)),
-}
 
 KEY_FEATURES = ("image_brightness", "color_distribution")  # shown beside the top rows, with the class distributions
 
 
-class Darkened(Dataset):
-    def __init__(self, ds, factor):
-        self.ds, self.factor = ds, factor
-
-    def __len__(self):
-        return len(self.ds)
-
-    def __getitem__(self, i):
-        image, label = self.ds[i]
-        if image.dtype == torch.uint8:
-            return (image.float() * self.factor).round().to(torch.uint8), label
-        return image * self.factor, label
-
-
-class WithoutClasses(Dataset):
-    def __init__(self, ds, task, drop):
-        self.ds, self.task, self.drop = ds, task, list(drop)
-        self.index = [i for i in range(len(ds)) if task != "classification" or int(ds[i][1]) not in self.drop]
-
-    def __len__(self):
-        return len(self.index)
-
-    def __getitem__(self, i):
-        image, label = self.ds[self.index[i]]
-        if self.task == "segmentation":
-            label = label.clone()
-            label[torch.isin(label, torch.tensor(self.drop))] = 0
-        elif self.task == "detection":
-            label = label[~torch.isin(label[:, 0], torch.tensor(self.drop, dtype=label.dtype))]
-        return image, label
-
-
 def rows_of(task, train, val):
-    manager, _, kwargs, _ = SETUP[task]
+    manager, _, kwargs = DEMO_TASKS[task]
     collate = detection_collate if task == "detection" else None
     loaders = {s: DataLoader(d, batch_size=16, collate_fn=collate) for s, d in (("train", train), ("val", val))}
     report = manager(splits=loaders, log_dir=tempfile.mkdtemp(), verbose=False, samples_to_visualize=0, writers=[],
@@ -90,7 +46,8 @@ def main():
     t = {name: th.default for name, th in declared().items()}
     warn, err, max_p = t["drift_warning"], t["drift_error"], t["drift_noise_p"]
     print(f"defaults: drift_warning {warn:g}, drift_error {err:g}, drift_noise_p {max_p:g}\n")
-    for task, (_, dataset, _, drop) in SETUP.items():
+    for task, (_, dataset, _) in DEMO_TASKS.items():
+        drop = DROPPED[task]
         scale = 4 if task == "classification" else 1
         n = args.train * scale
         print(f"== {task} (train {n} images)")

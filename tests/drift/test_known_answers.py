@@ -1,66 +1,19 @@
 """Known answers of the drift ranking, through the real managers on the demo datasets."""
 import numpy as np
 import pytest
-import torch
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
-from data_gradients import ClassificationAnalysisManager, DetectionAnalysisManager, SegmentationAnalysisManager
-from data_gradients.demo.classification_data import CLASSIFICATION_CLASS_NAMES, SyntheticClassificationDataset
-from data_gradients.demo.datasets import DEMO_CLASS_NAMES, SyntheticSegmentationDataset
-from data_gradients.demo.detection_data import DETECTION_CLASS_NAMES, SyntheticDetectionDataset, detection_collate
+from data_gradients.demo.detection_data import detection_collate
+from data_gradients.demo.shifted import DEMO_TASKS, DROPPED, Darkened, WithoutClasses
 from data_gradients.drift.distances import bin_centres
 
 N_TRAIN = {"segmentation": 48, "detection": 48, "classification": 192}
-SETUP = {
-    "segmentation": (SegmentationAnalysisManager, SyntheticSegmentationDataset,
-                     dict(num_classes=6, class_names=DEMO_CLASS_NAMES, ignore_labels=[0])),
-    "detection": (DetectionAnalysisManager, SyntheticDetectionDataset,
-                  dict(num_classes=len(DETECTION_CLASS_NAMES), class_names=DETECTION_CLASS_NAMES)),
-    "classification": (ClassificationAnalysisManager, SyntheticClassificationDataset,
-                       dict(num_classes=len(CLASSIFICATION_CLASS_NAMES), class_names=CLASSIFICATION_CLASS_NAMES)),
-}
-#: two classes each task's val split loses (seg: person, sign; det: car, bicycle; cls: square, triangle)
-DROPPED = {"segmentation": (3, 4), "detection": (1, 2), "classification": (1, 2)}
-
-
-class Darkened(Dataset):
-    def __init__(self, ds, factor):
-        self.ds, self.factor = ds, factor
-
-    def __len__(self):
-        return len(self.ds)
-
-    def __getitem__(self, i):
-        image, label = self.ds[i]
-        if image.dtype == torch.uint8:
-            return (image.float() * self.factor).round().to(torch.uint8), label
-        return image * self.factor, label  # float in 0..1
-
-
-class WithoutClasses(Dataset):
-    """Seg: the classes' pixels become background (ignored); det: their boxes are dropped; cls: their images."""
-
-    def __init__(self, ds, task, drop):
-        self.ds, self.task, self.drop = ds, task, list(drop)
-        self.index = [i for i in range(len(ds)) if task != "classification" or int(ds[i][1]) not in self.drop]
-
-    def __len__(self):
-        return len(self.index)
-
-    def __getitem__(self, i):
-        image, label = self.ds[self.index[i]]
-        if self.task == "segmentation":
-            label = label.clone()
-            label[torch.isin(label, torch.tensor(self.drop))] = 0
-        elif self.task == "detection":
-            label = label[~torch.isin(label[:, 0], torch.tensor(self.drop, dtype=label.dtype))]
-        return image, label
 
 
 def run(task, train, val, tmp_path):
-    manager, _, kwargs = SETUP[task]
+    manager, _, kwargs = DEMO_TASKS[task]
     collate = detection_collate if task == "detection" else None
     loaders = {s: DataLoader(d, batch_size=16, collate_fn=collate) for s, d in (("train", train), ("val", val))}
     return manager(splits=loaders, log_dir=tmp_path, verbose=False, samples_to_visualize=0, writers=[], workers=1,
@@ -68,10 +21,10 @@ def run(task, train, val, tmp_path):
 
 
 def train_set(task, n=None):
-    return SETUP[task][1](n or N_TRAIN[task], split="train", seed=0)
+    return DEMO_TASKS[task][1](n or N_TRAIN[task], split="train", seed=0)
 
 
-@pytest.mark.parametrize("task", list(SETUP))
+@pytest.mark.parametrize("task", list(DEMO_TASKS))
 def test_identical_splits_give_zero(task, tmp_path):
     data = train_set(task)
     drift = run(task, data, data, tmp_path).results["drift"]
@@ -82,7 +35,7 @@ def test_identical_splits_give_zero(task, tmp_path):
     assert not drift.findings
 
 
-@pytest.mark.parametrize("task", list(SETUP))
+@pytest.mark.parametrize("task", list(DEMO_TASKS))
 def test_a_darkened_val_split_ranks_brightness_first(task, tmp_path):
     data = train_set(task)
     drift = run(task, data, Darkened(data, 0.6), tmp_path).results["drift"]
@@ -97,20 +50,20 @@ def test_a_darkened_val_split_ranks_brightness_first(task, tmp_path):
     assert any(f.key == "drift_error" and "Mean brightness" in f.message for f in drift.findings)
 
 
-@pytest.mark.parametrize("task", list(SETUP))
+@pytest.mark.parametrize("task", list(DEMO_TASKS))
 def test_a_val_split_missing_two_classes_ranks_class_frequency_first(task, tmp_path):
     data = train_set(task)
     drift = run(task, data, WithoutClasses(data, task, DROPPED[task]), tmp_path).results["drift"]
     top = drift.data["rows"][0]
     assert top["feature"] == f"{task}_class_frequency"
-    names = SETUP[task][2]["class_names"]
+    names = DEMO_TASKS[task][2]["class_names"]
     assert top["missing_classes"] == [names[c] for c in DROPPED[task]]
     assert top["reading"] == "missing from val: " + ", ".join(names[c] for c in DROPPED[task])
 
 
-@pytest.mark.parametrize("task", list(SETUP))
+@pytest.mark.parametrize("task", list(DEMO_TASKS))
 def test_values_equal_scipy_on_the_reports_histograms(task, tmp_path):
-    _, dataset, _ = SETUP[task]
+    _, dataset, _ = DEMO_TASKS[task]
     report = run(task, train_set(task), dataset(N_TRAIN[task] // 2, split="val", seed=0), tmp_path)
     rows = report.results["drift"].data["rows"]
     assert rows
@@ -130,7 +83,7 @@ def test_drift_is_in_the_json_and_txt_outputs(tmp_path):
     from data_gradients.reports.writers import default_writers
 
     data = train_set("classification")
-    manager, _, kwargs = SETUP["classification"]
+    manager, _, kwargs = DEMO_TASKS["classification"]
     loaders = {"train": DataLoader(data, batch_size=64), "val": DataLoader(Darkened(data, 0.6), batch_size=64)}
     report = manager(splits=loaders, log_dir=tmp_path, verbose=False, samples_to_visualize=0, workers=1,
                      writers=[w for w in default_writers() if w.name in ("json", "txt")], **kwargs).run()
@@ -144,7 +97,7 @@ def test_drift_is_in_the_json_and_txt_outputs(tmp_path):
 
 def test_every_split_is_compared_with_the_reference_through_the_manager(tmp_path):
     data = train_set("classification")
-    manager, _, kwargs = SETUP["classification"]
+    manager, _, kwargs = DEMO_TASKS["classification"]
     loaders = {s: DataLoader(d, batch_size=64) for s, d in (("train", data), ("val", data), ("test", Darkened(data, 0.6)))}
     drift = manager(splits=loaders, log_dir=tmp_path, verbose=False, samples_to_visualize=0, writers=[], workers=1,
                     **kwargs).run().results["drift"]
