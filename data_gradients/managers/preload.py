@@ -17,16 +17,11 @@ from typing import Any, Optional, Sequence
 
 logger = logging.getLogger("data_gradients")
 
-PLOT_MODULES = ("matplotlib.backends.backend_agg", "data_gradients.reports.figures",
-                "data_gradients.reports.heatmap_figures", "data_gradients.reports.agg_canvas")
-WRITER_MODULES = {"tensorboard": ("tensorboard.compat.proto.summary_pb2", "tensorboard.plugins.text.plugin_data_pb2",
-                                  "tensorboard.plugins.hparams.api_pb2", "data_gradients.reports.event_file"),
-                  "html": ("jinja2",), "pdf": ("jinja2", "pdfkit")}
-
 
 def start_preload(writers: Sequence[Any]) -> Optional[threading.Thread]:
-    """A daemon thread importing what ``writers`` need; None when there is nothing to load."""
-    modules = [m for w in writers for m in WRITER_MODULES.get(getattr(w, "name", ""), ())]
+    """A daemon thread importing what ``writers`` need (their ``preload_modules``, and what drawing
+    needs when one of them shows the plots); None when there is nothing to load."""
+    modules = [m for w in writers for m in getattr(w, "preload_modules", ())]
     plots = any(getattr(w, "uses_plots", False) for w in writers)
     if not modules and not plots:
         return None
@@ -43,12 +38,15 @@ def finish_preload(thread: Optional[threading.Thread]) -> None:
 
 
 def _preload(modules: list, plots: bool) -> None:
-    try:
-        for name in (list(PLOT_MODULES) if plots else []) + modules:
-            importlib.import_module(name)
-        if plots:
-            from data_gradients.reports.figure_layout import line_height
+    steps = ([_warm_up_drawing] if plots else []) + [lambda name=name: importlib.import_module(name) for name in modules]
+    for step in steps:
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001 - the writer importing it reports the failure where it matters
+            logger.debug("data_gradients: preloading a writer's modules failed: %s", e)
 
-            line_height(10.0)  # loads the font once
-    except Exception as e:  # noqa: BLE001 - the writer importing it reports the failure where it matters
-        logger.debug("data_gradients: preloading the writers' modules failed: %s", e)
+
+def _warm_up_drawing() -> None:
+    from data_gradients.reports.rendering import warm_up
+
+    warm_up()

@@ -130,11 +130,13 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _warm_up() -> None:
-    """Import and load what drawing needs once, here, so that no child does it again."""
+def warm_up() -> None:
+    """Import and load what drawing needs once, here, so that no forked child does it again (and,
+    from ``managers.preload``, while the data is still being read)."""
     from PIL import PngImagePlugin  # noqa: F401
 
     import data_gradients.reports.agg_canvas  # noqa: F401
+    import data_gradients.reports.figures  # noqa: F401
     import data_gradients.reports.heatmap_figures  # noqa: F401
     from data_gradients.reports.figure_layout import line_height
 
@@ -161,7 +163,7 @@ def _render_forked(items: list, workers: int) -> Dict[int, Union[RenderedPlot, E
         return {i: _try_render(item) for i, item in enumerate(items)}
     import multiprocessing
 
-    _warm_up()
+    warm_up()
     ctx = multiprocessing.get_context("fork")
     counter, results = ctx.Value("l", 0), ctx.Queue()
     _ITEMS = items

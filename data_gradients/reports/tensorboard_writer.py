@@ -54,6 +54,9 @@ class TensorBoardWriter:
 
     name = "tensorboard"
     uses_plots = True
+    #: imported early, while the data is read (managers.preload)
+    preload_modules = ("tensorboard.compat.proto.summary_pb2", "tensorboard.plugins.text.plugin_data_pb2",
+                       "tensorboard.plugins.hparams.api_pb2", "data_gradients.reports.event_file")
 
     def write(self, report: AnalysisReport) -> Path:
         from data_gradients.reports.event_file import EventFile

@@ -16,7 +16,8 @@ class Writer(Protocol):
 
     A writer that shows the plots sets ``uses_plots = True``: ``write_all`` then draws every
     plot once beforehand (``rendering.render_plots``) and the writer takes the PNGs from
-    ``report.figure_images``."""
+    ``report.figure_images``. ``preload_modules`` (optional) names modules its ``write`` imports,
+    which the manager imports in the background while the data is read."""
 
     name: str
 

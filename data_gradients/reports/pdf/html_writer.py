@@ -62,6 +62,7 @@ class HtmlWriter:
 
     name = "html"
     uses_plots = True
+    preload_modules = ("jinja2",)  # imported early, while the data is read (managers.preload)
 
     def write(self, report: AnalysisReport) -> Path:
         from data_gradients import __version__

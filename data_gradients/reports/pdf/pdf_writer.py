@@ -33,6 +33,7 @@ class PdfWriter:
 
     name = "pdf"
     uses_plots = True  # through the HTML report, when it has to write it
+    preload_modules = ("jinja2", "pdfkit")  # imported early, while the data is read (managers.preload)
 
     def __init__(self, timeout_s: float = 120.0, wkhtmltopdf: Optional[str] = None):
         self.timeout_s = timeout_s
