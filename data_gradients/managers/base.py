@@ -226,8 +226,8 @@ class AnalysisManager:
         self.exports.finish(report)  # exports into the run folder; the manifest's paths; export_samples later
         report.duration_s = time.perf_counter() - t0
         t1 = time.perf_counter()
-        # matplotlib draws under the GIL: the plots are drawn by forked processes, one per usable core
         finish_preload(self._preload)
+        # matplotlib draws under the GIL: the plots are drawn by forked processes, one per usable core
         write_all(report, self.writers, workers=default_workers())
         report.write_s = time.perf_counter() - t1
         if self.verbose:
