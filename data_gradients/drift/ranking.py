@@ -37,8 +37,10 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from data_gradients.drift.distances import bin_centres, js_distance, noise_p_value, psi, shares, wasserstein_1, weighted_mean
-from data_gradients.results import FeatureResult, Finding, Histogram, Table
+from data_gradients.results import FeatureResult, Finding, Histogram, Table, is_value_bins
 from data_gradients.thresholds import declare, threshold
+
+COARSE_SHARE = 0.5  # half of a split in one bin: the reading names bins, not a mean of centres
 
 DRIFT_WARNING = declare(
     "drift_warning", 0.3,
@@ -130,15 +132,27 @@ def _compare(result: FeatureResult, h: Histogram, ref: str, split: str) -> Drift
 
 
 def _numeric_reading(h: Histogram, p: np.ndarray, q: np.ndarray, ref: str, split: str) -> str:
-    """E.g. "val lower: mean luma (0-255) averages 78.1 vs 130 in train"."""
-    log = bool(h.log_x) and float(np.asarray(h.bin_edges)[0]) > 0
-    centres, _ = bin_centres(h.bin_edges, log=log)
+    """E.g. "val lower: mean luma (0-255) averages 78.1 vs 130 in train": means of the bin centres.
+    Where half of a split or more falls in one bin wider than one value, a mean of centres would
+    read as a value the data may not have (heights of 128 in a 128-192 bin "average 160"), so the
+    reading names the fullest bins instead: "val same: height (px) mostly in 128-192 vs 128-192 in train"."""
+    edges = np.asarray(h.bin_edges, dtype=np.float64)
+    log = bool(h.log_x) and float(edges[0]) > 0
+    centres, _ = bin_centres(edges, log=log)
     m_ref, m_split = weighted_mean(p, centres), weighted_mean(q, centres)
+    direction = "higher" if m_split > m_ref else "lower" if m_split < m_ref else "same"
+    if not log and not is_value_bins(edges) and max(_top_share(p), _top_share(q)) >= COARSE_SHARE:
+        fullest = [f"{edges[k]:.3g}-{edges[k + 1]:.3g}" for k in (int(np.argmax(q)), int(np.argmax(p)))]
+        return f"{split} {direction}: {h.x_label} mostly in {fullest[0]} vs {fullest[1]} in {ref}"
     if log:
         m_ref, m_split = 2.0 ** m_ref, 2.0 ** m_split
     what = "geometric mean" if log else "averages"
-    direction = "higher" if m_split > m_ref else "lower" if m_split < m_ref else "same"
     return f"{split} {direction}: {h.x_label} {what} {m_split:.3g} vs {m_ref:.3g} in {ref}"
+
+
+def _top_share(counts: np.ndarray) -> float:
+    total = float(counts.sum())
+    return float(counts.max()) / total if total > 0 else 0.0
 
 
 def _categorical_reading(h: Histogram, p: np.ndarray, q: np.ndarray, ref: str, split: str, classes: bool) -> str:

@@ -52,7 +52,9 @@ def test_rows_are_ranked_by_js_and_match_scipy():
     table = res.tables[0]
     assert table.columns[:3] == ["feature", "statistic", "split"] and table.rows[0][3] == rows[0]["js"]
     assert res.scalars["largest_js_distance"] == {"val": rows[0]["js"]}
-    assert "val higher" in rows[0]["reading"] and "223" in rows[0]["reading"]  # the mean moved to the last bin centre
+    # all of each split in one 64-wide bin: the reading names the bins, not the mean of their centres
+    assert rows[0]["reading"] == "val higher: value mostly in 191-255 vs 0-63.8 in train"
+    assert "val lower: value averages" in rows[1]["reading"]  # spread over the bins: the mean of the centres
 
 
 def test_a_class_missing_from_a_split_ranks_first():
@@ -121,3 +123,13 @@ def test_a_failing_comparison_costs_only_the_drift_result():
     out = with_drift(results, _ctx())
     assert out["drift"].failed and "ValueError" in out["drift"].error
     assert out["a"] is results["a"]
+
+
+def test_a_split_inside_one_wide_bin_is_read_as_that_bin_not_as_its_centre():
+    # heights of 128 px in a 128-192 bin: a mean of bin centres would say 160
+    edges = np.array([0, 64, 128, 192, 256], dtype=np.float64)
+    h = Histogram(key="height", title="height", x_label="height (px)", bin_edges=edges,
+                  counts={"train": np.array([0, 0, 40, 0]), "val": np.array([0, 0, 10, 0])})
+    row = drift_result({"r": _result("image_resolution", h)}, _ctx()).data["rows"][0]
+    assert row["reading"] == "val same: height (px) mostly in 128-192 vs 128-192 in train"
+    assert "160" not in row["reading"]
