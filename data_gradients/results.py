@@ -32,6 +32,11 @@ class Histogram:
     y_label: str = "share"
     normalize: bool = True
     log_x: bool = False
+    #: the same counts along the stream (numeric histograms of per-image or per-object values):
+    #: ``stream_counts[split]`` (windows, bins), each window's counts; ``stream_steps[split]`` the images
+    #: read at the end of each window. Summed over the windows they are ``counts``.
+    stream_steps: Dict[str, np.ndarray] = field(default_factory=dict)
+    stream_counts: Dict[str, np.ndarray] = field(default_factory=dict)
 
     def shares(self, split: str) -> np.ndarray:
         c = np.asarray(self.counts[split], dtype=np.float64)
@@ -97,9 +102,12 @@ class ImageGrid:
 @dataclass
 class Series:
     """Values along the order the loader yields, per split: ``steps[split]`` (images read at the end
-    of each window of the stream) and ``values[split][name]`` (one value per window, same length; or
-    one histogram per window with ``bin_edges``). TensorBoard draws one chart per name with the
-    splits as its series (histograms: its Distributions tab)."""
+    of each window of the stream) and ``values[split][name]`` (one value per window, same length).
+    TensorBoard draws one chart per name with the splits as its series.
+
+    A ``headline`` series is a headline number along the stream: each value covers all the images
+    read up to its step, the last is the split's number (TensorBoard's HParams dashboard reads it as
+    a metric)."""
 
     key: str
     title: str
@@ -107,8 +115,7 @@ class Series:
     steps: Dict[str, np.ndarray]
     values: Dict[str, Dict[str, np.ndarray]]
     x_label: str = "images read"
-    #: set for a distribution per window: ``values[split][name]`` is then (windows, bins) counts on these edges
-    bin_edges: Optional[np.ndarray] = None
+    headline: bool = False
 
 
 @dataclass

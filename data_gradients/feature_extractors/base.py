@@ -14,6 +14,11 @@ Reductions:
 - ``"smallest"``: a list of ``(key, payload)`` keeping the ``cap`` smallest keys.
   With keys derived from a seeded hash of the sample id this is a uniform
   reservoir that does not depend on batching or on the merge order.
+- ``"windows"``: counts per window of the stream (``stream_windows``): the declared value
+  (an integer array or 0) is kept ``WINDOWS`` times, ``state[w]`` counting the samples of
+  window ``w`` (``stream_windows(batch, split)`` gives each sample's window); summed over the
+  windows it is the split's value. The split's state then also holds ``stream_width``,
+  ``stream_end`` (1 + the largest position seen) and ``stream_images`` (images per window).
 """
 from __future__ import annotations
 
@@ -26,9 +31,11 @@ from typing import Any, Callable, ClassVar, Dict, Iterable, Optional, Tuple
 import numpy as np
 
 from data_gradients.context import AnalysisContext
+from data_gradients.feature_extractors.stream_windows import WINDOWS, fold_to, width_for
 from data_gradients.results import FeatureResult
+from data_gradients.sample_id import POSITION_MASK
 
-_REDUCTIONS = ("sum", "min", "max", "cat", "counter", "smallest")
+_REDUCTIONS = ("sum", "min", "max", "cat", "counter", "smallest", "windows")
 
 
 class SplitState:
@@ -83,6 +90,15 @@ class FeatureExtractor:
             raise ValueError(f"state {name!r} with reduce={reduce!r} needs a `cap` (bounded memory)")
         if name in self._specs:
             raise ValueError(f"state {name!r} declared twice in {type(self).__name__}")
+        if reduce == "windows":
+            value = np.asarray(default)
+            if value.dtype.kind not in "iu" or value.any():
+                raise ValueError(f"state {name!r} with reduce='windows' must start as integer zeros, got {default!r}")
+            if "stream_width" not in self._specs:
+                self._specs["stream_width"] = (1, "max", None)
+                self._specs["stream_end"] = (0, "max", None)
+                self._specs["stream_images"] = (np.zeros(WINDOWS, dtype=np.int64), "windows", None)
+            default = np.zeros((WINDOWS, *value.shape), dtype=np.int64)
         self._specs[name] = (copy.deepcopy(default), reduce, cap)
 
     # ------------------------------------------------------------------- access
@@ -91,6 +107,49 @@ class FeatureExtractor:
         if split not in self._splits:
             self._splits[split] = SplitState({k: copy.deepcopy(d) for k, (d, _, _) in self._specs.items()})
         return self._splits[split]
+
+    def stream_windows(self, batch: Any, split: str) -> np.ndarray:
+        """The window of each sample of ``batch`` (call once per update): the split's windows are
+        widened to its positions (``batch.stream_positions``; outside a run, its sample ids) and
+        its images counted per window."""
+        positions = getattr(batch, "stream_positions", None)
+        if positions is None:  # built outside a run: ids are the stream positions
+            positions = np.asarray(batch.sample_ids, dtype=np.int64) & POSITION_MASK
+        positions = np.asarray(positions, dtype=np.int64)
+        st = self.state(split)
+        if positions.size == 0:
+            return positions
+        end = int(positions.max()) + 1
+        self._widen(st, end)
+        window = positions // st.stream_width
+        st.stream_images += np.bincount(window, minlength=WINDOWS)
+        st.stream_end = max(st.stream_end, end)
+        return window
+
+    def stream_steps(self, split: str) -> Tuple[np.ndarray, np.ndarray]:
+        """``(used, steps)``: the windows of ``split`` that hold images, and the images read at the
+        end of each (the x-axis of a value along the stream)."""
+        st = self.state(split)
+        used = np.flatnonzero(st.stream_images)
+        return used, np.minimum((used + 1) * st.stream_width, st.stream_end)
+
+    def stream_histogram(self, splits: Iterable[str], per_window: Callable[[SplitState], np.ndarray]) -> Dict[str, Any]:
+        """``counts``, ``stream_steps`` and ``stream_counts`` of a :class:`Histogram` from a windowed
+        state: ``per_window(state)`` is its (windows, bins) counts."""
+        fields: Dict[str, Dict[str, np.ndarray]] = {"counts": {}, "stream_steps": {}, "stream_counts": {}}
+        for s in splits:
+            windows = np.asarray(per_window(self.state(s)))
+            used, steps = self.stream_steps(s)
+            fields["counts"][s] = windows.sum(axis=0)
+            fields["stream_steps"][s], fields["stream_counts"][s] = steps, windows[used]
+        return fields
+
+    def _widen(self, st: SplitState, end: int) -> None:
+        width = width_for(end, st.stream_width)
+        for key, (_, reduce, _) in self._specs.items():
+            if reduce == "windows":
+                setattr(st, key, fold_to(getattr(st, key), st.stream_width, width))
+        st.stream_width = width
 
     @property
     def splits(self) -> Tuple[str, ...]:
@@ -114,8 +173,13 @@ class FeatureExtractor:
             raise TypeError(f"cannot merge {type(other).__name__} into {type(self).__name__}")
         for split, theirs in other._splits.items():
             mine = self.state(split)
+            if "stream_width" in self._specs:  # both sides at the coarser width (theirs folded as a copy)
+                self._widen(mine, theirs.stream_end)
             for key, (_, reduce, cap) in self._specs.items():
-                setattr(mine, key, _reduce(reduce, cap, getattr(mine, key), getattr(theirs, key)))
+                value = getattr(theirs, key)
+                if reduce == "windows":
+                    value = fold_to(value, theirs.stream_width, mine.stream_width)
+                setattr(mine, key, _reduce(reduce, cap, getattr(mine, key), value))
         return self
 
     def new_result(self) -> FeatureResult:
@@ -145,7 +209,7 @@ def _skipping_unreadable(update: Callable) -> Callable:
 
 
 def _reduce(reduce: str, cap: Optional[int], a: Any, b: Any) -> Any:
-    if reduce == "sum":
+    if reduce in ("sum", "windows"):
         return a + b
     if reduce == "min":
         return np.minimum(a, b)

@@ -1,16 +1,19 @@
 """TensorBoard output: one run per split, plus one for what belongs to no split.
 
 ``<run_dir>/<split>/`` (one run per split, same tags in each, so every chart overlays the splits):
-- ``<feature>/<histogram>``: histogram summaries of every numeric value distribution (brightness,
-  sizes, areas, counts), exactly as counted;
+- ``<feature>/<histogram>``: histogram summaries of every per-image or per-object value distribution
+  (brightness, sizes, areas, counts) along the stream: at each window's step (images read), the
+  counts of all the images read so far, exactly as counted; the last step is the whole split. The
+  Distributions tab shows how the distribution builds up along the loader's order;
 - ``<feature>/<series>[/<name>]``: values per window of the loader's stream, step = images read;
 - ``<feature>/<caption>``: sample pictures.
 
 ``<run_dir>/headline/`` (the HParams session: configuration as hparams, headline numbers as metrics, so
 analyses of successive dataset versions compare in one table) and ``<run_dir>/headline/<split>/``:
-``~headline/<feature>/<number>``, the headline numbers (step 0). The HParams dashboard reads a
+``0_headline/<name>``, the headline numbers along the stream (each step covers the images read so
+far; the last is the split's number, the metric of group ``<split>``). The HParams dashboard reads a
 session's metrics from the scalars of its run and the runs below it, so they live apart from the
-split runs: the stream series are no metric columns.
+split runs: the stream series are no metric columns. Every other number is in the Text tab's tables.
 
 ``<run_dir>/`` (the run of no split): text (``0_summary`` sorts first: the summary on top, drift,
 every finding; then the run and its configuration; then each feature's tables, in Markdown) and
@@ -31,7 +34,7 @@ from data_gradients.results import Histogram, is_value_bins
 SAMPLE_PNG_COMPRESS_LEVEL = 3
 SUMMARY_TAG = "0_summary/findings"  # digits sort before letters: the first text card
 RUN_TAG = "1_run/overview"
-HEADLINE = "~headline"  # "~" sorts after letters: these one-dot charts come last, after the stream and histograms
+HEADLINE = "0_headline"  # digits sort before letters: the headline numbers' charts come first
 HEADLINE_RUN = "headline"  # the folder of the HParams session and of the headline numbers' runs
 
 
@@ -71,7 +74,7 @@ class TensorBoardWriter:
         for split in report.split_names:
             (session / folders[split]).mkdir(parents=True, exist_ok=True)
             with EventFile(session / folders[split]) as events:
-                _write_headline(events, report, split)
+                _write_series(events, report, split, headline=True)
         with EventFile(session) as events:
             for summary in _hparams(report):
                 events.add_summary(summary)
@@ -80,52 +83,43 @@ class TensorBoardWriter:
         return report.run_dir
 
 
-def _write_headline(events, report: AnalysisReport, split: str) -> None:
-    """The split's headline numbers, at step 0 (the HParams session's metrics of group ``<split>``)."""
-    from tensorboard.compat.proto.summary_pb2 import Summary
-
-    values = [Summary.Value(tag=f"{HEADLINE}/{result.name}/{name}", simple_value=float(per_split[split]))
-              for result in report.results.values() if not result.failed
-              for name, per_split in result.scalars.items() if per_split.get(split) is not None]
-    if values:
-        events.add_summary(Summary(value=values), step=0)
-
-
 def _write_split(events, report: AnalysisReport, split: str) -> None:
-    """The split's summaries; values of one step share one event (a ``Summary`` holds many values):
-    a few hundred records instead of thousands, each checksummed in Python."""
-    from tensorboard.compat.proto.summary_pb2 import Summary
-
-    by_step: Dict[int, list] = {0: []}
-    for result in report.results.values():
-        if result.failed:
-            continue
-        for h in result.histograms:
-            summary = _histogram(f"{result.name}/{h.key}", h, split)
-            if summary is not None:
-                by_step[0].extend(summary.value)
-        for series in result.series:
-            steps, values = series.steps.get(split), series.values.get(split, {})
-            for name, ys in values.items():
-                tag = f"{result.name}/{series.key}" + ("" if name == series.key else f"/{name}")
-                if series.bin_edges is not None:  # a distribution per window: the Distributions tab
-                    edges = np.asarray(series.bin_edges, dtype=np.float64)
-                    for step, counts in zip(np.asarray(steps).tolist(), np.asarray(ys)):
-                        summary = _histogram_of(tag, edges, counts)
-                        if summary is not None:
-                            by_step.setdefault(int(step), []).extend(summary.value)
-                    continue
-                for step, y in zip(np.asarray(steps).tolist(), np.asarray(ys, dtype=np.float64).tolist()):
-                    by_step.setdefault(int(step), []).append(Summary.Value(tag=tag, simple_value=y))
-    for step in sorted(by_step):
-        if by_step[step]:
-            events.add_summary(Summary(value=by_step[step]), step=step)
+    """The split's histograms along the stream, its stream series and its sample pictures."""
+    _write_series(events, report, split, headline=False)
     for result in report.results.values():
         for grid in [] if result.failed else result.images:
             captions = grid.captions.get(split, [])
             for i, img in enumerate(grid.images.get(split, [])):
                 caption = captions[i] if i < len(captions) else str(i)
                 events.add_summary(_picture(f"{result.name}/{caption}", img))
+
+
+def _write_series(events, report: AnalysisReport, split: str, headline: bool) -> None:
+    """Values along the stream: the headline series (``headline``), else the other series and the
+    histograms. Values of one step share one event (a ``Summary`` holds many values): a few hundred
+    records instead of thousands, each checksummed in Python."""
+    from tensorboard.compat.proto.summary_pb2 import Summary
+
+    by_step: Dict[int, list] = {}
+    for result in report.results.values():
+        if result.failed:
+            continue
+        for h in [] if headline else result.histograms:
+            for step, summary in _histograms_along_stream(f"{result.name}/{h.key}", h, split):
+                by_step.setdefault(step, []).extend(summary.value)
+        for series in result.series:
+            if series.headline != headline:
+                continue
+            steps, values = series.steps.get(split), series.values.get(split, {})
+            for name, ys in values.items():
+                if headline:
+                    tag = f"{HEADLINE}/{name}"
+                else:
+                    tag = f"{result.name}/{series.key}" + ("" if name == series.key else f"/{name}")
+                for step, y in zip(np.asarray(steps).tolist(), np.asarray(ys, dtype=np.float64).tolist()):
+                    by_step.setdefault(int(step), []).append(Summary.Value(tag=tag, simple_value=y))
+    for step in sorted(by_step):
+        events.add_summary(Summary(value=by_step[step]), step=step)
 
 
 def _write_common(events, report: AnalysisReport, folders: Dict[str, str]) -> None:
@@ -169,11 +163,21 @@ def _hparams(report: AnalysisReport) -> list:
     return list(hparams_session(hparams))
 
 
-def _histogram(tag: str, h: Histogram, split: str):
-    """A numeric fixed-bin histogram of one split, exactly as counted (categorical ones stay figures)."""
-    if h.bin_edges is None or split not in h.counts:
-        return None
-    return _histogram_of(tag, np.asarray(h.bin_edges, dtype=np.float64), h.counts[split])
+def _histograms_along_stream(tag: str, h: Histogram, split: str):
+    """``(step, summary)``: a numeric histogram of one split at each window of the stream, counting
+    the images read so far (the last step: the whole split, exactly as counted). Histograms without
+    a stream (categorical ones, or counted otherwise) stay figures: one step would draw an empty
+    band in the Distributions tab."""
+    if h.bin_edges is None or split not in h.stream_counts:
+        return []
+    edges = np.asarray(h.bin_edges, dtype=np.float64)
+    cumulative = np.cumsum(np.asarray(h.stream_counts[split]), axis=0)
+    out = []
+    for step, counts in zip(np.asarray(h.stream_steps[split]).tolist(), cumulative):
+        summary = _histogram_of(tag, edges, counts)
+        if summary is not None:
+            out.append((int(step), summary))
+    return out
 
 
 def _histogram_of(tag: str, edges: np.ndarray, counts):

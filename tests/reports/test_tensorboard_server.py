@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -95,9 +96,13 @@ def test_scalars_and_histograms_overlay_the_splits(server):
     histograms = get(f"{url}/data/plugin/histograms/tags")
     for split in ("train", "val"):
         assert "stream_order/mean_brightness" in scalars[f"{run}/{split}"]
-        assert f"{HEADLINE}/image_brightness/mean_brightness" in scalars[f"{run}/headline/{split}"]
+        assert f"{HEADLINE}/mean_brightness" in scalars[f"{run}/headline/{split}"]
         assert "image_brightness/mean_brightness" in histograms[f"{run}/{split}"]
     assert run not in scalars  # the run of no split has no one-dot charts
+    # the Distributions tab: the brightness distribution at each window of the stream, not one step
+    query = urllib.parse.urlencode({"run": f"{run}/train", "tag": "image_brightness/mean_brightness"})
+    steps = [point[1] for point in get(f"{url}/data/plugin/distributions/distributions?{query}")]
+    assert len(steps) >= 2 and steps == sorted(steps) and steps[-1] == server_report(server).splits["train"].samples
 
 
 def test_text_cards_start_with_the_findings(server):
@@ -123,5 +128,5 @@ def test_hparams_has_the_session_with_its_configuration(server):
         metrics = {(m["name"]["group"], m["name"]["tag"]): m["value"] for m in group["metricValues"]}
         assert metrics and all(tag.startswith(HEADLINE + "/") for _, tag in metrics)  # no stream series columns
         for split in ("train", "val"):  # the headline numbers, read from each split's headline run
-            value = metrics[(split, f"{HEADLINE}/image_brightness/mean_brightness")]
+            value = metrics[(split, f"{HEADLINE}/mean_brightness")]  # the last step: the whole split
             assert value == pytest.approx(report.scalar("image_brightness", "mean_brightness", split), rel=1e-6)

@@ -6,6 +6,7 @@ import numpy as np
 from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Histogram
 
 N_BINS = 64
@@ -29,7 +30,7 @@ class ImageBrightness(FeatureExtractor):
     group = "image"
 
     def setup(self) -> None:
-        self.add_state("histogram", np.zeros(N_BINS, dtype=np.int64), "sum")
+        self.add_state("histogram", np.zeros(N_BINS, dtype=np.int64), "windows")  # per window of the stream
         # Python ints: exact, so merge order and batching never change mean or std
         self.add_state("sum", 0, "sum")
         self.add_state("sumsq", 0, "sum")
@@ -47,8 +48,9 @@ class ImageBrightness(FeatureExtractor):
         scale = 1000 * max(pixels, 1)
         bins = np.minimum(luma_k * N_BINS // (255 * scale), N_BINS - 1)
         fixed = [((int(v) << FIXED_POINT_BITS) + scale // 2) // scale for v in luma_k.tolist()]
+        windows = self.stream_windows(batch, split)  # first: it may widen (replace) the windowed states
         st = self.state(split)
-        st.histogram += np.bincount(bins, minlength=N_BINS)
+        add_counts(st.histogram, windows, bins)
         st.sum += sum(fixed)
         st.sumsq += sum(v * v for v in fixed)
         st.images += len(batch)
@@ -60,8 +62,8 @@ class ImageBrightness(FeatureExtractor):
         splits = self.splits
         res.histograms.append(Histogram(
             key="mean_brightness", title="Mean brightness of the images", x_label="mean luma (0-255)",
-            counts={s: self.state(s).histogram.copy() for s in splits}, bin_edges=BIN_EDGES.copy(),
-            y_label="share of images",
+            bin_edges=BIN_EDGES.copy(), y_label="share of images",
+            **self.stream_histogram(splits, lambda st: st.histogram),
         ))
         for s in splits:
             st = self.state(s)

@@ -39,6 +39,7 @@ from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.common.thumbnails import grey_thumbnails
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Finding, Histogram
 from data_gradients.thresholds import declare, threshold
 
@@ -179,7 +180,7 @@ class ImageQuality(FeatureExtractor):
     def setup(self) -> None:
         self.add_state("images", 0, "sum")
         for check, spec in CHECKS.items():
-            self.add_state(f"{check}_histogram", np.zeros(len(spec[3]) - 1, dtype=np.int64), "sum")
+            self.add_state(f"{check}_histogram", np.zeros(len(spec[3]) - 1, dtype=np.int64), "windows")
             self.add_state(f"{check}_images", 0, "sum")
             self.add_state(f"{check}_ids", [], "smallest", cap=MAX_IDS)
 
@@ -189,6 +190,7 @@ class ImageQuality(FeatureExtractor):
         thumbs = grey_thumbnails(batch)
         scores = quality_scores(thumbs.planes, thumbs.grey)
         bad = flagged(scores, self.context)
+        windows = self.stream_windows(batch, split)
         st = self.state(split)
         st.images += len(batch)
         ids = np.asarray(batch.sample_ids, dtype=np.int64)
@@ -196,8 +198,7 @@ class ImageQuality(FeatureExtractor):
             edges = spec[3]
             bins = np.searchsorted(edges, scores[spec[0]], side="right") - 1
             np.minimum(np.maximum(bins, 0, out=bins), len(edges) - 2, out=bins)  # np.clip, without its overhead
-            hist = getattr(st, f"{check}_histogram")
-            hist += np.bincount(bins, minlength=len(edges) - 1)
+            add_counts(getattr(st, f"{check}_histogram"), windows, bins)
             if bad[check].any():
                 hit = ids[bad[check]].tolist()
                 setattr(st, f"{check}_images", getattr(st, f"{check}_images") + len(hit))
@@ -208,8 +209,8 @@ class ImageQuality(FeatureExtractor):
         splits = self.splits
         for check, (key, title, x_label, edges, name, _, side, f_title, why) in CHECKS.items():
             res.histograms.append(Histogram(
-                key=key, title=title, x_label=x_label, y_label="share of images",
-                counts={s: getattr(self.state(s), f"{check}_histogram").copy() for s in splits}, bin_edges=edges.copy(),
+                key=key, title=title, x_label=x_label, y_label="share of images", bin_edges=edges.copy(),
+                **self.stream_histogram(splits, lambda st, check=check: getattr(st, f"{check}_histogram")),
             ))
             counts = {s: int(getattr(self.state(s), f"{check}_images")) for s in splits}
             for s in splits:

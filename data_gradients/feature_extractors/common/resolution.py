@@ -6,6 +6,7 @@ import numpy as np
 from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, merge_counter
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Histogram, Table
 
 MAX_RESOLUTIONS = 1000  # distinct "HxW" keys kept; the rest is counted under "other"
@@ -40,9 +41,10 @@ class ImageResolution(FeatureExtractor):
 
     def setup(self) -> None:
         self.add_state("resolutions", {}, "counter", cap=MAX_RESOLUTIONS)
-        self.add_state("widths", np.zeros(len(SIZE_EDGES), dtype=np.int64), "sum")
-        self.add_state("heights", np.zeros(len(SIZE_EDGES), dtype=np.int64), "sum")
-        self.add_state("aspects", np.zeros(len(ASPECT_EDGES) + 1, dtype=np.int64), "sum")
+        # per window of the stream
+        self.add_state("widths", np.zeros(len(SIZE_EDGES), dtype=np.int64), "windows")
+        self.add_state("heights", np.zeros(len(SIZE_EDGES), dtype=np.int64), "windows")
+        self.add_state("aspects", np.zeros(len(ASPECT_EDGES) + 1, dtype=np.int64), "windows")
         self.add_state("images", 0, "sum")
         self.add_state("width_sum", 0, "sum")
         self.add_state("height_sum", 0, "sum")
@@ -59,9 +61,10 @@ class ImageResolution(FeatureExtractor):
             return
         st = self.state(split)
         st.resolutions = merge_counter(st.resolutions, [(f"{h}x{w}", n)], MAX_RESOLUTIONS)
-        st.widths[min(w // SIZE_STEP, len(SIZE_EDGES) - 1)] += n
-        st.heights[min(h // SIZE_STEP, len(SIZE_EDGES) - 1)] += n
-        st.aspects[aspect_bin(w, h)] += n
+        windows = self.stream_windows(batch, split)  # one size per batch: each image counts in its window
+        for target, b in ((st.widths, min(w // SIZE_STEP, len(SIZE_EDGES) - 1)),
+                          (st.heights, min(h // SIZE_STEP, len(SIZE_EDGES) - 1)), (st.aspects, aspect_bin(w, h))):
+            add_counts(target, windows, np.full(n, b))
         st.images += n
         st.width_sum += n * w
         st.height_sum += n * h
@@ -88,8 +91,8 @@ class ImageResolution(FeatureExtractor):
         ):
             res.histograms.append(Histogram(
                 key=key, title=title, x_label=label, bin_edges=edges.astype(np.float64),
-                counts={s: getattr(st, attr).copy() for s, st in zip(splits, states)},
                 y_label="share of images", log_x=key == "aspect_ratio",
+                **self.stream_histogram(splits, lambda st, attr=attr: getattr(st, attr)),
             ))
         rows = []
         for s, st in zip(splits, states):

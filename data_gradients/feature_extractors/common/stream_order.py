@@ -1,14 +1,10 @@
 """The order the loader yields: class shares, brightness and objects per window of the stream,
 and a finding when that order is far from shuffled.
 
-State per split: at most ``WINDOWS`` windows of ``width`` consecutive stream positions each
-(``batch.stream_positions``: samples the split's loader yielded before the sample, on this
-rank). ``width`` is a power of two, doubled (adjacent windows added pairwise) whenever a
-position passes ``WINDOWS * width``; it depends only on the largest position seen, so two
-producers' states merge exactly by re-binning the finer one to the coarser width. Per window:
-images, images holding each class, the brightness sum (integer fixed point, exact), a 16-bin
-brightness histogram and the objects (boxes; classes present for the other tasks). Fixed size:
-WINDOWS x (classes + 19) integers per split. Under torch.distributed the manager interleaves the
+State per split: per window of the stream (``stream_windows``: at most ``WINDOWS`` windows of
+a power-of-two width of consecutive stream positions, merged exactly): images, images holding
+each class, the brightness sum (integer fixed point, exact) and the objects (boxes; classes present
+for the other tasks). Fixed size: WINDOWS x (classes + 3) integers per split. Under torch.distributed the manager interleaves the
 ranks' streams (position x world + rank, as a DistributedSampler deals the samples), so a step
 counts the images read by all ranks.
 
@@ -16,6 +12,11 @@ The finding: for each class, a chi-square test of its images per window against 
 the whole split (X^2 = sum_w (O_w - n_w p)^2 / (n_w p (1 - p)), df = windows - 1, p-value by the
 its closed form for integer df), Bonferroni over the classes tested; a class is tested only when
 it is expected at least ``MIN_EXPECTED`` times per window, present and absent.
+
+Headline numbers along the stream (``Series.headline``): classes seen, mean brightness and
+objects per image of all the images read so far; the last value is the split's number (the same
+as image_brightness's mean and the class and box counts'), which TensorBoard's HParams dashboard
+takes as a metric.
 """
 from __future__ import annotations
 
@@ -27,14 +28,11 @@ import numpy as np
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.common.brightness import FIXED_POINT_BITS, LUMA_WEIGHTS
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import WINDOWS, add_counts
 from data_gradients.results import Finding, Series, Table
-from data_gradients.sample_id import POSITION_MASK
 from data_gradients.thresholds import declare, threshold
 
-WINDOWS = 64  # windows kept per split (32-64 are in use once the stream is longer than 64 images)
 MAX_SHARE_SERIES = 20  # class-share charts: the most frequent classes (and every flagged one)
-BRIGHTNESS_BINS = 16  # brightness distribution per window (TensorBoard's Distributions tab)
-BRIGHTNESS_EDGES = np.linspace(0.0, 255.0, BRIGHTNESS_BINS + 1)
 MIN_EXPECTED = 2.0  # a class is tested when expected at least this often per window, present and absent
 UNSHUFFLED_P = declare(
     "unshuffled_order_p", 0.001,
@@ -56,13 +54,6 @@ def chi2_sf(x: float, df: int) -> float:
     return min(1.0, head + sum(math.exp(-h + k * math.log(h) - math.lgamma(k + 1)) for k in ks))
 
 
-def fold(values: np.ndarray) -> np.ndarray:
-    """Windows of twice the width: adjacent windows added pairwise, the upper half empty."""
-    out = np.zeros_like(values)
-    out[: len(values) // 2] = values.reshape(len(values) // 2, 2, *values.shape[1:]).sum(axis=1)
-    return out
-
-
 @register_feature
 class StreamOrder(FeatureExtractor):
     name = "stream_order"
@@ -74,43 +65,28 @@ class StreamOrder(FeatureExtractor):
     )
     tasks = ("segmentation", "detection", "classification")
     group = "splits"
-    _PER_WINDOW = ("images", "class_images", "luma", "objects", "luma_histogram")
 
     def setup(self) -> None:
-        k = len(self.context.class_ids)
-        self.add_state("width", 1, "max")
-        self.add_state("end", 0, "max")  # 1 + the largest stream position seen
-        self.add_state("images", np.zeros(WINDOWS, dtype=np.int64), "sum")
-        self.add_state("class_images", np.zeros((WINDOWS, k), dtype=np.int64), "sum")
-        self.add_state("luma", np.zeros(WINDOWS, dtype=np.int64), "sum")
-        self.add_state("objects", np.zeros(WINDOWS, dtype=np.int64), "sum")
-        self.add_state("luma_histogram", np.zeros((WINDOWS, BRIGHTNESS_BINS), dtype=np.int64), "sum")
+        self.add_state("class_images", np.zeros(len(self.context.class_ids), dtype=np.int64), "windows")
+        self.add_state("luma", 0, "windows")
+        self.add_state("objects", 0, "windows")
 
     # ------------------------------------------------------------------ update
     def update(self, batch: Any, split: str) -> None:
         n = len(batch)
         if n == 0:
             return
-        positions = batch.stream_positions
-        if positions is None:  # built outside a run: ids are the stream positions
-            positions = np.asarray(batch.sample_ids, dtype=np.int64) & POSITION_MASK
-        positions = np.asarray(positions, dtype=np.int64)
+        window = self.stream_windows(batch, split)
         st = self.state(split)
-        self._widen(st, int(positions.max()) + 1)
-        window = positions // st.width
         present, objects = self._labels(batch)
         sums = batch.pixel_stats.sums
         scale = 1000 * max(batch.height * batch.width, 1)
-        luma_k = sums @ LUMA_WEIGHTS  # luma sum x 1000: bins decided exactly, as in image_brightness
+        luma_k = sums @ LUMA_WEIGHTS  # luma sum x 1000: rounded exactly as in image_brightness
         luma = [((int(v) << FIXED_POINT_BITS) + scale // 2) // scale for v in luma_k.tolist()]
-        bins = np.minimum(luma_k * BRIGHTNESS_BINS // (255 * scale), BRIGHTNESS_BINS - 1)
-        st.luma_histogram += np.bincount(window * BRIGHTNESS_BINS + bins,
-                                         minlength=WINDOWS * BRIGHTNESS_BINS).reshape(WINDOWS, BRIGHTNESS_BINS)
-        st.images += np.bincount(window, minlength=WINDOWS)
-        st.luma += _int_bincount(window, luma)
-        st.objects += _int_bincount(window, objects.tolist())
+        zeros = np.zeros(n, dtype=np.int64)
+        add_counts(st.luma, window, zeros, weights=np.asarray(luma, dtype=np.float64))  # < 2**53: exact
+        add_counts(st.objects, window, zeros, weights=objects.astype(np.float64))
         st.class_images += _class_counts(window, present)
-        st.end = max(st.end, int(positions.max()) + 1)
 
     def _labels(self, batch: Any) -> Tuple[np.ndarray, np.ndarray]:
         """(N, classes) bool: the image holds the class; (N,) objects (boxes, else classes present)."""
@@ -125,66 +101,48 @@ class StreamOrder(FeatureExtractor):
             present = np.asarray(batch.labels)[:, ids] > 0
         return present, present.sum(axis=1).astype(np.int64)
 
-    @staticmethod
-    def _widen(st: Any, end: int) -> None:
-        while end > WINDOWS * st.width:
-            for key in StreamOrder._PER_WINDOW:
-                setattr(st, key, fold(getattr(st, key)))
-            st.width *= 2
-
-    def merge(self, other: "StreamOrder") -> "StreamOrder":
-        """Both sides brought to the coarser width (a copy of ``other``'s windows), then added."""
-        if type(other) is not type(self):
-            raise TypeError(f"cannot merge {type(other).__name__} into {type(self).__name__}")
-        for split, theirs in other._splits.items():
-            mine = self.state(split)
-            self._widen(mine, theirs.end)
-            values = {key: getattr(theirs, key) for key in self._PER_WINDOW}
-            width = theirs.width
-            while width < mine.width:
-                values = {key: fold(v) for key, v in values.items()}
-                width *= 2
-            for key in self._PER_WINDOW:
-                setattr(mine, key, getattr(mine, key) + values[key])
-            mine.end = max(mine.end, theirs.end)
-        return self
-
     # ----------------------------------------------------------------- compute
     def compute(self):
         res = self.new_result()
         names = self.context.names
+        per_image = ("Boxes" if self.context.task == "detection" else "Classes") + " per image"
         shares = Series(key="class_share", title="Share of images holding each class, along the stream",
                         y_label="share of the window's images", steps={}, values={})
         brightness = Series(key="mean_brightness", title="Mean brightness along the stream",
                             y_label="mean luma (0-255)", steps={}, values={})
-        objects = Series(key="objects_per_image", title=("Boxes" if self.context.task == "detection" else
-                                                          "Classes") + " per image, along the stream",
+        objects = Series(key="objects_per_image", title=f"{per_image}, along the stream",
                          y_label="per image", steps={}, values={})
-        distribution = Series(key="brightness", title="Brightness of the images along the stream",
-                              y_label="mean luma (0-255)", steps={}, values={}, bin_edges=BRIGHTNESS_EDGES.copy())
+        headline = [Series(key=key, title=title, y_label=label, steps={}, values={}, headline=True) for key, title, label in (
+            ("classes_seen", "Classes seen in the images read so far", "classes"),
+            ("mean_brightness", "Mean brightness of the images read so far", "mean luma (0-255)"),
+            ("objects_per_image", f"{per_image}, over the images read so far", "per image"))]
         flagged: Dict[str, List[int]] = {}
         rows: List[List[Any]] = []
         totals = {s: self.state(s).class_images.sum(axis=0) for s in self.splits}
         overall = sum(totals.values()) if totals else np.zeros(len(names), dtype=np.int64)
         shown = [int(i) for i in np.argsort(-overall, kind="stable")[:MAX_SHARE_SERIES]]
+        unit = float(1 << FIXED_POINT_BITS)
         for s in self.splits:
             st = self.state(s)
-            used = np.flatnonzero(st.images)
-            steps = np.minimum((used + 1) * st.width, st.end)
-            n = st.images[used]
-            for series in (shares, brightness, objects, distribution):
+            used, steps = self.stream_steps(s)
+            n = st.stream_images[used]
+            for series in (shares, brightness, objects, *headline):
                 series.steps[s] = steps
-            distribution.values[s] = {"brightness": st.luma_histogram[used].copy()}
-            brightness.values[s] = {"mean_brightness": st.luma[used] / n / float(1 << FIXED_POINT_BITS)}
+            brightness.values[s] = {"mean_brightness": st.luma[used] / n / unit}
             objects.values[s] = {"objects_per_image": st.objects[used] / n}
+            read = np.cumsum(n)
+            seen = np.cumsum(st.class_images[used], axis=0) > 0
+            headline[0].values[s] = {"classes_seen": seen.sum(axis=1)}
+            headline[1].values[s] = {"mean_brightness": np.cumsum(st.luma[used]) / read / unit}
+            headline[2].values[s] = {"objects_per_image": np.cumsum(st.objects[used]) / read}
             tested, smallest_p, test = self._test(st, used)
             flagged[s] = [c for c, _, _ in test]
-            rows.append([s, int(st.end), int(st.width), len(used), tested, len(test), smallest_p])
+            rows.append([s, int(st.stream_end), int(st.stream_width), len(used), tested, len(test), smallest_p])
             shares.values[s] = {names[c]: st.class_images[used, c] / n for c in sorted(set(shown) | set(flagged[s]))}
             if test:
                 res.findings.append(self._finding(s, st, used, test))
-            res.data[s] = {"window_width": int(st.width), "images_read": int(st.end)}
-        res.series += [shares, brightness, objects, distribution]
+            res.data[s] = {"window_width": int(st.stream_width), "images_read": int(st.stream_end)}
+        res.series += [shares, brightness, objects, *headline]
         res.tables.append(Table(
             key="order_test", title=("Is the order shuffled? Chi-square test of each class's images per window against "
                                      f"its split share (p < {threshold(self.context, UNSHUFFLED_P):g} / classes tested)"),
@@ -195,7 +153,7 @@ class StreamOrder(FeatureExtractor):
     def _test(self, st: Any, used: np.ndarray) -> Tuple[int, Optional[float], List[Tuple[int, float, float]]]:
         """(classes tested, smallest p-value or None, (class, X^2, p) of the classes whose images per window
         are far from their split share)."""
-        n = st.images[used].astype(np.float64)
+        n = st.stream_images[used].astype(np.float64)
         total, df = n.sum(), len(used) - 1
         if df < 1:
             return 0, None, []
@@ -225,7 +183,7 @@ class StreamOrder(FeatureExtractor):
             key="unshuffled_order", title=f"The {split} loader is far from shuffled",
             severity="warning" if reference else "info",
             message=(f"the {split} loader yields classes in blocks: {'; '.join(parts)}{more}. Test: chi-square of "
-                     f"each class's images per window ({st.width} images) against its share of the split, "
+                     f"each class's images per window ({st.stream_width} images) against its share of the split, "
                      f"{df} degrees of freedom; strongest: {names[c0]} X^2 = {x2:.1f}, p = {pv:.2g}; "
                      f"reported when p < {alpha:g} / classes tested (threshold unshuffled_order_p)"),
             why=("batches of one class make training oscillate and forget; shuffle the training loader "
@@ -238,7 +196,7 @@ class StreamOrder(FeatureExtractor):
 def blocks_text(st: Any, used: np.ndarray, c: int) -> str:
     """Where class ``c`` sits: runs of windows where its share is above its split share, largest
     first until they hold 80% of its images (at most 3), as image ranges of the stream."""
-    n, o = st.images[used], st.class_images[used, c]
+    n, o = st.stream_images[used], st.class_images[used, c]
     rich = o / n > o.sum() / n.sum()
     runs, start = [], None
     for i, r in enumerate(rich.tolist() + [False]):
@@ -254,17 +212,11 @@ def blocks_text(st: Any, used: np.ndarray, c: int) -> str:
         held += run[2]
         if held >= 0.8 * o.sum():
             break
-    ranges = ", ".join(f"{int(used[a]) * st.width:,}\u2013{min((int(used[b]) + 1) * st.width, st.end) - 1:,}"
+    width, end = st.stream_width, st.stream_end
+    ranges = ", ".join(f"{int(used[a]) * width:,}\u2013{min((int(used[b]) + 1) * width, end) - 1:,}"
                        for a, b, _ in sorted(chosen))
     share = held / max(int(o.sum()), 1)
     return f"only in images {ranges}" if share >= 0.99 else f"mostly in images {ranges} ({share:.0%} of its images)"
-
-
-def _int_bincount(window: np.ndarray, values: List[int]) -> np.ndarray:
-    """Exact integer sums per window (bincount's weights are float)."""
-    out = np.zeros(WINDOWS, dtype=np.int64)
-    np.add.at(out, window, np.asarray(values, dtype=np.int64))
-    return out
 
 
 def _class_counts(window: np.ndarray, present: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 from data_gradients.batch import DetectionBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Histogram
 
 MAX_COUNT = 100  # boxes per image: one bin per count 0..99, then one bin ">= 100"
@@ -25,7 +26,7 @@ class DetectionBoxCounts(FeatureExtractor):
     group = "labels"
 
     def setup(self) -> None:
-        self.add_state("per_image_hist", np.zeros(MAX_COUNT + 1, dtype=np.int64), "sum")
+        self.add_state("per_image_hist", np.zeros(MAX_COUNT + 1, dtype=np.int64), "windows")
         self.add_state("images", 0, "sum")
         self.add_state("boxes", 0, "sum")
         self.add_state("max_boxes", 0, "max")
@@ -34,8 +35,9 @@ class DetectionBoxCounts(FeatureExtractor):
         counts = np.asarray(batch.boxes_per_image, dtype=np.int64)
         if counts.size == 0:
             return
+        windows = self.stream_windows(batch, split)
         st = self.state(split)
-        st.per_image_hist += np.bincount(np.minimum(counts, MAX_COUNT), minlength=MAX_COUNT + 1)
+        add_counts(st.per_image_hist, windows, np.minimum(counts, MAX_COUNT))
         st.images += int(counts.size)
         st.boxes += int(counts.sum())
         st.max_boxes = max(int(st.max_boxes), int(counts.max()))
@@ -46,12 +48,12 @@ class DetectionBoxCounts(FeatureExtractor):
         res.histograms.append(Histogram(
             key="boxes_per_image", title="Boxes per image", bin_edges=COUNT_EDGES.copy(),
             x_label=f"boxes in the image (last bin: {MAX_COUNT} or more)", y_label="share of images",
-            counts={s: self.state(s).per_image_hist.copy() for s in splits},
+            **self.stream_histogram(splits, lambda st: st.per_image_hist),
         ))
         for s in splits:
             st = self.state(s)
             n = max(int(st.images), 1)
-            empty = int(st.per_image_hist[0])
+            empty = int(st.per_image_hist[:, 0].sum())
             values = {
                 "images": int(st.images), "boxes": int(st.boxes), "mean_boxes_per_image": st.boxes / n,
                 "max_boxes_per_image": int(st.max_boxes), "images_without_boxes": empty,

@@ -9,6 +9,7 @@ from data_gradients.batch import DetectionBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.histograms import histogram_median as shared_median
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Heatmap, Histogram, Table
 
 AREA_EDGES = np.logspace(-3, 2, 31)  # box area in % of the image: 0.001% .. 100%, 30 log bins
@@ -44,24 +45,33 @@ class DetectionBoxSizes(FeatureExtractor):
         self.add_state("area_hist", np.zeros((n, len(AREA_EDGES) - 1), dtype=np.int64), "sum")
         self.add_state("area_pct_sum", np.zeros(n, dtype=np.float64), "sum")
         self.add_state("log2_aspect_sum", np.zeros(n, dtype=np.float64), "sum")
-        self.add_state("aspect_hist", np.zeros(len(ASPECT_EDGES) - 1, dtype=np.int64), "sum")
+        self.add_state("aspect_hist", np.zeros(len(ASPECT_EDGES) - 1, dtype=np.int64), "windows")
+        # the boxes of the classes shown (area_hist[ids] summed), per window of the stream
+        self.add_state("area_stream", np.zeros(len(AREA_EDGES) - 1, dtype=np.int64), "windows")
+        self._shown = np.zeros(n, dtype=bool)
+        self._shown[list(self.context.class_ids)] = True
         self.add_state("size_hist", np.zeros((SIZE_BINS, SIZE_BINS), dtype=np.int64), "sum")  # rows: height
 
     def update(self, batch: DetectionBatch, split: str) -> None:
+        windows = self.stream_windows(batch, split)
         if len(batch.boxes) == 0:
             return
         n_ids = self.context.n_label_ids
         h, w, cls = batch.height, batch.width, batch.box_classes
         bw, bh = batch.box_widths, batch.box_heights
+        box_windows = windows[batch.box_image]
         st = self.state(split)
         st.boxes += np.bincount(cls, minlength=n_ids)
         pct = bw * bh * (100.0 / (h * w))
         st.area_pct_sum += np.bincount(cls, weights=pct, minlength=n_ids)
         n_area = len(AREA_EDGES) - 1
-        st.area_hist += np.bincount(cls * n_area + log_bin(pct, AREA_EDGES), minlength=n_ids * n_area).reshape(n_ids, n_area)
+        area_bin = log_bin(pct, AREA_EDGES)
+        st.area_hist += np.bincount(cls * n_area + area_bin, minlength=n_ids * n_area).reshape(n_ids, n_area)
+        shown = self._shown[cls]
+        add_counts(st.area_stream, box_windows[shown], area_bin[shown])
         aspect = bw / bh
         st.log2_aspect_sum += np.bincount(cls, weights=np.log2(aspect), minlength=n_ids)
-        st.aspect_hist += np.bincount(log_bin(aspect, ASPECT_EDGES), minlength=len(ASPECT_EDGES) - 1)
+        add_counts(st.aspect_hist, box_windows, log_bin(aspect, ASPECT_EDGES))
         # cell of w/W and h/H on [0, 1]; a full-width box goes to the last cell
         wx = np.minimum((bw / w * SIZE_BINS).astype(np.int64), SIZE_BINS - 1)
         hy = np.minimum((bh / h * SIZE_BINS).astype(np.int64), SIZE_BINS - 1)
@@ -73,12 +83,12 @@ class DetectionBoxSizes(FeatureExtractor):
         res.histograms.append(Histogram(
             key="area", title="Box area (all classes)", bin_edges=AREA_EDGES.copy(), log_x=True,
             x_label="box area (% of the image; outer bins include beyond 0.001% and 100%)", y_label="share of boxes",
-            counts={s: self.state(s).area_hist[ids].sum(axis=0) for s in splits},
+            **self.stream_histogram(splits, lambda st: st.area_stream),
         ))
         res.histograms.append(Histogram(
             key="aspect_ratio", title="Box aspect ratio (all classes)", bin_edges=ASPECT_EDGES.copy(), log_x=True,
             x_label="box width / height (outer bins include beyond 1/8 and 8)", y_label="share of boxes",
-            counts={s: self.state(s).aspect_hist.copy() for s in splits},
+            **self.stream_histogram(splits, lambda st: st.aspect_hist),
         ))
         edges = np.linspace(0.0, 1.0, SIZE_BINS + 1)
         maps = {s: {"all classes": self.state(s).size_hist / max(int(self.state(s).size_hist.sum()), 1)} for s in splits}

@@ -15,6 +15,7 @@ import numpy as np
 from data_gradients.batch import DetectionBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Finding, Histogram, Table
 from data_gradients.thresholds import declare, threshold
 
@@ -93,8 +94,8 @@ class DetectionOverlap(FeatureExtractor):
 
     def setup(self) -> None:
         n, bins = self.context.n_label_ids, len(IOU_EDGES) - 1
-        self.add_state("hist_any", np.zeros(bins, dtype=np.int64), "sum")
-        self.add_state("hist_same", np.zeros(bins, dtype=np.int64), "sum")
+        self.add_state("hist_any", np.zeros(bins, dtype=np.int64), "windows")  # per window of the stream
+        self.add_state("hist_same", np.zeros(bins, dtype=np.int64), "windows")
         self.add_state("boxes", np.zeros(n, dtype=np.int64), "sum")
         self.add_state("crowded", np.zeros(n, dtype=np.int64), "sum")
         self.add_state("duplicates", np.zeros(n, dtype=np.int64), "sum")
@@ -103,15 +104,16 @@ class DetectionOverlap(FeatureExtractor):
         self.add_state("duplicate_ids", [], "smallest", cap=MAX_IDS)
 
     def update(self, batch: DetectionBatch, split: str) -> None:
+        windows = self.stream_windows(batch, split)
         if len(batch.boxes) == 0:
             return
         order = np.argsort(batch.box_image, kind="stable")
         boxes, cls, image = batch.boxes[order], batch.box_classes[order], batch.box_image[order]
         best_any, best_same = max_iou(boxes, cls, image)
-        n_ids, bins = self.context.n_label_ids, len(IOU_EDGES) - 1
+        n_ids = self.context.n_label_ids
         st = self.state(split)
-        st.hist_any += np.bincount(iou_bin(best_any), minlength=bins)
-        st.hist_same += np.bincount(iou_bin(best_same), minlength=bins)
+        add_counts(st.hist_any, windows[image], iou_bin(best_any))
+        add_counts(st.hist_same, windows[image], iou_bin(best_same))
         st.boxes += np.bincount(cls, minlength=n_ids)
         st.crowded += np.bincount(cls[best_same >= CROWD_IOU], minlength=n_ids)
         dup = best_same >= threshold(self.context, DUPLICATE_BOX_IOU)
@@ -129,7 +131,7 @@ class DetectionOverlap(FeatureExtractor):
                                  ("max_iou_same_class", "hist_same", "Largest IoU with another box of the same class")):
             res.histograms.append(Histogram(
                 key=key, title=title, x_label="largest IoU of the box (0 = overlaps nothing)", y_label="share of boxes",
-                bin_edges=IOU_EDGES.copy(), counts={s: getattr(self.state(s), attr).copy() for s in splits},
+                bin_edges=IOU_EDGES.copy(), **self.stream_histogram(splits, lambda st, attr=attr: getattr(st, attr)),
             ))
         rows = []
         for cid, name in zip(ids, self.context.names):

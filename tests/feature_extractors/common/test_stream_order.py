@@ -8,9 +8,11 @@ import pytest
 import torch
 from conftest import TASK_DATA, canonical_batches
 
-from data_gradients.batch import ClassificationBatchBuilder
+from data_gradients.batch import ClassificationBatchBuilder, ImageBatch
 from data_gradients.context import AnalysisContext
-from data_gradients.feature_extractors.common.stream_order import WINDOWS, StreamOrder, chi2_sf
+from data_gradients.feature_extractors.common.brightness import ImageBrightness
+from data_gradients.feature_extractors.common.stream_order import StreamOrder, chi2_sf
+from data_gradients.feature_extractors.stream_windows import WINDOWS
 
 C = 4
 
@@ -82,11 +84,30 @@ def test_windows_double_and_series_follow_the_stream():
     assert result.data["train"] == {"window_width": 4, "images_read": 200}
     assert shares.steps["train"].tolist() == list(range(4, 201, 4))
     assert shares.values["train"]["c0"].tolist() == [1.0] * 12 + [0.5] + [0.0] * 37
-    per_image = next(s for s in result.series if s.key == "objects_per_image")
+    per_image = next(s for s in result.series if s.key == "objects_per_image" and not s.headline)
     assert per_image.values["train"]["objects_per_image"].tolist() == [1.0] * 50
-    distribution = next(s for s in result.series if s.key == "brightness")
-    counts = distribution.values["train"]["brightness"]
-    assert counts.shape == (50, 16) and counts.sum(axis=1).tolist() == [4] * 50
+
+
+def test_headline_series_cover_the_images_read_so_far_and_end_at_the_split_numbers():
+    labels = np.random.default_rng(3).permutation(sorted_labels(50))[:150]
+    labels[:60] = 0  # class 0 alone at first: the classes seen grow later
+    ext, brightness = StreamOrder(context()), ImageBrightness(context())
+    for b in batches(labels):
+        ext.update(b, "train")
+        brightness.update(b, "train")
+    headline = {s.key: s for s in ext.compute().series if s.headline}
+    assert set(headline) == {"classes_seen", "mean_brightness", "objects_per_image"}
+    steps = headline["classes_seen"].steps["train"].tolist()
+    assert steps == list(range(4, 151, 4)) + [150]  # 150 images: width 4, the last window holds 2
+    assert headline["classes_seen"].values["train"]["classes_seen"].tolist() == [len(set(labels[:s])) for s in steps]
+    assert headline["objects_per_image"].values["train"]["objects_per_image"].tolist() == [1.0] * len(steps)
+    means = headline["mean_brightness"].values["train"]["mean_brightness"]
+    assert means[-1] == brightness.compute().scalars["mean_brightness"]["train"]  # the same number, exactly
+    first = ImageBrightness(context())  # the first window: the first 4 images
+    images = batches(labels)[0].images[:4]
+    first.update(ImageBatch(images=images, sample_ids=np.arange(4), nonfinite_pixels=np.zeros(4, np.int64),
+                            source_channels=3), "train")
+    assert means[0] == first.compute().scalars["mean_brightness"]["train"]
 
 
 @pytest.mark.parametrize("cut", [1, 63, 64, 65, 130, 257])
@@ -102,13 +123,13 @@ def test_merge_of_producers_with_other_widths_equals_one(cut):
         a.update(b, "train")
     for b in all_batches[cut:]:
         b_.update(b, "train")
-    assert a.state("train").width != b_.state("train").width or cut == 600
+    assert a.state("train").stream_width != b_.state("train").stream_width or cut == 600
     for merged in (a.merge(b_), ):
-        for key in ("width", "end"):
+        for key in ("stream_width", "stream_end"):
             assert getattr(merged.state("train"), key) == getattr(single.state("train"), key)
-        for key in ("images", "class_images", "luma", "objects", "luma_histogram"):
+        for key in ("stream_images", "class_images", "luma", "objects"):
             np.testing.assert_array_equal(getattr(merged.state("train"), key), getattr(single.state("train"), key))
-    assert single.state("train").images.shape == (WINDOWS,)
+    assert single.state("train").stream_images.shape == (WINDOWS,)
 
 
 def test_merge_leaves_the_other_producer_unchanged():
@@ -128,7 +149,7 @@ def test_other_tasks_count_classes_and_objects(task):
     for b in data:
         ext.update(b, "train")
     st = ext.state("train")
-    assert st.images.sum() == sum(len(b) for b in data)
+    assert st.stream_images.sum() == sum(len(b) for b in data)
     assert st.class_images.shape == (WINDOWS, len(ctx.class_ids))
     assert st.objects.sum() > 0
 
