@@ -26,38 +26,58 @@ PLANE_PIXELS_PER_IMAGE = (2**31 - 1) // 255  # from this plane size on (~8.4 MP)
 _VALUES = np.arange(N_VALUES, dtype=np.int64)
 
 
-@dataclass(frozen=True)
 class PixelStats:
-    """Exact integer pixel statistics of a batch, all the image features need.
+    """Exact integer pixel statistics of a batch, all the image features need, each counted on first use.
 
     ``channel_histograms[c, v]``: pixels of channel c with value v over the batch; ``sums[i, c]``:
-    sum of the values of channel c of image i (both int64).
+    sum of the values of channel c of image i (both int64). A feature that reads only the sums (the
+    brightness along the stream) does not pay for the histograms, nor the other way round.
     """
 
-    channel_histograms: np.ndarray
-    sums: np.ndarray
+    def __init__(self, images: np.ndarray):
+        self._images = images
+        self._histograms: Optional[np.ndarray] = None
+        self._sums: Optional[np.ndarray] = None
+
+    @property
+    def channel_histograms(self) -> np.ndarray:
+        if self._histograms is None:
+            self._count(histograms=True)
+        return self._histograms
+
+    @property
+    def sums(self) -> np.ndarray:
+        if self._sums is None:
+            self._count(histograms=False)
+        return self._sums
 
     @property
     def channel_sums_of_squares(self) -> np.ndarray:
         """(C,) int64 sum over the batch of the squared values of each channel."""
         return self.channel_histograms @ (_VALUES * _VALUES)
 
+    def _count(self, histograms: bool) -> None:
+        """Channel histograms by :func:`channel_histograms` (a few OpenCV calls for the batch) and/or all the
+        per-image sums in one ``cv2.reduce`` (int32, exact below 2**31 / 255 pixels per plane; larger planes
+        are counted one histogram per plane, which gives both)."""
+        images = self._images
+        n, c, h, w = images.shape
+        if images.size == 0:
+            self._histograms = np.zeros((c, N_VALUES), dtype=np.int64)
+            self._sums = np.zeros((n, c), dtype=np.int64)
+        elif h * w >= PLANE_PIXELS_PER_IMAGE:  # one histogram per plane; its sums come with it
+            hists = plane_histograms(images.reshape(n * c, h, w)).reshape(n, c, N_VALUES)
+            self._histograms, self._sums = hists.sum(axis=0), hists @ _VALUES
+        elif histograms:
+            self._histograms = channel_histograms(images.reshape(n, c, h * w))
+        else:
+            sums = cv2.reduce(images.reshape(n * c, h * w), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
+            self._sums = sums.reshape(n, c).astype(np.int64)
+
 
 def pixel_statistics(images: np.ndarray) -> PixelStats:
-    """The :class:`PixelStats` of (N, C, H, W) uint8 images: channel histograms by
-    :func:`channel_histograms` (a few OpenCV calls for the batch) and all the per-image sums in one
-    ``cv2.reduce`` (int32, exact below 2**31 / 255 pixels per plane; larger planes are counted one
-    histogram per plane, which gives their sums).
-    """
-    n, c, h, w = images.shape
-    if images.size == 0:
-        return PixelStats(np.zeros((c, N_VALUES), dtype=np.int64), np.zeros((n, c), dtype=np.int64))
-    images = np.ascontiguousarray(images)
-    if h * w >= PLANE_PIXELS_PER_IMAGE:  # one histogram per plane; its sums come with it
-        hists = plane_histograms(images.reshape(n * c, h, w)).reshape(n, c, N_VALUES)
-        return PixelStats(hists.sum(axis=0), hists @ _VALUES)
-    sums = cv2.reduce(images.reshape(n * c, h * w), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
-    return PixelStats(channel_histograms(images.reshape(n, c, h * w)), sums.reshape(n, c).astype(np.int64))
+    """The :class:`PixelStats` of (N, C, H, W) uint8 images (counted when first read)."""
+    return PixelStats(np.ascontiguousarray(images))
 
 
 def channel_histograms(planes: np.ndarray) -> np.ndarray:

@@ -58,6 +58,15 @@ class SegmentationBatch(ImageBatch):
             cached = self.__dict__["_view"] = (key, view)
         return cached[1]
 
+    def known_label_values(self) -> Optional[np.ndarray]:
+        """(256,) bool: the uint8 label values present, when the batch's view has already found its runs
+        (cheap then: one mark per run); else None (finding them would cost a pass over the labels)."""
+        cached = self.__dict__.get("_view")
+        if self.label_source is None or cached is None or cached[0] is not self.label_source:
+            return None
+        view = cached[1]
+        return view.label_values() if "_all_runs" in view.__dict__ else None
+
 
 def _get_masks(batch: SegmentationBatch) -> np.ndarray:
     masks = batch.__dict__.get("_masks")

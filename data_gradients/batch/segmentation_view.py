@@ -80,11 +80,11 @@ class SegmentationView:
             labels = np.ascontiguousarray(self.lookup[0]).reshape(shape)
             run_ops.differ(labels, starts)
             start = np.flatnonzero(starts.view(bool))
-            value, table = labels.ravel()[start], self.lookup[1]  # the labels starting runs, looked up
+            label, table = labels.ravel()[start], self.lookup[1]  # the labels starting runs, looked up
             if table.dtype == np.int32 and table.shape == (256,):  # by OpenCV: numpy would widen them first
-                value = cv2.LUT(value.reshape(1, -1), table).reshape(-1)
+                value = cv2.LUT(label.reshape(1, -1), table).reshape(-1)
             else:
-                value = table[value]
+                value = table[label]
             value = value.astype(itype, copy=False)
         elif flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
             small = cv2.convertScaleAbs(flat, dst=run_ops.scratch("small", flat.shape), alpha=1, beta=1)
@@ -105,7 +105,19 @@ class SegmentationView:
         x1 = np.empty_like(x0)  # a run ends before the next one starts: runs never cross a row end
         x1[:-1] = start[1:] - row[:-1] * itype(self.w) - 1
         x1[-1] = self.w - 1
-        return {"start": start, "row": row, "x0": x0, "x1": x1, "value": value}
+        out = {"start": start, "row": row, "x0": x0, "x1": x1, "value": value}
+        if self.lookup is not None:
+            out["label"] = label
+        return out
+
+    def label_values(self) -> Optional[np.ndarray]:
+        """(256,) bool: the uint8 label values present in the batch (every pixel lies in a run, and a run holds
+        the value at its start), or None when the view was built from masks, not from a label lookup."""
+        if self.lookup is None:
+            return None
+        present = np.zeros(256, dtype=bool)
+        present[self._all_runs["label"]] = True
+        return present
 
     @_once
     def runs(self) -> Dict[str, np.ndarray]:

@@ -168,37 +168,36 @@ def _histograms_along_stream(tag: str, h: Histogram, split: str):
     the images read so far (the last step: the whole split, exactly as counted). Histograms without
     a stream (categorical ones, or counted otherwise) stay figures: one step would draw an empty
     band in the Distributions tab."""
+    from data_gradients.reports.summaries import histogram_summary
+
     if h.bin_edges is None or split not in h.stream_counts:
         return []
     edges = np.asarray(h.bin_edges, dtype=np.float64)
-    cumulative = np.cumsum(np.asarray(h.stream_counts[split]), axis=0)
-    out = []
-    for step, counts in zip(np.asarray(h.stream_steps[split]).tolist(), cumulative):
-        summary = _histogram_of(tag, edges, counts)
-        if summary is not None:
-            out.append((int(step), summary))
-    return out
-
-
-def _histogram_of(tag: str, edges: np.ndarray, counts):
-    """A histogram summary of ``counts`` on ``edges``, exactly as counted; None when empty or unbounded."""
-    from data_gradients.reports.summaries import histogram_summary
-
     if not np.isfinite(edges).all():
-        return None
-    c = np.asarray(counts, dtype=np.float64)
-    num = float(c.sum())
-    if num <= 0:
-        return None
-    nz = np.nonzero(c)[0]
+        return []
+    cumulative = np.cumsum(np.asarray(h.stream_counts[split], dtype=np.float64), axis=0)
     if is_value_bins(edges):  # bin v holds the integer v: bucket (v - 1, v], so 0-255 ends at 255
-        values = edges[:-1]
-        low, high, limits = float(values[nz[0]]), float(values[nz[-1]]), values
+        values = lows = highs = limits = edges[:-1]
     else:
-        values = (edges[:-1] + edges[1:]) / 2
-        low, high, limits = float(edges[nz[0]]), float(edges[nz[-1] + 1]), edges[1:]
-    return histogram_summary(tag, min=low, max=high, num=num, sum=float((c * values).sum()),
-                             sum_squares=float((c * values**2).sum()), bucket_limits=limits.tolist(), bucket_counts=c.tolist())
+        values, lows, highs, limits = (edges[:-1] + edges[1:]) / 2, edges[:-1], edges[1:], edges[1:]
+    filled = cumulative > 0
+    first = filled.argmax(axis=1)
+    last = filled.shape[1] - 1 - filled[:, ::-1].argmax(axis=1)
+    # a run of empty buckets is one empty bucket (the next count keeps its left edge), nothing after the last
+    # count: the same drawing in fewer bytes (the first windows of the stream fill few buckets)
+    keep = filled.copy()
+    keep[:, :-1] |= filled[:, 1:]
+    keep &= np.arange(filled.shape[1]) <= last[:, None]
+    nums, sums, squares = cumulative.sum(axis=1), cumulative @ values, cumulative @ (values * values)
+    out = []
+    for k, step in enumerate(np.asarray(h.stream_steps[split]).tolist()):
+        if nums[k] <= 0:
+            continue
+        row = keep[k]
+        out.append((int(step), histogram_summary(
+            tag, min=float(lows[first[k]]), max=float(highs[last[k]]), num=float(nums[k]), sum=float(sums[k]),
+            sum_squares=float(squares[k]), bucket_limits=limits[row].tolist(), bucket_counts=cumulative[k, row].tolist())))
+    return out
 
 
 def _image(tag: str, png: bytes, height: int, width: int, channels: int):

@@ -10,8 +10,8 @@ from torch.utils.tensorboard.summary import scalar, text
 
 from data_gradients.reports.event_file import EventFile, crc32c, masked_crc32c
 
-# around every switch of the algorithm: pure Python below 8 KiB, lanes of 256 bytes, then of 1 KiB
-LENGTHS = [0, 1, 2, 3, 255, 256, 257, 8191, 8192, 8193, 8448, 100_000, 262_143, 262_144, 262_145, 263_168, 1_000_003]
+# around every switch of the algorithm: pure Python below 2 KiB, then lanes of 32 bytes, padded to a power of two
+LENGTHS = [0, 1, 2, 3, 255, 2047, 2048, 2049, 2079, 2080, 8191, 8192, 8193, 16_416, 100_000, 262_145, 1_000_003]
 
 
 @pytest.mark.parametrize("n", LENGTHS)

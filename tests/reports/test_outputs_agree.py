@@ -121,6 +121,14 @@ def test_splits_share_scalar_and_histogram_tags(runs):
     assert {"stream_order/mean_brightness", "stream_order/class_share/sky"} <= set(train["scalars"])
 
 
+def filled(histogram):
+    return [(limit, count) for limit, count in zip(histogram.bucket_limit, histogram.bucket) if count]
+
+
+def expected(edges, counts):
+    return [(float(limit), float(count)) for limit, count in zip(edges[1:], counts) if count]
+
+
 def test_histograms_build_up_along_the_stream_to_the_counts(report, runs):
     hist = next(h for h in report["image_brightness"].histograms if h.key == "mean_brightness")
     for split in ("train", "val"):
@@ -128,8 +136,10 @@ def test_histograms_build_up_along_the_stream_to_the_counts(report, runs):
         assert [e.step for e in events] == hist.stream_steps[split].tolist()
         # each step counts the images read so far; the last is the split, exactly as counted
         assert [e.histogram_value.num for e in events] == hist.stream_steps[split].tolist()
-        assert events[-1].histogram_value.bucket == list(hist.counts[split].astype(float))
-        assert events[0].histogram_value.bucket == list(hist.stream_counts[split][0].astype(float))
+        # every filled bucket with its right edge (runs of empty buckets are written as one)
+        assert filled(events[-1].histogram_value) == expected(hist.bin_edges, hist.counts[split])
+        assert filled(events[0].histogram_value) == expected(hist.bin_edges, hist.stream_counts[split][0])
+        assert sum(events[-1].histogram_value.bucket) == report.splits[split].samples
     values = runs["train"].Histograms("color_distribution/channel_R")[-1].histogram_value
     assert values.bucket_limit[-1] == 255 and values.max <= 255  # a 0-255 value ends at 255
 

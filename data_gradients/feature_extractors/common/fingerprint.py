@@ -26,7 +26,7 @@ index; the fingerprint and count still cover every sample.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -55,7 +55,7 @@ def mask_digests(batch: SegmentationBatch) -> np.ndarray:
     source = batch.label_source
     if source is not None and int(source[1].max()) < 255:
         labels, table = source
-        if labels.size and _maps_to_itself(labels, table):  # the bytes id + 1 are the labels (as int8) plus one
+        if labels.size and _maps_to_itself(labels, table, batch.known_label_values()):  # bytes id + 1 = int8 labels + 1
             return image_digests(labels[:, None], offset=1)
         small = cv2.LUT(labels.reshape(-1, w), (table + 1).astype(np.uint8)).reshape(n, 1, h, w) if labels.size \
             else np.zeros((n, 1, h, w), dtype=np.uint8)
@@ -71,17 +71,23 @@ def mask_digests(batch: SegmentationBatch) -> np.ndarray:
     return out
 
 
-def _maps_to_itself(labels: np.ndarray, table: np.ndarray) -> bool:
+def _maps_to_itself(labels: np.ndarray, table: np.ndarray, present: Optional[np.ndarray] = None) -> bool:
     """Whether every label value that can be present maps to itself read as int8 (ids 0..126 to
     themselves, 255 to -1: ignored or out of range): then the bytes ``table[labels] + 1`` are
-    ``int8(labels) + 1``, without wrap-around. "Can be present": within both the uint8 and the int8
+    ``int8(labels) + 1``, without wrap-around. "Can be present": the values marked in ``present``
+    ((256,) bool, when the batch's view knows them), else those within both the uint8 and the int8
     range of the labels (the common case, ids 0..k-1 as they are and 255 ignored, passes with any
-    subset of the classes present)."""
-    lo, hi, lo8, hi8 = _ranges(labels)
-    values = np.arange(lo, hi + 1)
+    subset of the classes present). Either way the digests are the same: this only picks the faster
+    of two ways to hash the same bytes."""
+    if present is not None:
+        values = np.flatnonzero(present)
+    else:
+        lo, hi, lo8, hi8 = _ranges(labels)
+        values = np.arange(lo, hi + 1)
+        signed = values - 256 * (values > 127)
+        values = values[(signed >= lo8) & (signed <= hi8)]
     signed = values - 256 * (values > 127)
-    values, signed = values[(signed >= lo8) & (signed <= hi8)], signed[(signed >= lo8) & (signed <= hi8)]
-    return hi8 < 127 and bool((table[values] == signed).all())
+    return 127 not in values and bool((table[values] == signed).all())
 
 
 def _ranges(labels: np.ndarray) -> Tuple[int, int, int, int]:

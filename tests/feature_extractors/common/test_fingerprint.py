@@ -171,6 +171,7 @@ def lut_mask_digests(batch):
     ([0, 5, 7], (0, 5, 7)), ([1, 5, 7], (0, 5)),  # a value between two ids that is no id
     ([100, 126, 255], range(127)), ([100, 127], range(128)),  # 127 + 1 would wrap around in int8: looked up
     ([254], range(255)),  # -2 as int8 is no id: looked up
+    ([0, 3, 255], (0, 3)),  # 1 and 2 are no ids but absent: shifted once the view knows the values present
 ])
 def test_mask_digests_of_shifted_labels_equal_the_looked_up_ones(values, class_ids):
     from data_gradients.batch import SegmentationBatchBuilder
@@ -181,6 +182,25 @@ def test_mask_digests_of_shifted_labels_equal_the_looked_up_ones(values, class_i
     for shape in [(3, 16, 24), (2, 7, 5)]:
         labels = rng.choice(np.array(values, np.uint8), size=shape)
         (b,) = builder.build(np.zeros((shape[0], 3) + shape[1:], np.uint8), labels, 0)
+        assert b.known_label_values() is None  # no view yet: the values' ranges decide
         assert (mask_digests(b) == lut_mask_digests(b)).all()
         (strided,) = builder.build(np.zeros((shape[0], 3) + shape[1:], np.uint8), np.repeat(labels, 2, axis=2)[:, :, ::2], 0)
         assert (mask_digests(strided) == mask_digests(b)).all()
+        b.view.runs  # the view has found its runs: the values present decide
+        assert b.known_label_values().tolist() == np.isin(np.arange(256), labels).tolist()
+        assert (mask_digests(b) == lut_mask_digests(b)).all()
+
+
+def test_the_values_present_allow_the_shifted_hash_where_their_range_does_not():
+    from data_gradients.batch import SegmentationBatchBuilder
+    from data_gradients.feature_extractors.common.fingerprint import _maps_to_itself
+
+    labels = np.random.default_rng(3).choice(np.array([0, 3, 255], np.uint8), size=(2, 6, 8))
+    (b,) = SegmentationBatchBuilder(4, (0, 3), (255,)).build(np.zeros((2, 3, 6, 8), np.uint8), labels, 0)
+    table = b.label_source[1]
+    assert not _maps_to_itself(labels, table)  # 1 and 2 lie within the range and are no ids
+    b.view.runs
+    assert _maps_to_itself(labels, table, b.known_label_values())
+    present = b.known_label_values().copy()
+    present[127] = True  # 127 + 1 would wrap around in int8
+    assert not _maps_to_itself(labels, table, present)
