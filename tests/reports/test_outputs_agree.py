@@ -116,7 +116,7 @@ def test_splits_share_scalar_and_histogram_tags(runs):
     train, val = runs["train"].Tags(), runs["val"].Tags()
     assert set(train["scalars"]) == set(val["scalars"]) and len(train["scalars"]) >= 5
     assert set(runs["headline/train"].Tags()["scalars"]) == set(runs["headline/val"].Tags()["scalars"])
-    assert set(train["histograms"]) == set(val["histograms"]) and len(train["histograms"]) >= 10
+    assert set(train["histograms"]) == set(val["histograms"]) and len(train["histograms"]) >= 9
     assert "image_brightness/mean_brightness" in train["histograms"]
     assert {"stream_order/mean_brightness", "stream_order/class_share/sky"} <= set(train["scalars"])
 
@@ -140,8 +140,6 @@ def test_histograms_build_up_along_the_stream_to_the_counts(report, runs):
         assert filled(events[-1].histogram_value) == expected(hist.bin_edges, hist.counts[split])
         assert filled(events[0].histogram_value) == expected(hist.bin_edges, hist.stream_counts[split][0])
         assert sum(events[-1].histogram_value.bucket) == report.splits[split].samples
-    values = runs["train"].Histograms("color_distribution/channel_R")[-1].histogram_value
-    assert values.bucket_limit[-1] == 255 and values.max <= 255  # a 0-255 value ends at 255
 
 
 def test_stream_scalars_step_by_images_read(report, runs):

@@ -1,16 +1,15 @@
 """Distribution of pixel values per colour channel (R, G, B), 256 exact bins per split.
 
 The counts come from the batch's shared pixel statistics (``ImageBatch.pixel_stats``: exact
-``cv2.calcHist`` counts, also read by brightness and channel statistics), per window of the stream:
-a batch that spans two windows (rare: batches of a power-of-two size never do once windows are
-that wide) is counted again per window.
+``cv2.calcHist`` counts, also read by brightness and channel statistics). They are not kept per
+window of the stream (a distribution of pixels, not of images: a batch that spans windows would be
+counted twice), so TensorBoard shows them as a figure, not in its Distributions tab.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from data_gradients.batch import ImageBatch
-from data_gradients.batch.images import pixel_statistics
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Histogram
@@ -33,18 +32,13 @@ class ColorDistribution(FeatureExtractor):
     group = "image"
 
     def setup(self) -> None:
-        self.add_state("counts", np.zeros((len(CHANNELS), N_BINS), dtype=np.int64), "windows")
+        self.add_state("counts", np.zeros((len(CHANNELS), N_BINS), dtype=np.int64), "sum")
 
     def update(self, batch: ImageBatch, split: str) -> None:
         if len(batch) == 0:
             return
-        windows = self.stream_windows(batch, split)
         st = self.state(split)
-        if windows.min() == windows.max():
-            st.counts[windows[0]] += batch.pixel_stats.channel_histograms
-            return
-        for w in np.unique(windows).tolist():
-            st.counts[w] += pixel_statistics(batch.images[windows == w]).channel_histograms
+        st.counts += batch.pixel_stats.channel_histograms
 
     def compute(self):
         res = self.new_result()
@@ -52,11 +46,11 @@ class ColorDistribution(FeatureExtractor):
         for ch, name in enumerate(CHANNELS):
             res.histograms.append(Histogram(
                 key=f"channel_{name}", title=f"{name} channel values", x_label=f"{name} value (0-255)",
-                bin_edges=BIN_EDGES.copy(), y_label="share of pixels",
-                **self.stream_histogram(splits, lambda st, ch=ch: st.counts[:, ch]),
+                counts={s: self.state(s).counts[ch].copy() for s in splits}, bin_edges=BIN_EDGES.copy(),
+                y_label="share of pixels",
             ))
         for s in splits:
-            counts = self.state(s).counts.sum(axis=0)
+            counts = self.state(s).counts
             total = max(int(counts[0].sum()), 1)
             for ch, name in enumerate(CHANNELS):
                 res.scalars.setdefault(f"share_at_0_{name}", {})[s] = int(counts[ch, 0]) / total
