@@ -86,7 +86,8 @@ def test_tensorboard_numbers_equal_json_and_txt_and_pictures_are_there(report):
         assert len(boxes) >= 2 and math.isclose(boxes[-1].value, value, rel_tol=1e-6)
         area = js["features"]["detection_box_sizes"]["histograms"][0]
         assert area["key"] == "area"
-        assert runs[split].Histograms("detection_box_sizes/area")[-1].histogram_value.bucket == area["counts"][split]
+        written = runs[split].Histograms("detection_box_sizes/area")[-1].histogram_value
+        assert [c for c in written.bucket if c] == [float(c) for c in area["counts"][split] if c]  # empty runs merged
     images = [t for run in runs.values() for t in run.Tags()["images"] if t.startswith("detection_samples/")]
     assert len(images) == 4  # 2 per split
     figures = set(ea.Tags()["images"])
