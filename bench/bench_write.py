@@ -130,10 +130,28 @@ def _cpu() -> float:
 
 
 class Timed:
-    """A writer that records how long its ``write`` took; every other attribute is the writer's."""
+    """A writer that records how long its ``write`` took (for a writer that starts in the background, its
+    ``start`` plus the wait for it at the end: the time the writing spent on it); every other attribute is
+    the writer's."""
 
     def __init__(self, writer, seconds: dict):
         self._writer, self._seconds = writer, seconds
+        if hasattr(writer, "start"):
+            self.start = self._start
+
+    def _start(self, report):
+        t = time.perf_counter()
+        finish = self._writer.start(report)
+        started = time.perf_counter() - t
+
+        def timed_finish():
+            t = time.perf_counter()
+            try:
+                return finish()
+            finally:
+                self._seconds[self._writer.name] = started + time.perf_counter() - t
+
+        return timed_finish
 
     def __getattr__(self, name):
         return getattr(self._writer, name)

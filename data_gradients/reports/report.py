@@ -41,6 +41,8 @@ class AnalysisReport:
     partial_reason: Optional[str] = None
     notes: List[str] = field(default_factory=list)
     outputs: Dict[str, Path] = field(default_factory=dict)
+    #: names of the writers of this report, in order (``write_all``): the HTML report names those written after it
+    writers: List[str] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
     # plots drawn once (``rendering.RenderedPlot``: PNG bytes, or None: could not be drawn), by tag
     # "feature/key", shared by the writers

@@ -17,7 +17,10 @@ class Writer(Protocol):
     A writer that shows the plots sets ``uses_plots = True``: ``write_all`` then draws every
     plot once beforehand (``rendering.render_plots``) and the writer takes the PNGs from
     ``report.figure_images``. ``preload_modules`` (optional) names modules its ``write`` imports,
-    which the manager imports in the background while the data is read."""
+    which the manager imports in the background while the data is read. A writer whose work runs
+    in another process (the PDF: wkhtmltopdf) may have ``start(report)``, which launches it and
+    returns a function that waits for it and returns the path: ``write_all`` calls the other
+    writers in between."""
 
     name: str
 
@@ -25,15 +28,16 @@ class Writer(Protocol):
 
 
 def default_writers() -> List[Writer]:
-    """TXT, JSON, TensorBoard, HTML and PDF. Importing them imports neither matplotlib nor
-    jinja2, TensorBoard, pdfkit or pypdf: those are loaded by ``write`` when it runs."""
+    """TXT, JSON, HTML, PDF, TensorBoard and the sample manifest. Importing them imports neither
+    matplotlib nor jinja2, TensorBoard, pdfkit or pypdf: those are loaded by ``write`` when it runs.
+    The PDF comes before TensorBoard so that its wkhtmltopdf runs while TensorBoard is written."""
     from data_gradients.reports.json_writer import JsonWriter
     from data_gradients.reports.manifest_writer import ManifestWriter
     from data_gradients.reports.pdf import HtmlWriter, PdfWriter
     from data_gradients.reports.tensorboard_writer import TensorBoardWriter
     from data_gradients.reports.txt_writer import TxtWriter
 
-    return [TxtWriter(), JsonWriter(), TensorBoardWriter(), HtmlWriter(), PdfWriter(), ManifestWriter()]
+    return [TxtWriter(), JsonWriter(), HtmlWriter(), PdfWriter(), TensorBoardWriter(), ManifestWriter()]
 
 
 def write_all(report: AnalysisReport, writers: List[Writer], workers: int = 1) -> None:
@@ -61,12 +65,35 @@ def _write_all(report: AnalysisReport, writers: List[Writer], workers: int) -> N
             render_plots(report, workers=workers)
         except Exception as e:  # each writer draws what is missing, and reports its own failure
             logger.warning("data_gradients: drawing the plots ahead of the writers failed: %s", e)
-    for writer in writers:
-        try:
-            path = writer.write(report)
-            if path is not None:
-                report.outputs[writer.name] = path
-        except Exception as e:  # the other outputs must still come out
-            message = f"{writer.name} output failed: {type(e).__name__}: {e}"
-            report.warnings.append(message)
-            logger.warning("data_gradients: %s", message)
+    report.writers = [w.name for w in writers]
+    pending: list = []
+    try:
+        for writer in writers:
+            try:
+                start = getattr(writer, "start", None)
+                if start is None:
+                    _done(report, writer, writer.write(report))
+                else:  # runs in the background while the next writers write
+                    pending.append((writer, start(report)))
+            except Exception as e:  # the other outputs must still come out
+                _failed(report, writer, e)
+        while pending:
+            writer, finish = pending.pop(0)
+            try:
+                _done(report, writer, finish())
+            except Exception as e:
+                _failed(report, writer, e)
+    finally:  # interrupted (Ctrl-C): stop what still runs in the background
+        for _, finish in pending:
+            getattr(finish, "cancel", lambda: None)()
+
+
+def _done(report: AnalysisReport, writer: Writer, path) -> None:
+    if path is not None:
+        report.outputs[writer.name] = path
+
+
+def _failed(report: AnalysisReport, writer: Writer, error: Exception) -> None:
+    message = f"{writer.name} output failed: {type(error).__name__}: {error}"
+    report.warnings.append(message)
+    logger.warning("data_gradients: %s", message)

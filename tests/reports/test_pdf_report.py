@@ -231,3 +231,71 @@ def test_hidden_and_censored_class_names_stay_out_of_the_pdf(tmp_path):
     ).run()
     text = pdf_text(censored.outputs["pdf"])
     assert "zz_censored" not in text and "road" in text
+
+
+class MarkerWriter:
+    """A writer after the PDF: leaves a file wkhtmltopdf (fake) can see; or interrupts the writing."""
+
+    name = "marker"
+
+    def __init__(self, interrupt_after=None):
+        self.interrupt_after = interrupt_after  # a file to wait for (at most 10 s), then Ctrl-C
+
+    def write(self, report):
+        if self.interrupt_after is not None:
+            deadline = time.monotonic() + 10
+            while not self.interrupt_after.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            raise KeyboardInterrupt
+        path = report.run_dir / "marker"
+        path.write_text("written")
+        return path
+
+
+def blank_pdf(path):
+    from pypdf import PdfWriter as PdfFile
+
+    doc = PdfFile()
+    doc.add_blank_page(595, 842)
+    doc.add_metadata({"/Title": "x" * 2000})  # over the size floor of a real PDF
+    with open(path, "wb") as f:
+        doc.write(f)
+    return path
+
+
+def analysed(tmp_path):
+    return SegmentationAnalysisManager(
+        segmentation_raw_batches(0, n_batches=1), num_classes=4, ignore_labels=[255], log_dir=tmp_path,
+        verbose=False, writers=[], features=["image_brightness"],
+    ).run()
+
+
+def test_wkhtmltopdf_runs_while_the_next_writers_write(tmp_path):
+    from data_gradients.reports.writers import write_all
+
+    report = analysed(tmp_path)
+    blank = blank_pdf(tmp_path / "blank.pdf")
+    # it prints only once the writer after it has written (at most ~10 s): run one after the other, no PDF
+    fake = fake_wkhtmltopdf(tmp_path, f'for i in $(seq 100); do [ -f "{report.run_dir}/marker" ] && break; sleep 0.1; done\n'
+                                      f'[ -f "{report.run_dir}/marker" ] && cp {blank} "$out"')
+    write_all(report, [HtmlWriter(), PdfWriter(wkhtmltopdf=fake), MarkerWriter()])
+    assert report.warnings == [] and is_complete_pdf(report.outputs["pdf"]) and report.outputs["marker"].exists()
+    assert list(report.outputs) == ["html", "marker", "pdf"]
+    assert "written after this report" in report.outputs["html"].read_text()  # the HTML names the marker
+
+
+def test_interrupted_writing_stops_wkhtmltopdf(tmp_path):
+    import os
+
+    from data_gradients.reports.writers import write_all
+
+    report = analysed(tmp_path)
+    pid = tmp_path / "pid"
+    fake = fake_wkhtmltopdf(tmp_path, f'echo $$ > {pid}.tmp && mv {pid}.tmp {pid}\nexec sleep 30')
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        write_all(report, [HtmlWriter(), PdfWriter(wkhtmltopdf=fake), MarkerWriter(interrupt_after=pid)])
+    assert time.perf_counter() - start < 15 and pid.exists()
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(int(pid.read_text()), 0)
+    assert not list(report.run_dir.glob("*.pdf"))

@@ -3,20 +3,25 @@
 wkhtmltopdf runs with JavaScript off, local file access off except for the run folder,
 and a timeout. pdfkit builds the command but waits on wkhtmltopdf without a timeout and
 treats its exit code 1 (which it also returns after merely refusing a blocked load) as a
-failure, so the command runs here through ``subprocess.run(timeout=...)`` and the
-written file is checked instead of the exit code.
+failure, so the command runs here (``subprocess.Popen``, killed past the timeout) and the
+written file is checked instead of the exit code. It runs in the background: ``start``
+launches it and returns what waits for it, and ``write_all`` writes the other outputs
+meanwhile (wkhtmltopdf and TensorBoard's writer each take ~0.3 s, on different cores).
 
 When wkhtmltopdf is missing, fails or times out, the other outputs are kept and the
 report carries one warning that says how to install it. Never an exception.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
 import subprocess
+import tempfile
+import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from data_gradients.reports.report import AnalysisReport
 
@@ -40,6 +45,11 @@ class PdfWriter:
         self.wkhtmltopdf = wkhtmltopdf
 
     def write(self, report: AnalysisReport) -> Optional[Path]:
+        return self.start(report)()
+
+    def start(self, report: AnalysisReport) -> Callable[[], Optional[Path]]:
+        """Start wkhtmltopdf on the HTML report (written first if missing) and return what waits for it
+        and finishes the PDF: ``write_all`` runs the other writers meanwhile."""
         html = report.outputs.get("html")
         if html is None:
             from data_gradients.reports.pdf.html_writer import HtmlWriter
@@ -47,39 +57,68 @@ class PdfWriter:
             html = report.outputs["html"] = HtmlWriter().write(report)
         binary = self.wkhtmltopdf or shutil.which("wkhtmltopdf")
         if binary is None:
-            return _skip(report, html, "wkhtmltopdf was not found on PATH")
-        pdf = report.run_dir / "report.pdf"
+            return lambda: _skip(report, html, "wkhtmltopdf was not found on PATH")
         part = report.run_dir / "report.part.pdf"  # renamed once complete: no half-written report.pdf
         try:
             command = pdf_command(binary, Path(html), part, report.run_dir, report.title)
-            done = _run(command, self.timeout_s)
-        except subprocess.TimeoutExpired:  # _run has killed it
+            job = _Job(command, self.timeout_s)
+        except OSError as e:
+            reason = f"wkhtmltopdf could not be run ({e})"
+            return lambda: _skip(report, html, reason)
+        finish = functools.partial(self._finish, report, Path(html), part, job)
+        finish.cancel = functools.partial(job.cancel, part)  # type: ignore[attr-defined]
+        return finish
+
+    def _finish(self, report: AnalysisReport, html: Path, part: Path, job: "_Job") -> Optional[Path]:
+        try:
+            done = job.wait()
+        except subprocess.TimeoutExpired:  # the job has killed it
             part.unlink(missing_ok=True)
             return _skip(report, html, f"wkhtmltopdf did not finish within {self.timeout_s:g} s")
-        except OSError as e:
-            part.unlink(missing_ok=True)
-            return _skip(report, html, f"wkhtmltopdf could not be run ({e})")
         # it may exit 1 after refusing a blocked load yet write a complete PDF: trust the file
         if not is_complete_pdf(part):
             part.unlink(missing_ok=True)
             return _skip(report, html, f"wkhtmltopdf failed: {_error_line(done)}")
         _number_pages(part)
+        pdf = report.run_dir / "report.pdf"
         os.replace(part, pdf)
         return pdf
 
 
-def _run(command: List[str], timeout_s: float) -> subprocess.CompletedProcess:
-    """``subprocess.run(command, capture_output=True, timeout=timeout_s)``, loading pypdf (for the page
-    numbers, ~0.15 s) while wkhtmltopdf works."""
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-        _load_pypdf()
+class _Job:
+    """wkhtmltopdf running in the background (its messages in a temporary file, so a full pipe can
+    never stall it); ``wait`` waits at most what is left of ``timeout_s`` since the start, kills it
+    past that, and loads pypdf (for the page numbers, ~0.15 s) first, while it works."""
+
+    def __init__(self, command: List[str], timeout_s: float):
+        self.command, self.deadline = command, time.monotonic() + timeout_s
+        self.stderr = tempfile.TemporaryFile()
         try:
-            stdout, stderr = process.communicate(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.stderr)
+        except OSError:
+            self.stderr.close()
             raise
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+    def cancel(self, part: Path) -> None:
+        """Stop it (the writing was interrupted): no process or half-written file left behind."""
+        self.process.kill()
+        self.process.wait()
+        self.stderr.close()
+        part.unlink(missing_ok=True)
+
+    def wait(self) -> subprocess.CompletedProcess:
+        try:
+            _load_pypdf()
+            try:
+                self.process.wait(timeout=max(self.deadline - time.monotonic(), 0.0))
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise
+            self.stderr.seek(0)
+            return subprocess.CompletedProcess(self.command, self.process.returncode, b"", self.stderr.read())
+        finally:
+            self.stderr.close()
 
 
 def pdf_command(binary: str, html: Path, pdf: Path, run_dir: Path, title: str) -> List[str]:

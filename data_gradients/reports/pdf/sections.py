@@ -218,6 +218,8 @@ def report_context(report: AnalysisReport, figures: Dict[str, FigureView], tool_
                           + ", ".join(report.config.get("features", [])) + "), so corrupt pixels, invalid labels "
                           "and duplicates were not looked for.")
     outputs = [[k, str(p)] for k, p in report.outputs.items()]
+    outputs += [[k, "written after this report, in the run folder"] for k in report.writers
+                if k not in report.outputs and k not in ("html", "pdf")]
     return {
         "title": report.title,
         "task": report.task,
