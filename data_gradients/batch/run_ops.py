@@ -66,9 +66,12 @@ def merge_counts(start: np.ndarray, above: np.ndarray, strict: bool = False):
     ``strict``: only the counts per start, without the total (``searchsorted(above, start, "left")``);
     ``start`` need not be distinct then."""
     n = len(start)
-    keys = np.empty(n + len(above), dtype=np.int64)
-    np.multiply(start, 2, out=keys[:n], dtype=np.int64)
-    np.multiply(above, 2, out=keys[n:], dtype=np.int64)
+    ends = [int(a[i]) for a in (start, above) if len(a) for i in (0, -1)]  # both sorted: their extremes
+    # int32 keys when they fit (half the bytes of every pass; the sort is a third faster): the same order
+    ktype = np.int32 if not ends or (2 * max(ends) + 1 < 2**31 and 2 * min(ends) >= -(2**31)) else np.int64
+    keys = np.empty(n + len(above), dtype=ktype)
+    np.multiply(start, 2, out=keys[:n], dtype=ktype)
+    np.multiply(above, 2, out=keys[n:], dtype=ktype)
     keys[n:] += 1
     keys.sort(kind="stable")
     is_above = (keys & 1).astype(bool)
