@@ -133,6 +133,10 @@ class SegmentationView:
         return self._class_pixels[:, :n_ids] if self._class_pixels.shape[1] >= n_ids else np.pad(
             self._class_pixels, ((0, 0), (0, n_ids - self._class_pixels.shape[1])))
 
+    def counted_pixels(self) -> np.ndarray:
+        """(N,) int64: counted pixels of each image."""
+        return self._class_pixels.sum(axis=1)
+
     @_once
     def _class_pixels(self) -> np.ndarray:
         r = self.runs

@@ -127,8 +127,9 @@ class DataQuality(FeatureExtractor):
         st.masks += len(batch)
         self._count(st, "out_of_range", batch, np.asarray(batch.out_of_range_pixels) > 0)
         st.out_of_range_pixels += int(np.sum(batch.out_of_range_pixels))
-        # a mask without a counted run is empty (the view's runs are shared with the segmentation features)
-        self._count(st, "empty", batch, np.bincount(batch.view.runs["image"], minlength=len(batch)) == 0)
+        # a mask without a counted pixel is empty (the view's pixels per image and class, shared with the
+        # segmentation features)
+        self._count(st, "empty", batch, batch.view.counted_pixels() == 0)
 
     @staticmethod
     def _count(st, key: str, batch: ImageBatch, bad: np.ndarray) -> None:

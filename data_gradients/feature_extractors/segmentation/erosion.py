@@ -61,9 +61,9 @@ class SegmentationErosion(FeatureExtractor):
         st.components += np.bincount(comp["cls"], minlength=n_ids)[:n_ids]
         st.vanished += np.bincount(comp["cls"][~survives], minlength=n_ids)[:n_ids]
         present = view.class_pixels(n_ids) > 0
-        runs, alive = view.runs, view.run_survives
-        kept = np.zeros((len(batch), n_ids), dtype=bool)  # image i keeps something of class c
-        kept[runs["image"][alive], runs["cls"][alive]] = True
+        # image i keeps something of class c: one of its components of class c survives
+        kept = np.zeros((len(batch), n_ids), dtype=bool)
+        kept[comp["image"][survives], comp["cls"][survives]] = True
         st.images_with += present.sum(axis=0)
         st.images_all_vanish += (present & ~kept).sum(axis=0)
 
