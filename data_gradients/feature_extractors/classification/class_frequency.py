@@ -9,9 +9,11 @@ from data_gradients.batch.classification import ClassificationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.class_findings import missing_class_findings
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Finding, Histogram, Table
 
-MAX_CARDINALITY_BIN = 10  # labels per image: bins 0..9 and "10+"
+MAX_CARDINALITY_BIN = 10  # labels per image: bins 0..9 and "10 or more"
+CARDINALITY_EDGES = np.arange(MAX_CARDINALITY_BIN + 2, dtype=np.float64)  # bin k = [k, k+1): exactly k labels
 MAX_IDS = 20  # sample ids kept per problem and split: the smallest ids, whatever the batching
 
 
@@ -30,18 +32,19 @@ class ClassificationClassFrequency(FeatureExtractor):
     def setup(self) -> None:
         self.add_state("images_with", np.zeros(self.context.n_label_ids, dtype=np.int64), "sum")
         self.add_state("images", 0, "sum")
-        self.add_state("cardinality", np.zeros(MAX_CARDINALITY_BIN + 1, dtype=np.int64), "sum")
+        self.add_state("cardinality", np.zeros(MAX_CARDINALITY_BIN + 1, dtype=np.int64), "windows")  # per window
         self.add_state("multi_label", 0, "max")
         self.add_state("out_of_range_samples", 0, "sum")
         self.add_state("out_of_range_values", 0, "sum")
         self.add_state("out_of_range_ids", [], "smallest", cap=MAX_IDS)
 
     def update(self, batch: ClassificationBatch, split: str) -> None:
+        windows = self.stream_windows(batch, split)
         st = self.state(split)
         per_image = batch.labels.sum(axis=1)
         st.images_with += batch.labels.sum(axis=0)
         st.images += len(batch)
-        st.cardinality += np.bincount(np.minimum(per_image, MAX_CARDINALITY_BIN), minlength=MAX_CARDINALITY_BIN + 1)
+        add_counts(st.cardinality, windows, np.minimum(per_image, MAX_CARDINALITY_BIN))
         st.multi_label = max(st.multi_label, int(batch.multi_label))
         bad = np.asarray(batch.out_of_range_labels) > 0
         if bad.any():
@@ -63,10 +66,9 @@ class ClassificationClassFrequency(FeatureExtractor):
         ))
         if multi:
             res.histograms.append(Histogram(
-                key="label_cardinality", title="Labels per image", x_label="classes in the image",
-                counts={s: self.state(s).cardinality.copy() for s in splits},
-                categories=[str(i) for i in range(MAX_CARDINALITY_BIN)] + [f"{MAX_CARDINALITY_BIN}+"],
-                y_label="share of images",
+                key="label_cardinality", title="Labels per image", bin_edges=CARDINALITY_EDGES.copy(),
+                x_label=f"classes in the image (last bin: {MAX_CARDINALITY_BIN} or more)", y_label="share of images",
+                **self.stream_histogram(splits, lambda st: st.cardinality),
             ))
         res.tables.append(self._class_table(ids, names, splits))
         for s in splits:
@@ -77,7 +79,7 @@ class ClassificationClassFrequency(FeatureExtractor):
                 "images": int(st.images),
                 "classes_present": int(present.size),
                 "imbalance_ratio": float(present.max() / present.min()) if present.size else None,
-                "images_without_label": int(st.cardinality[0]),
+                "images_without_label": int(st.cardinality[:, 0].sum()),
             }
             if multi:
                 scalars["mean_labels_per_image"] = float(counts.sum() / max(int(st.images), 1))

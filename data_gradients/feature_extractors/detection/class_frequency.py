@@ -7,9 +7,11 @@ from data_gradients.batch import DetectionBatch
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.class_findings import missing_class_findings
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Histogram, Table
 
-MAX_CLASSES_PER_IMAGE = 30  # classes per image: bins 0..29 and "30+"
+MAX_CLASSES_PER_IMAGE = 30  # classes per image: bins 0..29 and "30 or more"
+CLASSES_EDGES = np.arange(MAX_CLASSES_PER_IMAGE + 2, dtype=np.float64)  # bin k = [k, k+1): exactly k classes
 
 
 def presence(batch: DetectionBatch, n_ids: int) -> np.ndarray:
@@ -34,19 +36,21 @@ class DetectionClassFrequency(FeatureExtractor):
         n = self.context.n_label_ids
         self.add_state("boxes", np.zeros(n, dtype=np.int64), "sum")
         self.add_state("images_with", np.zeros(n, dtype=np.int64), "sum")
-        self.add_state("classes_per_image", np.zeros(MAX_CLASSES_PER_IMAGE + 1, dtype=np.int64), "sum")
+        # per window of the stream
+        self.add_state("classes_per_image", np.zeros(MAX_CLASSES_PER_IMAGE + 1, dtype=np.int64), "windows")
         self.add_state("images", 0, "sum")
 
     def update(self, batch: DetectionBatch, split: str) -> None:
         if len(batch) == 0:
             return
         per_image = presence(batch, self.context.n_label_ids)
+        windows = self.stream_windows(batch, split)
         st = self.state(split)
         st.boxes += per_image.sum(axis=0)
         present = per_image > 0
         st.images_with += present.sum(axis=0)
         distinct = np.minimum(present.sum(axis=1), MAX_CLASSES_PER_IMAGE)
-        st.classes_per_image += np.bincount(distinct, minlength=MAX_CLASSES_PER_IMAGE + 1)
+        add_counts(st.classes_per_image, windows, distinct)
         st.images += len(batch)
 
     def compute(self):
@@ -62,9 +66,9 @@ class DetectionClassFrequency(FeatureExtractor):
             counts=image_share, categories=names, y_label="share of images", normalize=False,
         ))
         res.histograms.append(Histogram(
-            key="classes_per_image", title="Distinct classes per image", x_label="classes in the image",
-            counts={s: self.state(s).classes_per_image.copy() for s in splits}, y_label="share of images",
-            categories=[str(i) for i in range(MAX_CLASSES_PER_IMAGE)] + [f"{MAX_CLASSES_PER_IMAGE}+"],
+            key="classes_per_image", title="Distinct classes per image", bin_edges=CLASSES_EDGES.copy(),
+            x_label=f"classes in the image (last bin: {MAX_CLASSES_PER_IMAGE} or more)", y_label="share of images",
+            **self.stream_histogram(splits, lambda st: st.classes_per_image),
         ))
         rows = []
         for i, (cid, name) in enumerate(zip(ids, names)):
@@ -81,7 +85,7 @@ class DetectionClassFrequency(FeatureExtractor):
             res.scalars.setdefault("classes_present", {})[s] = int((st.boxes[ids] > 0).sum())
             centres = np.arange(MAX_CLASSES_PER_IMAGE + 1)
             res.scalars.setdefault("mean_classes_per_image", {})[s] = float(
-                (st.classes_per_image * centres).sum() / max(int(st.images), 1))
+                (st.classes_per_image.sum(axis=0) * centres).sum() / max(int(st.images), 1))
         res.findings += missing_class_findings({s: self.state(s).boxes for s in splits}, ids, names, "box",
                                                self.context.reference)
         return res
