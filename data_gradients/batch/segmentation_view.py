@@ -160,7 +160,8 @@ class SegmentationView:
         above, before = run_ops.merge_counts(start, start - itype(self.w))
         lower = np.flatnonzero(y != 0)  # index arrays stay intp: numpy converts any other index dtype first
         upper = above[lower]
-        same_start = x0[upper] == x0[lower]
+        x0_lower = x0[lower]
+        same_start = x0[upper] == x0_lower
         # 4-adjacent pairs: one per piece of the common refinement of the two rows, found at the
         # piece's first column: a run start of the lower row (upper, lower), or of the upper row only
         # (k, the lower run containing x0[k]: no run starts below x0[k], so it is the last run starting
@@ -171,7 +172,7 @@ class SegmentationView:
         downs = before[ups] - 1
         # corner-only pairs exist where both rows start a run at the same column x >= 1:
         # (upper run ending at x-1, lower run starting at x) and (upper starting at x, lower ending at x-1)
-        corner = np.flatnonzero(same_start & (x0[lower] >= 1))
+        corner = np.flatnonzero(same_start & (x0_lower >= 1))
         corner_low, corner_up = lower[corner], upper[corner]
 
         def same_class(u, low):  # the candidate pairs whose runs hold the same counted id

@@ -23,6 +23,7 @@ machine and version hashes alike, so states of several producers merge.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any, Dict
 
 import numpy as np
@@ -66,6 +67,14 @@ def _writeable(rows: np.ndarray) -> np.ndarray:
     except ValueError:  # memory that is read-only at its source
         return rows.copy()
     return view
+
+
+@lru_cache(maxsize=None)
+def _key_sums(k: int) -> np.ndarray:
+    """(KEY_COLUMNS,) int64 column sums of the first ``k`` rows of :data:`KEYS` (read only)."""
+    sums = KEYS[:k].sum(axis=0, dtype=np.int64)
+    sums.flags.writeable = False
+    return sums
 
 
 def row_bytes(nbytes: int) -> int:
@@ -113,7 +122,7 @@ def image_digests(images: np.ndarray, offset: int = 0) -> np.ndarray:
         products = row_products(whole_rows).reshape(n, rows, KEY_COLUMNS)
     products = np.ascontiguousarray(products, dtype="<i4")  # the same bytes on any platform
     if offset:
-        products = products + (offset * KEYS[:k].sum(axis=0, dtype=np.int64)).astype("<i4")
+        products = products + (offset * _key_sums(k)).astype("<i4")
     prefix = hashlib.sha256(np.asarray(images.shape[1:], dtype="<i8").tobytes())
     digests = []
     for product, image in zip(products, flat):  # one hashing call per image, on 1/64 to 1/8 of its bytes
