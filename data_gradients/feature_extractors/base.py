@@ -32,7 +32,7 @@ import numpy as np
 
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.stream_windows import WINDOWS, fold_to, width_for
-from data_gradients.results import FeatureResult
+from data_gradients.results import FeatureResult, Series
 from data_gradients.sample_id import POSITION_MASK
 
 _REDUCTIONS = ("sum", "min", "max", "cat", "counter", "smallest", "windows")
@@ -143,6 +143,21 @@ class FeatureExtractor:
             fields["counts"][s] = windows.sum(axis=0)
             fields["stream_steps"][s], fields["stream_counts"][s] = steps, windows[used]
         return fields
+
+    def headline_series(self, splits: Iterable[str], key: str, title: str, y_label: str,
+                        count: Callable[[SplitState], np.ndarray], per_image: bool = False, scale: float = 1.0) -> Series:
+        """A headline number along the stream (``Series.headline``) from a windowed count: at each window,
+        ``count(state)`` summed over the images read so far (``per_image``: divided by those images), times
+        ``scale``; the last value is the split's number."""
+        series = Series(key=key, title=title, y_label=y_label, steps={}, values={}, headline=True)
+        for s in splits:
+            st = self.state(s)
+            used, steps = self.stream_steps(s)
+            total = np.cumsum(np.asarray(count(st))[used], axis=0) * scale
+            if per_image:
+                total = total / np.cumsum(st.stream_images[used])
+            series.steps[s], series.values[s] = steps, {key: total}
+        return series
 
     def _widen(self, st: SplitState, end: int) -> None:
         width = width_for(end, st.stream_width)

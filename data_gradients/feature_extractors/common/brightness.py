@@ -35,8 +35,8 @@ class ImageBrightness(FeatureExtractor):
         self.add_state("sum", 0, "sum")
         self.add_state("sumsq", 0, "sum")
         self.add_state("images", 0, "sum")
-        self.add_state("dark", 0, "sum")
-        self.add_state("bright", 0, "sum")
+        self.add_state("dark", 0, "windows")  # images per window of the stream
+        self.add_state("bright", 0, "windows")
 
     def update(self, batch: ImageBatch, split: str) -> None:
         if len(batch) == 0:
@@ -54,8 +54,8 @@ class ImageBrightness(FeatureExtractor):
         st.sum += sum(fixed)
         st.sumsq += sum(v * v for v in fixed)
         st.images += len(batch)
-        st.dark += int((luma_k < DARK_BELOW * scale).sum())
-        st.bright += int((luma_k > BRIGHT_ABOVE * scale).sum())
+        for target, hit in ((st.dark, luma_k < DARK_BELOW * scale), (st.bright, luma_k > BRIGHT_ABOVE * scale)):
+            add_counts(target, windows[hit], np.zeros(int(hit.sum()), dtype=np.int64))
 
     def compute(self):
         res = self.new_result()
@@ -73,6 +73,11 @@ class ImageBrightness(FeatureExtractor):
             var = (n * st.sumsq - st.sum * st.sum) / (n * n) / unit**2
             res.scalars.setdefault("mean_brightness", {})[s] = st.sum / n / unit
             res.scalars.setdefault("std_brightness", {})[s] = float(np.sqrt(var))
-            res.scalars.setdefault("share_dark_images", {})[s] = st.dark / n
-            res.scalars.setdefault("share_bright_images", {})[s] = st.bright / n
+            res.scalars.setdefault("share_dark_images", {})[s] = int(st.dark.sum()) / n
+            res.scalars.setdefault("share_bright_images", {})[s] = int(st.bright.sum()) / n
+        res.series += [self.headline_series(splits, key, title, "share of the images read", lambda st, a=attr: getattr(st, a),
+                                            per_image=True) for key, attr, title in (
+            ("share_dark_images", "dark", f"Share of dark images (mean luma < {DARK_BELOW}) among the images read so far"),
+            ("share_bright_images", "bright",
+             f"Share of bright images (mean luma > {BRIGHT_ABOVE}) among the images read so far"))]
         return res

@@ -181,7 +181,7 @@ class ImageQuality(FeatureExtractor):
         self.add_state("images", 0, "sum")
         for check, spec in CHECKS.items():
             self.add_state(f"{check}_histogram", np.zeros(len(spec[3]) - 1, dtype=np.int64), "windows")
-            self.add_state(f"{check}_images", 0, "sum")
+            self.add_state(f"{check}_images", 0, "windows")  # flagged images per window of the stream
             self.add_state(f"{check}_ids", [], "smallest", cap=MAX_IDS)
 
     def update(self, batch: ImageBatch, split: str) -> None:
@@ -201,7 +201,7 @@ class ImageQuality(FeatureExtractor):
             add_counts(getattr(st, f"{check}_histogram"), windows, bins)
             if bad[check].any():
                 hit = ids[bad[check]].tolist()
-                setattr(st, f"{check}_images", getattr(st, f"{check}_images") + len(hit))
+                add_counts(getattr(st, f"{check}_images"), windows[bad[check]], np.zeros(len(hit), dtype=np.int64))
                 setattr(st, f"{check}_ids", keep_smallest(getattr(st, f"{check}_ids"), [(i, i) for i in hit], MAX_IDS))
 
     def compute(self):
@@ -212,7 +212,11 @@ class ImageQuality(FeatureExtractor):
                 key=key, title=title, x_label=x_label, y_label="share of images", bin_edges=edges.copy(),
                 **self.stream_histogram(splits, lambda st, check=check: getattr(st, f"{check}_histogram")),
             ))
-            counts = {s: int(getattr(self.state(s), f"{check}_images")) for s in splits}
+            counts = {s: int(getattr(self.state(s), f"{check}_images").sum()) for s in splits}
+            words = side.replace("atmost", "at most")
+            res.series.append(self.headline_series(
+                splits, f"{check}_images", f"{f_title}: images with {key} {words} the threshold, among the images read so far",
+                "images", lambda st, check=check: getattr(st, f"{check}_images")))
             for s in splits:
                 res.scalars.setdefault(f"{check}_images", {})[s] = counts[s]
             if not any(counts.values()):

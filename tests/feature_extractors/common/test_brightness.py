@@ -51,7 +51,9 @@ def test_luma_weights_on_pure_colours():
     ext = feed(ImageBrightness(CTX), imgs)
     mean = ext.compute().scalars["mean_brightness"]["train"]
     assert mean == pytest.approx(255 * (0.299 + 0.587 + 0.114) / 3, abs=1e-5)
-    assert ext.state("train").dark == 1  # pure blue: 0.114 * 255 = 29 < 51
+    assert ext.state("train").dark[:4].tolist() == [0, 0, 1, 0]  # pure blue (image 2): 0.114 * 255 = 29 < 51
+    share = next(s for s in ext.compute().series if s.key == "share_dark_images")  # along the stream
+    assert share.headline and share.values["train"]["share_dark_images"].tolist() == [0.0, 0.0, 1 / 3]
 
 
 def test_constant_split_has_zero_std_and_different_sizes_weigh_equally():
