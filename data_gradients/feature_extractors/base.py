@@ -108,6 +108,11 @@ class FeatureExtractor:
             self._splits[split] = SplitState({k: copy.deepcopy(d) for k, (d, _, _) in self._specs.items()})
         return self._splits[split]
 
+    def split_totals(self, split: str) -> Dict[str, Any]:
+        """The state of ``split`` as a dict, each windowed value summed over its windows (the split's)."""
+        return {key: value.sum(axis=0) if self._specs[key][1] == "windows" else value
+                for key, value in self.state(split).as_dict().items()}
+
     def stream_windows(self, batch: Any, split: str) -> np.ndarray:
         """The window of each sample of ``batch`` (call once per update): the split's windows are
         widened to its positions (``batch.stream_positions``; outside a run, its sample ids) and

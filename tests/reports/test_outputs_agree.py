@@ -123,7 +123,7 @@ def test_splits_share_scalar_and_histogram_tags(runs):
     train, val = runs["train"].Tags(), runs["val"].Tags()
     assert set(train["scalars"]) == set(val["scalars"]) and len(train["scalars"]) >= 5
     assert set(runs["headline/train"].Tags()["scalars"]) == set(runs["headline/val"].Tags()["scalars"])
-    assert set(train["histograms"]) == set(val["histograms"]) and len(train["histograms"]) >= 9
+    assert set(train["histograms"]) == set(val["histograms"]) and len(train["histograms"]) >= 12
     assert "image_brightness/mean_brightness" in train["histograms"]
     assert {"stream_order/mean_brightness", "stream_order/class_share/sky"} <= set(train["scalars"])
 

@@ -16,9 +16,11 @@ from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.histograms import histogram_median
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Heatmap, Histogram, Table
 
-MAX_COUNT_BIN = 50  # components per image: bins 0..49 and "50+"
+MAX_COUNT_BIN = 50  # components per image: bins 0..49 and "50 or more"
+COUNT_EDGES = np.arange(MAX_COUNT_BIN + 2, dtype=np.float64)  # bin k = [k, k+1): exactly k objects
 AREA_EDGES = np.logspace(-3, 2, 31)  # component area in % of the image: 0.001% .. 100%, 30 log bins
 SIZE_BINS = 20  # width x height relative to the image, 20 x 20 cells over [0, 1]
 
@@ -37,7 +39,11 @@ class SegmentationComponents(FeatureExtractor):
 
     def setup(self) -> None:
         n = self.context.n_label_ids
-        self.add_state("per_image_hist", np.zeros(MAX_COUNT_BIN + 1, dtype=np.int64), "sum")
+        # per window of the stream: objects per image, and the area of the objects of the classes shown
+        self.add_state("per_image_hist", np.zeros(MAX_COUNT_BIN + 1, dtype=np.int64), "windows")
+        self.add_state("area_stream", np.zeros(len(AREA_EDGES) - 1, dtype=np.int64), "windows")
+        self._shown = np.zeros(n, dtype=bool)
+        self._shown[list(self.context.class_ids)] = True
         self.add_state("components", np.zeros(n, dtype=np.int64), "sum")
         self.add_state("area_hist", np.zeros((n, len(AREA_EDGES) - 1), dtype=np.int64), "sum")
         self.add_state("area_pct_sum", np.zeros(n, dtype=np.float64), "sum")
@@ -49,10 +55,11 @@ class SegmentationComponents(FeatureExtractor):
         if n == 0:
             return
         comp = _components(None, self.context.n_label_ids, batch.view)
+        windows = self.stream_windows(batch, split)
         st = self.state(split)
         st.images += n
         per_image = np.bincount(comp["image"], minlength=n)
-        st.per_image_hist += np.bincount(np.minimum(per_image, MAX_COUNT_BIN), minlength=MAX_COUNT_BIN + 1)
+        add_counts(st.per_image_hist, windows, np.minimum(per_image, MAX_COUNT_BIN))
         if comp["cls"].size == 0:
             return
         n_ids = self.context.n_label_ids
@@ -62,6 +69,8 @@ class SegmentationComponents(FeatureExtractor):
         n_area = len(AREA_EDGES) - 1
         abin = np.clip(np.searchsorted(AREA_EDGES, pct, side="right") - 1, 0, n_area - 1)
         st.area_hist += np.bincount(comp["cls"] * n_area + abin, minlength=n_ids * n_area).reshape(n_ids, n_area)
+        shown = self._shown[comp["cls"]]
+        add_counts(st.area_stream, windows[comp["image"][shown]], abin[shown])
         # integer cell of w/W and h/H on [0, 1]; a full-width object goes to the last cell
         wx = np.minimum(comp["width"] * SIZE_BINS // w, SIZE_BINS - 1)
         hy = np.minimum(comp["height"] * SIZE_BINS // h, SIZE_BINS - 1)
@@ -72,14 +81,14 @@ class SegmentationComponents(FeatureExtractor):
         ids = list(self.context.class_ids)
         splits = self.splits
         res.histograms.append(Histogram(
-            key="components_per_image", title="Objects per image (all classes)", x_label="objects in the image",
-            counts={s: self.state(s).per_image_hist.copy() for s in splits},
-            categories=[str(i) for i in range(MAX_COUNT_BIN)] + [f"{MAX_COUNT_BIN}+"], y_label="share of images",
+            key="components_per_image", title="Objects per image (all classes)", bin_edges=COUNT_EDGES.copy(),
+            x_label=f"objects in the image (last bin: {MAX_COUNT_BIN} or more)", y_label="share of images",
+            **self.stream_histogram(splits, lambda st: st.per_image_hist),
         ))
         res.histograms.append(Histogram(
             key="area_share", title="Object area (all classes)", x_label="object area (% of the image)",
-            counts={s: self.state(s).area_hist[ids].sum(axis=0) for s in splits},
             bin_edges=AREA_EDGES.copy(), y_label="share of objects", log_x=True,
+            **self.stream_histogram(splits, lambda st: st.area_stream),
         ))
         edges = np.linspace(0.0, 1.0, SIZE_BINS + 1)
         maps = {}

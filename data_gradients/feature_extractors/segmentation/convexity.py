@@ -28,6 +28,7 @@ from data_gradients.batch import SegmentationBatch
 from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Heatmap, Histogram, Table
 
 N_BINS = 20
@@ -198,6 +199,10 @@ class SegmentationConvexity(FeatureExtractor):
         n = self.context.n_label_ids
         self.add_state("hist", np.zeros((n, N_BINS), dtype=np.int64), "sum")
         self.add_state("convexity_sum", np.zeros(n, dtype=np.float64), "sum")
+        # the objects of the classes shown, per window of the stream
+        self.add_state("stream", np.zeros(N_BINS, dtype=np.int64), "windows")
+        self._shown = np.zeros(n, dtype=bool)
+        self._shown[list(self.context.class_ids)] = True
 
     def update(self, batch: SegmentationBatch, split: str) -> None:
         if len(batch) == 0:
@@ -205,9 +210,12 @@ class SegmentationConvexity(FeatureExtractor):
         n_ids = self.context.n_label_ids
         view = batch.view
         values, cls = view_convexity(view), view.components["cls"]
+        windows = self.stream_windows(batch, split)
         st = self.state(split)
-        st.hist += np.bincount(cls * N_BINS + convexity_bins(values), minlength=n_ids * N_BINS)[:n_ids * N_BINS].reshape(
-            n_ids, N_BINS)
+        bins = convexity_bins(values)
+        st.hist += np.bincount(cls * N_BINS + bins, minlength=n_ids * N_BINS)[:n_ids * N_BINS].reshape(n_ids, N_BINS)
+        shown = (cls < n_ids) & self._shown[np.minimum(cls, n_ids - 1)]
+        add_counts(st.stream, windows[view.components["image"][shown]], bins[shown])
         st.convexity_sum += np.bincount(cls, weights=values, minlength=n_ids)[:n_ids]
 
     def compute(self):
@@ -216,8 +224,8 @@ class SegmentationConvexity(FeatureExtractor):
         splits = self.splits
         res.histograms.append(Histogram(
             key="convexity", title="Object convexity (all classes)", x_label="convex hull perimeter / perimeter",
-            counts={s: self.state(s).hist[ids].sum(axis=0) for s in splits}, bin_edges=BIN_EDGES.copy(),
-            y_label="share of objects",
+            bin_edges=BIN_EDGES.copy(), y_label="share of objects",
+            **self.stream_histogram(splits, lambda st: st.stream),
         ))
         maps = {}
         for s in splits:

@@ -44,7 +44,7 @@ def test_squares_and_diagonal_pair():
     st_ = ex.state("train")
     assert st_.components.tolist() == [0, 3, 0]
     assert st_.images == 1
-    assert st_.per_image_hist[3] == 1 and st_.per_image_hist.sum() == 1
+    assert st_.per_image_hist[0, 3] == 1 and st_.per_image_hist.sum() == 1  # window 0: the image at position 0
     assert st_.area_pct_sum[1] == pytest.approx(15.0)  # (4 + 9 + 2) px of 100
     # 2x2 boxes: 2 * 20 // 10 = 4; 3x3 box: 6 (rows = height, cols = width)
     assert st_.size_hist[4, 4] == 2 and st_.size_hist[6, 6] == 1 and st_.size_hist.sum() == 3
@@ -63,7 +63,9 @@ def test_squares_and_diagonal_pair():
     lo, hi = AREA_EDGES[bins[1]], AREA_EDGES[bins[1] + 1]
     assert lo <= table.rows[1][4] <= hi  # the median (4 %) lies in the bin of 4 %
     per_image = res.histograms[0]
-    assert per_image.key == "components_per_image" and per_image.categories[-1] == "50+"
+    assert per_image.key == "components_per_image" and per_image.bin_edges[-2] == 50 and "50 or more" in per_image.x_label
+    area = res.histograms[1]  # along the stream: the one image is the first window
+    assert area.stream_steps["train"].tolist() == [1] and area.stream_counts["train"][0].tolist() == expected.tolist()
     assert per_image.counts["train"].tolist() == [0, 0, 0, 1] + [0] * 47
     assert res.histograms[1].key == "area_share" and res.histograms[1].counts["train"].sum() == 3
     size = res.heatmaps[0].maps["train"]["all classes"]
@@ -84,7 +86,7 @@ def test_samples_are_not_joined_across_the_batch():
     assert got == [(0, 1, 3, 3, 1), (1, 1, 3, 3, 1), (1, 2, 2, 1, 2)]
     ex = SegmentationComponents(ctx)
     ex.update(batch, "val")
-    assert ex.state("val").per_image_hist[:3].tolist() == [0, 1, 1]
+    assert ex.split_totals("val")["per_image_hist"][:3].tolist() == [0, 1, 1]
 
 
 def test_u_shape_and_background_class_and_overflow_bin():
@@ -102,7 +104,7 @@ def test_u_shape_and_background_class_and_overflow_bin():
     ex.update(b2, "train")
     st_ = ex.state("train")
     assert st_.components.tolist() == [1, 1, 60]
-    assert st_.per_image_hist[2] == 1 and st_.per_image_hist[50] == 1
+    assert ex.split_totals("train")["per_image_hist"][[2, 50]].tolist() == [1, 1]
     comp = _components(b1.masks, 3)
     assert sorted(zip(comp["cls"].tolist(), comp["area"].tolist(), comp["width"].tolist(), comp["height"].tolist())) == [
         (0, 42 - 11, 7, 6), (1, 11, 5, 4)]  # U: 4 + 4 + 5 - 2 shared corners
@@ -125,7 +127,7 @@ def test_empty_and_fully_ignored_images():
     ex = SegmentationComponents(ctx)
     ex.update(batch, "train")
     res = ex.compute()
-    assert ex.state("train").per_image_hist[0] == 1
+    assert ex.split_totals("train")["per_image_hist"][0] == 1
     assert res.scalars["total_components"] == {"train": 0}
     assert res.heatmaps[0].maps["train"]["all classes"].sum() == 0
 
