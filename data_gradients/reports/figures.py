@@ -14,7 +14,7 @@ from typing import List
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import StepPatch
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from data_gradients.reports.figure_layout import (
     EDGE,
@@ -147,6 +147,8 @@ def histogram_figure(h: Histogram, width: float = 5.2, dpi: float = FIGURE_DPI) 
                 ax.tick_params(axis="x", which="minor", labelsize=7)
                 minor_labels = True
         ax.set_xlim(edges[lo], edges[hi])
+        if value_bins:  # counts and pixel values: whole numbers only
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if value_bins and edges[hi] == 255.5:
             ticks = [t for t in ax.get_xticks() if edges[lo] <= t <= 255 and 255 - t >= 20] + [255]
             ax.set_xticks(ticks)
