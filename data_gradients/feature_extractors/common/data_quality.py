@@ -2,7 +2,7 @@
 that contradict their type, label values that are not whole numbers; counted with sample ids."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -10,6 +10,7 @@ from data_gradients.batch import ImageBatch
 from data_gradients.batch.images import IMAGE_PROBLEMS
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.registry import register_feature
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Finding
 
 MAX_IDS = 20  # sample ids kept per problem and split: the smallest ids, whatever the batching
@@ -96,8 +97,8 @@ class DataQuality(FeatureExtractor):
     def setup(self) -> None:
         self.add_state("images", 0, "sum")
         self.add_state("masks", 0, "sum")
-        for key in PROBLEMS:
-            self.add_state(f"{key}_samples", 0, "sum")
+        for key in PROBLEMS:  # per window of the stream: a headline number along it
+            self.add_state(f"{key}_samples", 0, "windows")
             self.add_state(f"{key}_ids", [], "smallest", cap=MAX_IDS)
         self.add_state("nonfinite_pixels", 0, "sum")
         self.add_state("out_of_range_pixels", 0, "sum")
@@ -112,31 +113,35 @@ class DataQuality(FeatureExtractor):
         if getattr(batch, "unreadable", False):  # only counted: no pixel, no label was read
             self._count(st, "unreadable", batch, np.ones(len(batch), dtype=bool))
             return
+        windows = self.stream_windows(batch, split)
         problems = getattr(batch, "image_problems", None)
         if problems is not None:
             for col in np.flatnonzero(problems.any(axis=0)).tolist():
-                self._count(st, IMAGE_PROBLEMS[col], batch, problems[:, col])
+                self._count(st, IMAGE_PROBLEMS[col], batch, problems[:, col], windows)
         fractional = getattr(batch, "non_integer_labels", None)
         if fractional is not None:
-            self._count(st, "non_integer_labels", batch, np.asarray(fractional) > 0)
+            self._count(st, "non_integer_labels", batch, np.asarray(fractional) > 0, windows)
             st.non_integer_values += int(np.sum(fractional))
-        self._count(st, "nonfinite", batch, np.asarray(batch.nonfinite_pixels) > 0)
+        self._count(st, "nonfinite", batch, np.asarray(batch.nonfinite_pixels) > 0, windows)
         st.nonfinite_pixels += int(np.sum(batch.nonfinite_pixels))
         if not hasattr(batch, "mask_shape"):  # image-only task
             return
         st.masks += len(batch)
-        self._count(st, "out_of_range", batch, np.asarray(batch.out_of_range_pixels) > 0)
+        self._count(st, "out_of_range", batch, np.asarray(batch.out_of_range_pixels) > 0, windows)
         st.out_of_range_pixels += int(np.sum(batch.out_of_range_pixels))
         # a mask without a counted pixel is empty (the view's pixels per image and class, shared with the
         # segmentation features)
-        self._count(st, "empty", batch, batch.view.counted_pixels() == 0)
+        self._count(st, "empty", batch, batch.view.counted_pixels() == 0, windows)
 
     @staticmethod
-    def _count(st, key: str, batch: ImageBatch, bad: np.ndarray) -> None:
+    def _count(st, key: str, batch: ImageBatch, bad: np.ndarray, windows: Optional[np.ndarray] = None) -> None:
         if not bad.any():
             return
         ids = np.asarray(batch.sample_ids)[bad].tolist()
-        setattr(st, f"{key}_samples", getattr(st, f"{key}_samples") + len(ids))
+        if key in PROBLEMS:  # counted per window of the stream
+            add_counts(getattr(st, f"{key}_samples"), windows[bad], np.zeros(len(ids), dtype=np.int64))
+        else:
+            setattr(st, f"{key}_samples", getattr(st, f"{key}_samples") + len(ids))
         # (key, payload) = (sample id, sample id): keeps the smallest ids, independent of merge order
         setattr(st, f"{key}_ids", keep_smallest(getattr(st, f"{key}_ids"), [(i, i) for i in ids], MAX_IDS))
 
@@ -147,9 +152,11 @@ class DataQuality(FeatureExtractor):
         keys = list(PROBLEMS) if with_masks else ["nonfinite"]
         for key in keys:
             scalar, title, severity, why = PROBLEMS[key]
-            counts: Dict[str, int] = {s: int(getattr(self.state(s), f"{key}_samples")) for s in splits}
+            counts: Dict[str, int] = {s: int(getattr(self.state(s), f"{key}_samples").sum()) for s in splits}
             for s in splits:
                 res.scalars.setdefault(scalar, {})[s] = counts[s]
+            res.series.append(self.headline_series(splits, scalar, f"{title}, among the images read so far", "images",
+                                                   lambda st, key=key: getattr(st, f"{key}_samples")))
             if key != "empty":
                 pixels = f"{key}_pixels"
                 for s in splits:
