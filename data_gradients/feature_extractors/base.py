@@ -150,15 +150,15 @@ class FeatureExtractor:
         return fields
 
     def headline_series(self, splits: Iterable[str], key: str, title: str, y_label: str,
-                        count: Callable[[SplitState], np.ndarray], per_image: bool = False, scale: float = 1.0) -> Series:
+                        count: Callable[[SplitState], np.ndarray], per_image: bool = False) -> Series:
         """A headline number along the stream (``Series.headline``) from a windowed count: at each window,
-        ``count(state)`` summed over the images read so far (``per_image``: divided by those images), times
-        ``scale``; the last value is the split's number."""
+        ``count(state)`` summed over the images read so far (``per_image``: divided by those images); the
+        last value is the split's number."""
         series = Series(key=key, title=title, y_label=y_label, steps={}, values={}, headline=True)
         for s in splits:
             st = self.state(s)
             used, steps = self.stream_steps(s)
-            total = np.cumsum(np.asarray(count(st))[used], axis=0) * scale
+            total = np.cumsum(np.asarray(count(st))[used], axis=0)
             if per_image:
                 total = total / np.cumsum(st.stream_images[used])
             series.steps[s], series.values[s] = steps, {key: total}
