@@ -11,6 +11,9 @@ from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.feature_extractors.sample_reservoir import SampleReservoir
 
 THUMBNAIL_SIDE = 512  # longest side of a stored sample, in pixels (never upscaled)
+# A candidate of up to 1.25 thumbnails' pixels (a 640 x 480 frame) is kept as read and reduced when drawn:
+# most candidates leave the reservoir before the end (~k ln(n / k) enter it), and a copy costs ~1/15 of a reduction
+RAW_PIXELS = 5 * THUMBNAIL_SIDE * THUMBNAIL_SIDE // 4
 GOLDEN = 0.618033988749895
 LABEL_FONT, LABEL_SCALE = cv2.FONT_HERSHEY_SIMPLEX, 0.35
 LABEL_BASE = cv2.getTextSize("g", LABEL_FONT, LABEL_SCALE, 1)[1]  # room below the baseline
@@ -101,8 +104,12 @@ class DetectionSamples(SampleReservoir):
 
     def payload(self, batch: DetectionBatch, index: int) -> Tuple:
         mine = batch.box_image == index
-        image, boxes = thumbnail(batch.images[index], batch.boxes[mine])
-        return image, boxes, batch.box_classes[mine].copy()
+        image, boxes, classes = batch.images[index], batch.boxes[mine], batch.box_classes[mine].copy()
+        if image.shape[1] * image.shape[2] <= RAW_PIXELS:
+            return image.copy(), boxes.copy(), classes, False
+        return (*thumbnail(image, boxes), classes, True)
 
-    def picture(self, image: np.ndarray, boxes: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    def picture(self, image: np.ndarray, boxes: np.ndarray, classes: np.ndarray, reduced: bool = True) -> np.ndarray:
+        if not reduced:  # kept as read (CHW): the same thumbnail as if made on arrival
+            image, boxes = thumbnail(image, boxes)
         return draw_boxes(image, boxes, classes, self.context.class_names)

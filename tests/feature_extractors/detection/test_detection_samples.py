@@ -43,3 +43,24 @@ def test_no_samples_requested_gives_no_pictures():
 def test_class_colours_are_stable_and_distinct():
     colours = {class_colour(i) for i in range(10)}
     assert len(colours) == 10 and class_colour(3) == class_colour(3)
+
+
+def test_a_frame_kept_as_read_is_drawn_as_a_thumbnail_made_on_arrival():
+    from data_gradients.feature_extractors.detection.samples import RAW_PIXELS, draw_boxes, thumbnail
+
+    ctx = context(names={0: "cat", 1: "dog"}, samples=1)
+    b = batch([[[1, 60, 50, 300, 400], [0, 10, 10, 90, 70]]], h=480, w=640, first_id=3)
+    b.images = np.random.default_rng(0).integers(0, 256, b.images.shape, dtype=np.uint8)
+    ex = DetectionSamples(ctx)
+    ex.update(b, "train")
+    (_, (_, image, _, _, reduced)), = ex.state("train").reservoir
+    assert 480 * 640 <= RAW_PIXELS and not reduced and image.shape == (3, 480, 640)  # a copy, not yet reduced
+    mine = b.box_image == 0
+    expected = draw_boxes(*thumbnail(b.images[0], b.boxes[mine]), b.box_classes[mine], ctx.class_names)
+    (grid,) = ex.compute().images
+    assert grid.images["train"][0].shape == (384, 512, 3)
+    np.testing.assert_array_equal(grid.images["train"][0], expected)
+    big = DetectionSamples(ctx)  # above RAW_PIXELS: reduced on arrival
+    big.update(batch([[[1, 100, 200, 300, 400]]], h=1024, w=1024), "train")
+    (_, (_, image, _, _, reduced)), = big.state("train").reservoir
+    assert reduced and image.shape == (512, 512, 3)
