@@ -141,23 +141,19 @@ class Failing(Summing):
         raise MemoryError("out of memory in a worker")
 
 
-def test_an_error_outside_the_features_reaches_the_caller():
-    pipeline = ProcessPipeline([Failing(), Failing()])
-    pipeline.submit(next(batches(1, np.random.default_rng(3))), "train", lambda n: None)
-    with pytest.raises(WorkerProcessError, match="MemoryError: out of memory in a worker"):
-        pipeline.drain()
-    pipeline.close()
-
-
 class Dying(Summing):
     def update(self, batch, split, seq):
         os._exit(3)  # as if the system had killed it
 
 
-def test_a_worker_that_dies_is_reported_not_waited_for():
-    pipeline = ProcessPipeline([Dying(), Dying()])
-    pipeline.submit(next(batches(1, np.random.default_rng(4))), "train", lambda n: None)
-    with pytest.raises(WorkerProcessError, match="exited unexpectedly .exit code 3"):
+@pytest.mark.parametrize("producer, message", [
+    (Failing, "MemoryError: out of memory in a worker"),  # an error outside the features reaches the caller
+    (Dying, "exited unexpectedly .exit code 3"),  # a worker that dies is reported, not waited for
+])
+def test_a_failing_or_dying_worker_is_reported_to_the_caller(producer, message):
+    pipeline = ProcessPipeline([producer(), producer()])
+    pipeline.submit(next(batches(1, np.random.default_rng(3))), "train", lambda n: None)
+    with pytest.raises(WorkerProcessError, match=message):
         pipeline.drain()
     pipeline.close()
 
