@@ -1,6 +1,8 @@
 """Per-image brightness (mean luma): distribution, mean, std, dark and bright shares."""
 from __future__ import annotations
 
+from typing import List, Tuple
+
 import numpy as np
 
 from data_gradients.batch import ImageBatch
@@ -15,6 +17,15 @@ LUMA_WEIGHTS = np.array([299, 587, 114], dtype=np.int64)  # ITU-R BT.601 x 1000:
 DARK_BELOW = 51  # 20% of 255
 BRIGHT_ABOVE = 204  # 80% of 255
 FIXED_POINT_BITS = 20  # per-image brightness is summed as an integer in units of 2**-20 luma
+
+
+def image_luma(batch: ImageBatch) -> Tuple[np.ndarray, int, List[int]]:
+    """``(luma_k, scale, fixed)`` of each image: its luma summed over the pixels x 1000 (an integer, so
+    bins and thresholds are decided exactly against ``value * scale``), ``scale`` = 1000 x pixels, and
+    its mean luma in fixed point (units of 2**-FIXED_POINT_BITS, rounded) as Python ints."""
+    luma_k = batch.pixel_stats.sums @ LUMA_WEIGHTS  # (N, 3) exact sums, shared with the other image features
+    scale = 1000 * max(batch.height * batch.width, 1)
+    return luma_k, scale, [((int(v) << FIXED_POINT_BITS) + scale // 2) // scale for v in luma_k.tolist()]
 
 
 @register_feature
@@ -41,13 +52,8 @@ class ImageBrightness(FeatureExtractor):
     def update(self, batch: ImageBatch, split: str) -> None:
         if len(batch) == 0:
             return
-        sums = batch.pixel_stats.sums  # (N, 3) exact, shared with the other image features
-        pixels = batch.height * batch.width
-        # luma sum x 1000 is an integer: bins and thresholds are decided exactly
-        luma_k = sums @ LUMA_WEIGHTS
-        scale = 1000 * max(pixels, 1)
+        luma_k, scale, fixed = image_luma(batch)
         bins = np.minimum(luma_k * N_BINS // (255 * scale), N_BINS - 1)
-        fixed = [((int(v) << FIXED_POINT_BITS) + scale // 2) // scale for v in luma_k.tolist()]
         windows = self.stream_windows(batch, split)  # first: it may widen (replace) the windowed states
         st = self.state(split)
         add_counts(st.histogram, windows, bins)

@@ -4,8 +4,8 @@ and a finding when that order is far from shuffled.
 State per split: per window of the stream (``stream_windows``: at most ``WINDOWS`` windows of
 a power-of-two width of consecutive stream positions, merged exactly): images, images holding
 each class, the brightness sum (integer fixed point, exact) and the objects (boxes; classes present
-for the other tasks). Fixed size: WINDOWS x (classes + 3) integers per split. Under torch.distributed the manager interleaves the
-ranks' streams (position x world + rank, as a DistributedSampler deals the samples), so a step
+for the other tasks). Fixed size: WINDOWS x (classes + 3) integers per split. Under torch.distributed
+the manager interleaves the ranks' streams (position x world + rank, as a DistributedSampler deals the samples), so a step
 counts the images read by all ranks.
 
 The finding: for each class, a chi-square test of its images per window against its share of
@@ -26,9 +26,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from data_gradients.feature_extractors.base import FeatureExtractor
-from data_gradients.feature_extractors.common.brightness import FIXED_POINT_BITS, LUMA_WEIGHTS
+from data_gradients.feature_extractors.common.brightness import FIXED_POINT_BITS, image_luma
 from data_gradients.feature_extractors.registry import register_feature
-from data_gradients.feature_extractors.stream_windows import WINDOWS, add_counts
+from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Finding, Series, Table
 from data_gradients.thresholds import declare, threshold
 
@@ -79,14 +79,12 @@ class StreamOrder(FeatureExtractor):
         window = self.stream_windows(batch, split)
         st = self.state(split)
         present, objects = self._labels(batch)
-        sums = batch.pixel_stats.sums
-        scale = 1000 * max(batch.height * batch.width, 1)
-        luma_k = sums @ LUMA_WEIGHTS  # luma sum x 1000: rounded exactly as in image_brightness
-        luma = [((int(v) << FIXED_POINT_BITS) + scale // 2) // scale for v in luma_k.tolist()]
+        _, _, luma = image_luma(batch)  # as image_brightness rounds it
         zeros = np.zeros(n, dtype=np.int64)
         add_counts(st.luma, window, zeros, weights=np.asarray(luma, dtype=np.float64))  # < 2**53: exact
         add_counts(st.objects, window, zeros, weights=objects.astype(np.float64))
-        st.class_images += _class_counts(window, present)
+        image, cls = np.nonzero(present)
+        add_counts(st.class_images, window[image], cls)
 
     def _labels(self, batch: Any) -> Tuple[np.ndarray, np.ndarray]:
         """(N, classes) bool: the image holds the class; (N,) objects (boxes, else classes present)."""
@@ -217,9 +215,3 @@ def blocks_text(st: Any, used: np.ndarray, c: int) -> str:
                        for a, b, _ in sorted(chosen))
     share = held / max(int(o.sum()), 1)
     return f"only in images {ranges}" if share >= 0.99 else f"mostly in images {ranges} ({share:.0%} of its images)"
-
-
-def _class_counts(window: np.ndarray, present: np.ndarray) -> np.ndarray:
-    out = np.zeros((WINDOWS, present.shape[1]), dtype=np.int64)
-    np.add.at(out, window, present.astype(np.int64))
-    return out
