@@ -108,10 +108,10 @@ class _Job:
 
     def wait(self) -> subprocess.CompletedProcess:
         try:
-            _load_pypdf()
             try:
+                _load_pypdf()
                 self.process.wait(timeout=max(self.deadline - time.monotonic(), 0.0))
-            except subprocess.TimeoutExpired:
+            except BaseException:  # past the timeout, or interrupted while waiting: never left running
                 self.process.kill()
                 self.process.wait()
                 raise
