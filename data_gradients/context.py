@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class AnalysisContext:
@@ -31,6 +33,13 @@ class AnalysisContext:
     @property
     def n_label_ids(self) -> int:
         return 2 if self.num_classes == 1 else self.num_classes
+
+    @property
+    def shown_ids(self) -> "np.ndarray":
+        """(n_label_ids,) bool: the ids of ``class_ids`` (the classes shown), for selecting counted labels."""
+        mask = np.zeros(self.n_label_ids, dtype=bool)
+        mask[list(self.class_ids)] = True
+        return mask
 
     def promised(self, split: str) -> Optional[int]:
         """Samples the loader of ``split`` promised to yield, or None when it cannot tell."""

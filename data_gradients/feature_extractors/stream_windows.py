@@ -40,15 +40,17 @@ def fold_to(values: np.ndarray, width: int, target: int) -> np.ndarray:
     return values
 
 
-def add_counts(target: np.ndarray, windows: np.ndarray, bins: np.ndarray, weights: Optional[np.ndarray] = None) -> None:
+def add_counts(target: np.ndarray, windows: np.ndarray, bins: Optional[np.ndarray] = None,
+               weights: Optional[np.ndarray] = None) -> None:
     """Count each value in ``target[window, bin]`` (``target``: (WINDOWS, *shape), ``bins`` flat
-    indices into ``shape``), in place; integer ``weights`` are added instead of ones.
+    indices into ``shape``; none: a count per window, ``target`` (WINDOWS,)), in place; integer
+    ``weights`` are added instead of ones.
 
     A batch usually falls in one or two windows: only the rows it touches are counted."""
     windows = np.asarray(windows, dtype=np.int64)
-    bins = np.asarray(bins, dtype=np.int64)
-    if bins.size == 0:
+    if windows.size == 0:
         return
+    bins = np.zeros(len(windows), dtype=np.int64) if bins is None else np.asarray(bins, dtype=np.int64)
     flat = target.reshape(len(target), -1)
     n_bins = flat.shape[1]
     lo, hi = int(windows.min()), int(windows.max())

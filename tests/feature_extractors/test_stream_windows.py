@@ -27,7 +27,7 @@ class ValuesPerWindow(FeatureExtractor):
         windows = self.stream_windows(batch, split)
         st = self.state(split)
         add_counts(st.counts, windows, batch.values)
-        add_counts(st.total, windows, np.zeros(len(batch.values), dtype=np.int64), weights=batch.values.astype(float))
+        add_counts(st.total, windows, weights=batch.values.astype(float))
 
 
 def batch(positions, values):
@@ -45,6 +45,9 @@ def test_add_counts_counts_each_value_in_its_window():
     np.testing.assert_array_equal(target, expected)
     add_counts(target, np.zeros(0), np.zeros(0))  # nothing to count
     np.testing.assert_array_equal(target, expected)
+    per_window = np.zeros(WINDOWS, dtype=np.int64)  # no bins: a count per window
+    add_counts(per_window, np.array([4, 4, 9]))
+    assert per_window[[4, 9]].tolist() == [2, 1] and per_window.sum() == 3
 
 
 def test_fold_adds_adjacent_windows_and_width_doubles_past_the_last_window():

@@ -61,7 +61,7 @@ class ImageBrightness(FeatureExtractor):
         st.sumsq += sum(v * v for v in fixed)
         st.images += len(batch)
         for target, hit in ((st.dark, luma_k < DARK_BELOW * scale), (st.bright, luma_k > BRIGHT_ABOVE * scale)):
-            add_counts(target, windows[hit], np.zeros(int(hit.sum()), dtype=np.int64))
+            add_counts(target, windows[hit])
 
     def compute(self):
         res = self.new_result()

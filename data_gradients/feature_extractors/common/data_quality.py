@@ -139,7 +139,7 @@ class DataQuality(FeatureExtractor):
             return
         ids = np.asarray(batch.sample_ids)[bad].tolist()
         if key in PROBLEMS:  # counted per window of the stream
-            add_counts(getattr(st, f"{key}_samples"), windows[bad], np.zeros(len(ids), dtype=np.int64))
+            add_counts(getattr(st, f"{key}_samples"), windows[bad])
         else:
             setattr(st, f"{key}_samples", getattr(st, f"{key}_samples") + len(ids))
         # (key, payload) = (sample id, sample id): keeps the smallest ids, independent of merge order

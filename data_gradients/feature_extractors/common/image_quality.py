@@ -201,7 +201,7 @@ class ImageQuality(FeatureExtractor):
             add_counts(getattr(st, f"{check}_histogram"), windows, bins)
             if bad[check].any():
                 hit = ids[bad[check]].tolist()
-                add_counts(getattr(st, f"{check}_images"), windows[bad[check]], np.zeros(len(hit), dtype=np.int64))
+                add_counts(getattr(st, f"{check}_images"), windows[bad[check]])
                 setattr(st, f"{check}_ids", keep_smallest(getattr(st, f"{check}_ids"), [(i, i) for i in hit], MAX_IDS))
 
     def compute(self):

@@ -80,9 +80,8 @@ class StreamOrder(FeatureExtractor):
         st = self.state(split)
         present, objects = self._labels(batch)
         _, _, luma = image_luma(batch)  # as image_brightness rounds it
-        zeros = np.zeros(n, dtype=np.int64)
-        add_counts(st.luma, window, zeros, weights=np.asarray(luma, dtype=np.float64))  # < 2**53: exact
-        add_counts(st.objects, window, zeros, weights=objects.astype(np.float64))
+        add_counts(st.luma, window, weights=np.asarray(luma, dtype=np.float64))  # < 2**53: exact
+        add_counts(st.objects, window, weights=objects.astype(np.float64))
         image, cls = np.nonzero(present)
         add_counts(st.class_images, window[image], cls)
 

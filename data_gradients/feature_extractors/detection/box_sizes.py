@@ -48,8 +48,7 @@ class DetectionBoxSizes(FeatureExtractor):
         self.add_state("aspect_hist", np.zeros(len(ASPECT_EDGES) - 1, dtype=np.int64), "windows")
         # the boxes of the classes shown (area_hist[ids] summed), per window of the stream
         self.add_state("area_stream", np.zeros(len(AREA_EDGES) - 1, dtype=np.int64), "windows")
-        self._shown = np.zeros(n, dtype=bool)
-        self._shown[list(self.context.class_ids)] = True
+        self._shown = self.context.shown_ids
         self.add_state("size_hist", np.zeros((SIZE_BINS, SIZE_BINS), dtype=np.int64), "sum")  # rows: height
 
     def update(self, batch: DetectionBatch, split: str) -> None:

@@ -42,8 +42,7 @@ class SegmentationComponents(FeatureExtractor):
         # per window of the stream: objects per image, and the area of the objects of the classes shown
         self.add_state("per_image_hist", np.zeros(MAX_COUNT_BIN + 1, dtype=np.int64), "windows")
         self.add_state("area_stream", np.zeros(len(AREA_EDGES) - 1, dtype=np.int64), "windows")
-        self._shown = np.zeros(n, dtype=bool)
-        self._shown[list(self.context.class_ids)] = True
+        self._shown = self.context.shown_ids
         self.add_state("components", np.zeros(n, dtype=np.int64), "sum")
         self.add_state("area_hist", np.zeros((n, len(AREA_EDGES) - 1), dtype=np.int64), "sum")
         self.add_state("area_pct_sum", np.zeros(n, dtype=np.float64), "sum")

@@ -201,8 +201,7 @@ class SegmentationConvexity(FeatureExtractor):
         self.add_state("convexity_sum", np.zeros(n, dtype=np.float64), "sum")
         # the objects of the classes shown, per window of the stream
         self.add_state("stream", np.zeros(N_BINS, dtype=np.int64), "windows")
-        self._shown = np.zeros(n, dtype=bool)
-        self._shown[list(self.context.class_ids)] = True
+        self._shown = self.context.shown_ids
 
     def update(self, batch: SegmentationBatch, split: str) -> None:
         if len(batch) == 0:
