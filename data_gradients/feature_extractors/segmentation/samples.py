@@ -1,7 +1,7 @@
 """A seeded uniform sample of images with their masks overlaid (TensorBoard pictures)."""
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -29,20 +29,33 @@ def palette(n: int) -> np.ndarray:
     return np.concatenate([_BASE_PALETTE, extra])
 
 
-def thumbnail(image_chw: np.ndarray, mask: np.ndarray, side: int = THUMBNAIL_SIDE) -> Tuple[np.ndarray, np.ndarray]:
+def thumbnail(image_chw: np.ndarray, mask: np.ndarray, side: int = THUMBNAIL_SIDE,
+              table: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray]:
     """(HWC uint8 image, HW int32 mask) with the longest side at most ``side`` (never upscaled).
 
+    ``table``: (256,) int32, when ``mask`` holds uint8 labels whose ids are ``table[mask]``: the labels are
+    reduced first and looked up after (nearest neighbour picks the same pixels whatever their type, so the
+    ids are those of the looked-up full mask, at a 25th of the lookups for a 720p mask).
     Always new arrays: a stored sample must not keep the batch (or a reused loader buffer) alive.
     """
     h, w = mask.shape
     scale = side / max(h, w, 1)
     if scale >= 1:
-        return image_chw.transpose(1, 2, 0).copy(), mask.astype(np.int32, copy=True)
+        return image_chw.transpose(1, 2, 0).copy(), _ids(mask, table)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))  # cv2 wants (width, height)
     # resize the contiguous CHW planes first, transpose the small result (no full-size copy)
     planes = [cv2.resize(np.ascontiguousarray(p), size, interpolation=cv2.INTER_AREA) for p in image_chw]
-    small_mask = cv2.resize(np.ascontiguousarray(mask, dtype=np.int32), size, interpolation=cv2.INTER_NEAREST)
-    return np.stack(planes, axis=-1), small_mask
+    if table is None:
+        mask = np.ascontiguousarray(mask, dtype=np.int32)
+    small_mask = cv2.resize(np.ascontiguousarray(mask), size, interpolation=cv2.INTER_NEAREST)
+    return np.stack(planes, axis=-1), _ids(small_mask, table)
+
+
+def _ids(mask: np.ndarray, table: Optional[np.ndarray]) -> np.ndarray:
+    """A new int32 array: ``mask`` itself, or ``table[mask]`` of uint8 labels."""
+    if table is None:
+        return mask.astype(np.int32, copy=True)
+    return cv2.LUT(mask, table) if mask.size else np.zeros(mask.shape, dtype=np.int32)
 
 
 def with_legend(image: np.ndarray, entries, colours: np.ndarray) -> np.ndarray:
@@ -93,6 +106,9 @@ class SegmentationSamples(SampleReservoir):
     grid_title = "Images with their masks"
 
     def payload(self, batch: SegmentationBatch, index: int) -> Tuple:
+        source = batch.label_source  # uint8 labels whose int32 masks were not built: reduced, then looked up
+        if source is not None and batch.__dict__.get("_masks") is None and source[1].shape == (256,):
+            return thumbnail(batch.images[index], source[0][index], table=source[1])
         return thumbnail(batch.images[index], batch.sample_mask(index))
 
     def picture(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:

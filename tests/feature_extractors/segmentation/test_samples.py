@@ -57,14 +57,43 @@ def test_picks_are_the_smallest_keys_and_spread_over_the_dataset():
 def test_thumbnails_only_for_candidates(monkeypatch):
     calls = []
 
-    def counting(image, mask):
+    def counting(image, mask, **kw):
         calls.append(1)
-        return thumbnail(image, mask)
+        return thumbnail(image, mask, **kw)
 
     monkeypatch.setattr(samples_module, "thumbnail", counting)
     images, masks = dataset(1000, h=2, w=2)
     feed(SegmentationSamples(ctx(5)), images, masks, 20)
     assert 5 <= len(calls) < 100  # ~ k (1 + ln(n / k)) expected entries, not n
+
+
+def test_thumbnail_of_uint8_labels_reduced_then_looked_up_equals_the_looked_up_mask_reduced():
+    rng = np.random.default_rng(3)
+    table = np.full(256, -1, dtype=np.int32)
+    table[[0, 1, 2, 7, 200]] = [0, 1, 2, 7, 200]
+    for h, w in ((720, 1280), (301, 599), (257, 3), (1, 700), (10, 20), (256, 256), (0, 5)):
+        image = rng.integers(0, 256, (3, h, w), dtype=np.uint8)
+        labels = rng.choice(np.array([0, 1, 2, 7, 9, 200, 255], dtype=np.uint8), size=(h, w))
+        labels[h // 3:, w // 2:] = 7  # regions as well as noise
+        ids = table[labels]
+        new_img, new_mask = thumbnail(image, labels, table=table)
+        old_img, old_mask = thumbnail(image, ids)
+        assert new_mask.dtype == np.int32 and np.array_equal(new_mask, old_mask) and np.array_equal(new_img, old_img)
+        assert not np.shares_memory(new_mask, labels)
+
+
+def test_payload_from_uint8_labels_equals_payload_from_masks():
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, (4, 3, 300, 500), dtype=np.uint8)
+    labels = rng.integers(0, 3, (4, 300, 500)).astype(np.uint8)
+    labels[:, 100:] = 255  # not a class: -1
+    ext = SegmentationSamples(ctx(4))
+    (from_labels,) = SegmentationBatchBuilder(3, (0, 1, 2), (255,)).build(images, labels, 0)
+    (from_ids,) = SegmentationBatchBuilder(3, (0, 1, 2), (255,)).build(images, labels.astype(np.int64), 0)
+    assert from_labels.label_source is not None and from_ids.label_source is None
+    for i in range(4):
+        (a_img, a_mask), (b_img, b_mask) = ext.payload(from_labels, i), ext.payload(from_ids, i)
+        assert np.array_equal(a_img, b_img) and np.array_equal(a_mask, b_mask) and a_mask.dtype == b_mask.dtype
 
 
 def test_thumbnail_sizes_and_nearest_mask():
