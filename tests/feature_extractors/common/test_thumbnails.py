@@ -71,3 +71,11 @@ def test_grey_is_the_integer_luma_of_every_colour():
     assert ((luma + 500) % 1000 == 0).any()  # exact quotients exist: the floor at an integer is exercised
     assert np.array_equal(grey_of(rgb), ((luma + 500) // 1000).astype(np.uint8))
     assert grey_of(np.zeros((0, 3, SIZE, SIZE), np.uint8)).shape == (0, SIZE, SIZE)
+
+
+def test_grey_is_the_integer_luma_over_several_passes_of_thumbnails():
+    rng = np.random.default_rng(3)
+    for n in (1, 16, 37):  # 16 thumbnails of 64 x 64 per pass: one, a full and several passes with a remainder
+        rgb = rng.integers(0, 256, (n, 3, SIZE, SIZE), dtype=np.uint8)
+        luma = np.einsum("nchw,c->nhw", rgb.astype(np.int64), np.array([299, 587, 114]))
+        assert np.array_equal(grey_of(rgb), ((luma + 500) // 1000).astype(np.uint8))
