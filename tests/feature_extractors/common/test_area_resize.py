@@ -34,12 +34,18 @@ def any_phases(monkeypatch):
     monkeypatch.setattr(ar, "MAX_PHASES", 1 << 20)
 
 
+@pytest.fixture
+def short_chunks(monkeypatch):
+    """Passes of 3 planes of 64 x 64 (1 to 3 planes of the sizes below): 7 planes end with a short last pass."""
+    monkeypatch.setattr(ar, "CHUNK_PIXELS", 3 * 64 * 64)
+
+
 @pytest.mark.parametrize("rows", range(64, 128))
-def test_every_last_step_of_a_64_pixel_thumbnail_gives_opencvs_bytes(rows, any_phases):
+def test_every_last_step_of_a_64_pixel_thumbnail_gives_opencvs_bytes(rows, any_phases, short_chunks):
     exact = 0
     for cols in COLS:
         for kind in range(3):
-            tall = planes(kind, 7, rows, cols, rows * 1000 + cols * 3 + kind)  # 7 planes: a short last chunk
+            tall = planes(kind, 7, rows, cols, rows * 1000 + cols * 3 + kind)  # 7 planes: a short last pass
             assert np.array_equal(ar.area_resize(tall, 7, 64, 64), opencv(tall, 7, 64)), (rows, cols, kind)
         exact += ar.exact(rows, cols, 64, 64)
     assert exact >= (3 if rows % 2 else 1)  # the vectorised path is taken, not only OpenCV's
@@ -73,6 +79,14 @@ def test_strided_rows_are_read_as_they_are(any_phases):
     tall = planes(0, 5, 224, 112, 1)[::2]  # every other row: a strided view of 5 planes of 112 rows
     assert not tall.flags.c_contiguous
     assert np.array_equal(ar.area_resize(tall, 5, 64, 64), opencv(np.ascontiguousarray(tall), 5, 64))
+
+
+def test_passes_of_the_production_size_with_a_short_last_one():
+    per_pass = ar.CHUNK_PIXELS // (112 * 112)
+    assert 2 <= per_pass < 29  # 29 planes of 112 x 112: several passes, the last one short
+    for kind in range(3):
+        tall = planes(kind, 29, 112, 112, 7 + kind)
+        assert np.array_equal(ar.area_resize(tall, 29, 64, 64), opencv(tall, 29, 64)), kind
 
 
 @pytest.mark.parametrize("rows, cols, size, expected", [
