@@ -79,11 +79,16 @@ def worker(root: str, size, n_images: int, batch_size: int, include_all: bool, d
         masks = torch.from_numpy(np.stack([m for _, m in scenes]))
         raw.append((images, masks, start))
     batches = [b for images, masks, start in raw for b in builder.build(images, masks, start)]
+    # what a built batch leaves to count when read (out-of-range labels), taken before anything reads it
+    lazy = {id(b): b.__dict__.get("_flagged") for b in batches}
     names = registered_features("segmentation") if include_all else LABEL_FEATURES
 
     def copy(b):  # a new batch object, nothing cached on it, reading the uint8 labels as a built batch does
-        out = dataclasses.replace(b)
-        out.label_source = b.label_source
+        flagged = lazy.get(id(b))
+        out = dataclasses.replace(b, masks=None, out_of_range_pixels=None if flagged else b.out_of_range_pixels)
+        out.label_source = b.label_source  # the int32 masks not built, as in a built batch
+        if flagged:
+            out.__dict__["_flagged"] = flagged
         return out
 
     def fresh():

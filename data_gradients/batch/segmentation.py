@@ -26,6 +26,7 @@ class SegmentationBatch(ImageBatch):
     never build the int32 masks."""
 
     masks: np.ndarray = None  # type: ignore[assignment]
+    #: counted lazily from uint8 labels (see :func:`_get_out_of_range`)
     out_of_range_pixels: np.ndarray = None  # type: ignore[assignment]
     #: (uint8 labels, 256-entry int32 table label -> id or -1) with ``masks == table[labels]``, set by
     #: the builder after construction. Not a dataclass field: a copy (``dataclasses.replace``) reads
@@ -87,9 +88,35 @@ def _set_masks(batch: SegmentationBatch, masks: np.ndarray) -> None:
         batch.__dict__["label_source"] = None
 
 
+def _get_out_of_range(batch: SegmentationBatch) -> np.ndarray:
+    """(N,) int64 out-of-range label values per sample. From uint8 labels (``batch.__dict__["_flagged"]`` =
+    (labels, (256,) bool flagged values)) they are counted on first read: from the runs of the batch's view when
+    it has found them on these labels (one mark per run), else by OpenCV over the labels (:func:`_count_flagged`)."""
+    counts = batch.__dict__.get("_out_of_range")
+    flagged = batch.__dict__.get("_flagged")
+    if counts is None and flagged is not None:
+        labels, values = flagged
+        cached = batch.__dict__.get("_view")
+        view = cached[1] if cached is not None else None
+        if view is not None and view.lookup is not None and view.lookup[0] is labels and "_all_runs" in view.__dict__:
+            counts = view.label_pixels(values)
+        else:
+            counts = _count_flagged(labels, values)
+        batch.__dict__["_out_of_range"] = counts
+        batch.__dict__["_flagged"] = None
+    return counts
+
+
+def _set_out_of_range(batch: SegmentationBatch, counts: np.ndarray) -> None:
+    batch.__dict__["_out_of_range"] = counts
+    batch.__dict__["_flagged"] = None
+
+
 # ``masks`` stays a dataclass field (constructor argument, repr, equality) backed by a property,
-# so masks looked up from uint8 labels are only built when a feature reads them
+# so masks looked up from uint8 labels are only built when a feature reads them; likewise the
+# out-of-range counts of uint8 labels are only counted when read (mostly from the view's runs)
 SegmentationBatch.masks = property(_get_masks, _set_masks)  # type: ignore[assignment]
+SegmentationBatch.out_of_range_pixels = property(_get_out_of_range, _set_out_of_range)  # type: ignore[assignment]
 
 
 class SegmentationBatchBuilder:
@@ -102,6 +129,14 @@ class SegmentationBatchBuilder:
         if num_classes == 1:
             uncounted.add(0)  # binary: 0 is background, never a class
         self.uncounted = np.array(sorted(uncounted), dtype=np.int64)
+        # uint8 labels: label -> counted id or -1, and the label values that are out of range (neither a class
+        # nor uncounted); over all 256 values, so no min and max of the labels are needed
+        self.u8_table = np.full(256, -1, dtype=np.int32)
+        known = self.class_ids[(self.class_ids >= 0) & (self.class_ids <= 255)]
+        self.u8_table[known] = known
+        self.u8_flagged = self.u8_table < 0
+        self.u8_flagged[self.uncounted[(self.uncounted >= 0) & (self.uncounted <= 255)]] = False
+        self.u8_table.flags.writeable = self.u8_flagged.flags.writeable = False  # shared by every batch
         self.notes: Set[str] = set()
         self.mask_layout: Optional[str] = None  # "ids" or "one_hot", as read last (see masks_to_list)
 
@@ -149,6 +184,8 @@ class SegmentationBatchBuilder:
         ids, out_of_range, lookup, fractional = self._labels_and_source(stack_group(masks, idx), lazy=True)
         batch = SegmentationBatch(**fields, non_integer_labels=fractional, masks=ids, out_of_range_pixels=out_of_range)
         batch.label_source = lookup
+        if out_of_range is None:  # uint8 labels with possible out-of-range values: counted when read
+            batch.__dict__["_flagged"] = (lookup[0], self.u8_flagged)
         return batch
 
     def _labels(self, m: np.ndarray):
@@ -158,7 +195,8 @@ class SegmentationBatchBuilder:
     def _labels_and_source(self, m: np.ndarray, lazy: bool = False):
         """(ids, out-of-range pixels per sample, uint8 lookup or None, non-integer pixels per sample or None).
 
-        ``lazy``: when uint8 labels are looked up, return ids None (the batch builds them from the lookup)."""
+        ``lazy``: when uint8 labels are looked up, return ids None (the batch builds them from the lookup), and
+        out-of-range pixels None when some label value is out of range (the batch counts them when read)."""
         n = m.shape[0]
         fractional = None
         one_hot = m.ndim == 4
@@ -180,10 +218,13 @@ class SegmentationBatchBuilder:
             ids = m.view(np.uint8)
         else:
             ids = m  # any integer dtype: looked up as it is, no widening copy
-        if ids.dtype == np.uint8 and ids.size:  # OpenCV's min and max in one pass, ~2x numpy's two
-            lo, hi = (int(v) for v in cv2.minMaxLoc(ids.reshape(-1, ids.shape[-1]))[:2])
-        else:
-            lo, hi = int(ids.min()), int(ids.max())
+        if ids.dtype == np.uint8 and ids.size:  # tables over all 256 values (values absent change nothing)
+            lookup = (ids, self.u8_table)
+            out_ids = None if lazy else cv2.LUT(ids.reshape(-1, ids.shape[-1]), self.u8_table).reshape(ids.shape)
+            if not self.u8_flagged.any():
+                return out_ids, np.zeros(n, dtype=np.int64), lookup, fractional
+            return out_ids, None if lazy else _count_flagged(ids, self.u8_flagged), lookup, fractional
+        lo, hi = int(ids.min()), int(ids.max())
         if hi - min(lo, -1) + 1 > 1 << 20:  # ids too spread for lookup tables
             ids = ids.astype(np.int64, copy=False)
             valid = np.isin(ids, self.class_ids)
@@ -203,18 +244,9 @@ class SegmentationBatchBuilder:
         if one_hot and lo <= -1:
             bad[offset - 1] = False  # -1 = no channel on: unlabelled, not an error
         index = ids if offset == 0 else ids.astype(np.int64) + offset
-        if index.dtype == np.uint8 and index.size:  # OpenCV's table lookup is ~10x numpy's gather
-            table = np.full(256, -1, dtype=np.int32)
-            table[: len(counted)] = counted
-            lookup = (index, table)
-            out_ids = None if lazy else cv2.LUT(index.reshape(-1, index.shape[-1]), table).reshape(index.shape)
-        else:
-            lookup = None
-            out_ids = counted[index]
+        out_ids = counted[index]
         if not bad.any():
-            return out_ids, np.zeros(n, dtype=np.int64), lookup, fractional  # no out-of-range value can be present
-        if lookup is not None:
-            return out_ids, _count_flagged(index, bad), lookup, fractional
+            return out_ids, np.zeros(n, dtype=np.int64), None, fractional  # no out-of-range value can be present
         return out_ids, bad[index].reshape(n, -1).sum(axis=1).astype(np.int64), None, fractional
 
 

@@ -119,6 +119,21 @@ class SegmentationView:
         present[self._all_runs["label"]] = True
         return present
 
+    def label_pixels(self, flagged: np.ndarray) -> np.ndarray:
+        """(N,) int64: pixels of each image whose uint8 label value v has ``flagged[v]`` ((256,) bool), summed
+        over the runs (a run holds the label at its start); views built from a label lookup only."""
+        if self.lookup is None:
+            raise ValueError("label_pixels needs a view built from a label lookup")
+        if self.n * self.h * self.w == 0:
+            return np.zeros(self.n, dtype=np.int64)
+        a = self._all_runs
+        hit = np.flatnonzero(flagged[a["label"]])
+        if hit.size == 0:
+            return np.zeros(self.n, dtype=np.int64)
+        image = a["row"][hit] // a["row"].dtype.type(self.h)
+        counts = np.bincount(image, weights=a["x1"][hit] - a["x0"][hit] + 1, minlength=self.n)
+        return counts.astype(np.int64)  # whole numbers below 2**53: exact
+
     @_once
     def runs(self) -> Dict[str, np.ndarray]:
         """Counted runs in raster order: ``row`` (image * H + y), ``x0``, ``x1`` (inclusive), ``cls``, ``image``."""

@@ -181,6 +181,51 @@ def test_uint8_masks_count_out_of_range_like_wide_ones(num_classes, ignore):
     np.testing.assert_array_equal(ids8, ids64)
 
 
+@pytest.mark.parametrize("num_classes, ignore", [(1, ()), (19, (255,)), (4, (0, 7)), (300, (255,)), (19, (30, 60, 90))])
+@pytest.mark.parametrize("view_first", [False, True])
+def test_out_of_range_of_uint8_labels_counted_when_read_like_wide_ones(num_classes, ignore, view_first):
+    """Built batches of uint8 labels count out-of-range values when read: from the view's runs when the view
+    has found them (``view_first``), else over the labels; either way what numpy and the int64 path count."""
+    from data_gradients.classes import counted_class_ids
+
+    rng = np.random.default_rng(num_classes + 7 * view_first)
+    ids = counted_class_ids(num_classes, ignore)
+    for trial in range(12):
+        n, h, w = int(rng.integers(1, 5)), int(rng.integers(1, 40)), int(rng.integers(1, 50))
+        masks = rng.integers(0, 256, (n, h, w)).astype(np.uint8)
+        if trial % 3 == 0:  # regions of one value, as masks are
+            masks = np.repeat(rng.integers(0, 256, (n, h, 1), dtype=np.uint8), w, axis=2)
+        if trial % 4 == 1:
+            masks = np.minimum(masks, min(num_classes, 255)).astype(np.uint8)  # mostly in range
+        images = np.zeros((n, 3, h, w), np.uint8)
+        (b8,) = SegmentationBatchBuilder(num_classes, ids, ignore).build(images, masks, 0)
+        (b64,) = SegmentationBatchBuilder(num_classes, ids, ignore).build(images, masks.astype(np.int64), 0)
+        assert b8.label_source is not None and b64.label_source is None
+        if view_first:
+            b8.view.counted_pixels()
+        uncounted = list(ignore) + ([0] if num_classes == 1 else [])  # binary: 0 is background
+        expected = [int((~np.isin(m, ids) & ~np.isin(m, uncounted)).sum()) for m in masks]
+        assert b8.out_of_range_pixels.dtype == np.int64
+        assert b8.out_of_range_pixels.tolist() == b64.out_of_range_pixels.tolist() == expected
+        np.testing.assert_array_equal(b8.masks, b64.masks)
+
+
+def test_view_label_pixels_equal_numpy():
+    from data_gradients.batch.segmentation_view import SegmentationView
+
+    rng = np.random.default_rng(11)
+    table = np.arange(256, dtype=np.int32)
+    for trial in range(40):
+        n, h, w = int(rng.integers(1, 4)), int(rng.integers(0, 9)), int(rng.integers(1, 30))
+        labels = rng.integers(0, 6, (n, h, w)).astype(np.uint8) * int(rng.integers(1, 50))
+        flagged = rng.random(256) < rng.random()
+        expected = flagged[labels].reshape(n, -1).sum(axis=1)
+        got = SegmentationView(None, (labels, table)).label_pixels(flagged)
+        assert got.dtype == np.int64 and got.tolist() == expected.tolist()
+    with pytest.raises(ValueError):
+        SegmentationView(np.zeros((1, 2, 2), np.int32)).label_pixels(np.zeros(256, bool))
+
+
 def test_count_flagged_equals_numpy_for_any_flagged_values():
     """OpenCV's range marks (few ranges) and table lookup (many) count what numpy counts, per sample."""
     from data_gradients.batch.segmentation import _count_flagged

@@ -127,11 +127,12 @@ class DataQuality(FeatureExtractor):
         if not hasattr(batch, "mask_shape"):  # image-only task
             return
         st.masks += len(batch)
+        # a mask without a counted pixel is empty (the view's pixels per image and class, shared with the
+        # segmentation features); read first: out-of-range labels are then counted from the view's runs
+        empty = batch.view.counted_pixels() == 0
         self._count(st, "out_of_range", batch, np.asarray(batch.out_of_range_pixels) > 0, windows)
         st.out_of_range_pixels += int(np.sum(batch.out_of_range_pixels))
-        # a mask without a counted pixel is empty (the view's pixels per image and class, shared with the
-        # segmentation features)
-        self._count(st, "empty", batch, batch.view.counted_pixels() == 0, windows)
+        self._count(st, "empty", batch, empty, windows)
 
     @staticmethod
     def _count(st, key: str, batch: ImageBatch, bad: np.ndarray, windows: Optional[np.ndarray] = None) -> None:
