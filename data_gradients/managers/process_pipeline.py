@@ -8,12 +8,19 @@ in a process of its own, forked when the first batch arrives, so it inherits the
 extractors, the registry and the settings without pickling or importing anything again.
 
 The calling process keeps everything it does with threads (the loader, the resolver, the
-sample ids, the exports, Ctrl-C); per batch it writes the batch's arrays into one of a few
-shared-memory slots (pickle protocol 5: the arrays travel out of band, one memcpy) and sends
-the rest through a pipe; the worker reads the arrays in place. ``workers + QUEUED_BATCHES``
-slots bound the batches in flight, as the threads' queue does. At the end every worker
-sends back its producer (the extractor states) and the caller merges them as it merges
-threads' producers. A batch larger than a slot travels through the pipe instead.
+sample ids, the exports, Ctrl-C), and it is a producer too: with ``workers`` producers, ``workers - 1``
+processes are forked and the first producer stays in the caller. Per batch the caller writes the
+batch's arrays into one of a few shared-memory slots (pickle protocol 5: the arrays travel out of
+band, one memcpy) and sends the rest through a pipe; the worker reads the arrays in place. When every
+slot is in flight (the workers are behind), the caller analyses the batch itself instead of waiting:
+so ``workers`` processes analyse on ``workers`` cores, the caller's share adjusts itself to what its
+reading leaves it, and a batch the caller analyses is neither copied nor pickled (measured in
+``bench/bench_analysis.py``: on two cores a caller that only fed two workers was a third process
+competing for them). The slots (``max(children + QUEUED_BATCHES, 2 * children)``: each worker keeps
+one batch in hand and one waiting while the caller analyses one) bound the batches in flight, as the
+threads' queue does. At the end every worker sends back its producer (the extractor states) and the
+caller merges them as it merges threads' producers. A batch larger than a slot travels through the
+pipe instead.
 
 An extractor may keep a reference to an array of a batch (our own copy what they keep, but
 a user's may not; the sample ids are a likely one). The slot would then be written again
@@ -69,15 +76,17 @@ class WorkerProcessError(RuntimeError):
 class ProcessPipeline:
     """Same interface as :class:`pipeline.Pipeline`: ``submit(batch, split, on_done)``,
     ``drain()``, ``close()``; ``on_done(n)`` is called in the calling thread with the batch's
-    number of samples once a worker has analysed it. After ``close()``, ``producers`` holds
-    the workers' producers, ready to merge. ``on_start()`` is called once the workers are forked."""
+    number of samples once it was analysed. ``producers[0]`` analyses in the calling process, each
+    other one in a forked worker; after ``close()``, ``producers`` holds the workers' producers sent
+    back, ready to merge. ``on_start()`` is called once the workers are forked."""
 
     def __init__(self, producers: List[Producer], on_start: Optional[Callable[[], None]] = None):
         import multiprocessing
 
         self.producers, self._on_start = producers, on_start
         self._ctx = multiprocessing.get_context("fork")
-        self._capacity = len(producers) + QUEUED_BATCHES
+        children = len(producers) - 1
+        self._capacity = max(children + QUEUED_BATCHES, 2 * children)
         self._seq = 0
         self._children: list = []
         self._readers: list = []  # one result pipe per worker: no lock between them
@@ -91,6 +100,14 @@ class ProcessPipeline:
     # ------------------------------------------------------------------ caller side
     def submit(self, batch: Any, split: str, on_done: Callable[[int], None]) -> None:
         self._raise_error()
+        if self._children:
+            self._poll(timeout=0)  # the slots the workers have finished with
+            self._raise_error()
+        if self._children and len(self._pending) >= self._capacity:  # the workers are behind: analyse it here
+            seq, self._seq = self._seq, self._seq + 1
+            self.producers[0].update(batch, split, seq)
+            on_done(len(batch))
+            return
         buffers: list = []
         meta = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
         raws = [b.raw() for b in buffers]
@@ -100,9 +117,6 @@ class ProcessPipeline:
             size += -(-raw.nbytes // ALIGN) * ALIGN
         if not self._children:
             self._start(size)
-        while len(self._pending) >= self._capacity:
-            self._poll()
-            self._raise_error()
         slot = self._free.pop() if self._free else None  # none free: every other slot was kept by an extractor
         if slot is not None and size <= len(self._slots[slot]):
             view = memoryview(self._slots[slot])
@@ -131,7 +145,7 @@ class ProcessPipeline:
             while len(self._received) + len(self._lost) < len(self._children):
                 self._poll()  # after a failure, the others' producers still make the partial report
             for index, producer in self._received.items():
-                self.producers[index] = producer
+                self.producers[index + 1] = producer  # worker k holds producer k + 1
         finally:
             for child in self._children:
                 child.join(timeout=5.0)
@@ -153,7 +167,7 @@ class ProcessPipeline:
         self._free = list(range(self._capacity))
         self._tasks = self._ctx.SimpleQueue()
         writers = []
-        for _ in self.producers:
+        for _ in self.producers[1:]:
             reader, writer = self._ctx.Pipe(duplex=False)
             self._readers.append(reader)
             writers.append(writer)
@@ -161,9 +175,9 @@ class ProcessPipeline:
         # to every object's header and so copy the pages the children share with this process.
         gc.freeze()
         try:
-            for index, producer in enumerate(self.producers):
+            for index, producer in enumerate(self.producers[1:]):
                 child = self._ctx.Process(target=_work, args=(index, producer, self._tasks, writers[index], self._slots),
-                                          name=f"data_gradients-worker-{index}", daemon=True)
+                                          name=f"data_gradients-worker-{index + 1}", daemon=True)
                 child.start()
                 self._children.append(child)
         finally:
@@ -173,30 +187,27 @@ class ProcessPipeline:
         if self._on_start is not None:
             self._on_start()
 
-    def _poll(self) -> None:
-        """Handle the workers' news, waiting up to POLL_S for some; notice a worker that died."""
+    def _poll(self, timeout: float = POLL_S) -> None:
+        """Handle the workers' news, waiting up to ``timeout`` s for some; notice a worker that died."""
         live = [i for i in range(len(self._children)) if i not in self._received and i not in self._lost]
         readers = {self._readers[i]: i for i in live}
         sentinels = {self._children[i].sentinel: i for i in live}
-        ready = wait(list(readers) + list(sentinels), timeout=POLL_S)
-        news = [r for r in ready if r in readers]
-        for reader in news:
+        ready = wait(list(readers) + list(sentinels), timeout=timeout)
+        ended = {sentinels[s] for s in ready if s in sentinels}
+        for reader in (r for r in ready if r in readers):
             try:
                 while reader.poll():
                     self._handle(readers[reader], reader.recv())
-            except EOFError:  # the worker has exited: its sentinel tells how
-                pass
-        if news:
-            return
-        for sentinel in ready:
-            index = sentinels[sentinel]
-            if index not in self._received and index not in self._lost:
+            except EOFError:  # the worker has closed its end: it has exited, or is exiting
+                ended.add(readers[reader])
+        for index in sorted(ended):
+            if index not in self._received and index not in self._lost:  # it ended without sending its producer
                 self._children[index].join(timeout=POLL_S)
                 self._lost.add(index)
                 code = self._children[index].exitcode
                 if self._error is None:
                     self._error = WorkerProcessError(
-                        f"data_gradients worker process {index} exited unexpectedly (exit code {code}"
+                        f"data_gradients worker process {index + 1} exited unexpectedly (exit code {code}"
                         f"{', killed by the system, often for lack of memory' if code == -9 else ''})")
 
     def _handle(self, index: int, message) -> None:
