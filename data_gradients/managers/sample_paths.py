@@ -18,6 +18,7 @@ Nothing here reads a file or computes a statistic of the data: it only looks pat
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set
 
 from data_gradients.managers.reading import _ids_note
@@ -98,6 +99,8 @@ def _caption(caption: str, lookup: PathOf) -> str:
 
 def dataset_files(splits_data: Mapping[str, Any], with_ids: Set[str]) -> Optional[FeatureResult]:
     """The readers' bad files and random subsets of every split, or None when no split comes from a reader."""
+    if "data_gradients.datasets.loader" not in sys.modules:  # no reader was ever made (it saves ~20 ms of imports)
+        return None
     from data_gradients.datasets.loader import SeededSubset
     from data_gradients.datasets.problems import MAX_LISTED, PROBLEM_KINDS
 
