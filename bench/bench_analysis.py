@@ -13,7 +13,8 @@ real    Real resolutions: street scenes at 1280x720 with 19 classes (:mod:`stree
         Also the seconds spent writing every output (files run, workers=2), the peak RSS of the workers=2 runs (files: the
         analysing process, DataLoader workers apart; pool: it includes the pool of decoded samples).
 legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 classes, batch 8,
-        tensors in memory; the whole run() (analysis and every output) with the default workers, against
+        tensors in memory; the whole run() (analysis and every output) with the default workers (the cores
+        this process may use, at most 8), and with workers=1, against
         the time 0.3.2 took on this machine (measured once and quoted in issue 8; 0.3.2 needs torchvision,
         which does not install beside this torch, so it cannot run here side by side).
 memory  Peak RSS of the real-resolution pool run at N=500 and N=20000 (workers=2), and the peak
@@ -323,18 +324,20 @@ def suite_real(tasks, n: int, baseline: str = "") -> None:
 
 
 def suite_legacy(tasks, baseline: str = "") -> None:
-    print("\n== data-gradients 0.3.2's benchmark: 256x256, 2000 + 400 images, 10 classes, batch 8, in memory; "
-          "whole run() incl. every output, workers=1\n")
-    head = (f"{'task':14s} {'run() s':>8s} {'of which write s':>16s} {'0.3.2 s':>8s} {'faster':>7s} {'target':>7s}"
-            + (f" | {'baseline run() s':>16s} {'write s':>7s}" if baseline else ""))
+    workers = default_workers()
+    print(f"\n== data-gradients 0.3.2's benchmark: 256x256, 2000 + 400 images, 10 classes, batch 8, in memory; "
+          f"whole run() incl. every output, with the default workers ({workers} here) and with workers=1\n")
+    head = (f"{'task':14s} {'run() s':>8s} {'of which write s':>16s} {'0.3.2 s':>8s} {'faster':>7s} {'target':>7s} | "
+            f"{'workers=1 s':>11s} {'faster':>7s}" + (f" | {'baseline run() s':>16s} {'write s':>7s}" if baseline else ""))
     print(head + "\n" + "-" * len(head))
     for task in tasks:
-        common = dict(source="pool", workers=1, task=task, n=2000, size=(256, 256), classes=10, batch=8)
-        r = spawn(**common)
+        common = dict(source="pool", task=task, n=2000, size=(256, 256), classes=10, batch=8)
+        r, one = spawn(workers=workers, **common), spawn(workers=1, **common)
         line = (f"{task:14s} {r['total_s']:8.2f} {r['write_s']:16.2f} {DG032_SECONDS[task]:8.1f} "
-                f"{DG032_SECONDS[task] / r['total_s']:6.1f}x {TARGET_SPEEDUP[task]:6d}x")
+                f"{DG032_SECONDS[task] / r['total_s']:6.1f}x {TARGET_SPEEDUP[task]:6d}x | {one['total_s']:11.2f} "
+                f"{DG032_SECONDS[task] / one['total_s']:6.1f}x")
         if baseline:
-            b = spawn(baseline=baseline, **common)
+            b = spawn(baseline=baseline, workers=workers, **common)
             line += f" | {b['total_s']:16.2f} {b['write_s']:7.2f}"
         print(line)
 
