@@ -289,14 +289,13 @@ class SegmentationView:
         # flat positions of the intervals in the lower run's row, and in the upper run's row (one row up)
         base = r["row"][low] * self.w
         s, e = base + lo, base + hi
-        # intervals of the upper run where the run below is wide enough: disjoint, so their starts, their
-        # ends (and their runs) sort alike, each by itself (two sorted parts: a merge)
-        below_start = np.sort(s - self.w, kind="stable")
-        below_end = np.sort(e - self.w, kind="stable")
-        # the same for the lower run, from above, sorted alike: start, end and run
+        # the intervals are disjoint, so their starts, their ends (and their runs) sort alike, each by itself
+        # (two sorted parts: a merge); for the lower run, from above: start, end and run
         s.sort(kind="stable")
         e.sort(kind="stable")
         low = np.sort(low, kind="stable")
+        # the same intervals seen from the upper run: one row up, sorted as they are
+        below_start, below_end = s - self.w, e - self.w
         k = run_ops.merge_counts(s, below_end, strict=True)  # below_end < s, i.e. searchsorted(below_end, s, "left")
         hit = k < len(below_end)
         hit[hit] = below_start[k[hit]] <= e[hit]
