@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, List, Optional
@@ -56,8 +57,9 @@ class Pipeline:
     def submit(self, batch: Any, split: str, on_done: Callable[[int], None]) -> None:
         seq, self._seq = self._seq, self._seq + 1
         if not self._threads:
-            self.producers[0].update(batch, split, seq)
-            on_done(len(batch))
+            with ctrl_c_after_the_batch():
+                self.producers[0].update(batch, split, seq)
+                on_done(len(batch))
             return
         self._raise_worker_error()
         self._queue.put((batch, split, seq, on_done))
@@ -97,6 +99,31 @@ class Pipeline:
         if self._error is not None:
             error, self._error = self._error, None
             raise RuntimeError(f"a data_gradients worker thread failed: {error!r}") from error
+
+
+class InterruptedAfterBatch(KeyboardInterrupt):
+    """Ctrl-C, raised once the batch in hand was analysed whole (so the reader counts it)."""
+
+
+@contextmanager
+def ctrl_c_after_the_batch() -> Iterator[None]:
+    """Analysing a batch in the calling thread, a Ctrl-C lands when the batch is done, not inside an
+    extractor: so every extractor's state holds whole batches, which the partial report is computed
+    from (an extractor stopped halfway could hold a count without its sum). A batch takes well under
+    a second. Only in the main thread, and only where Python's own Ctrl-C handler is in place (a
+    handler of the user's is left alone)."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    caught: list = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise InterruptedAfterBatch
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional, Set
 from data_gradients.batch.select import select_samples
 from data_gradients.errors import DataGradientsError, DataLoaderError
 from data_gradients.managers.memory import HeapTrimmer
-from data_gradients.managers.pipeline import Pipeline
+from data_gradients.managers.pipeline import InterruptedAfterBatch, Pipeline
 from data_gradients.managers.progress import estimated_total, progress_bar, total_samples
 from data_gradients.managers.sample_ids import KIND_INDICES, SampleIds
 from data_gradients.reports.report import SplitSummary
@@ -84,7 +84,11 @@ class SplitReader:
                             continue
                     if self.exporter is not None:
                         self.exporter.take(split, index, canonical, ids_source)
-                    pipeline.submit(canonical, split, done)
+                    try:
+                        pipeline.submit(canonical, split, done)
+                    except InterruptedAfterBatch:  # Ctrl-C, once this batch was analysed whole
+                        summary.samples += len(canonical)
+                        raise
                     summary.samples += len(canonical)
                 position += n
                 summary.batches += 1

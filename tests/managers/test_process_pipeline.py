@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 
 import numpy as np
@@ -195,3 +196,25 @@ def test_on_start_runs_once_the_workers_are_forked():
     pipeline.submit(next(batches(1, np.random.default_rng(6))), "train", lambda n: None)
     assert seen == [1]  # one forked worker beside the calling process
     pipeline.close()
+
+
+class Interrupting(Summing):
+    """Ctrl-C arrives while the calling process analyses this producer's batch."""
+
+    def update(self, batch, split, seq):
+        os.kill(os.getpid(), signal.SIGINT)
+        super().update(batch, split, seq)
+
+
+def test_ctrl_c_while_the_caller_analyses_lands_once_its_batch_is_done():
+    gate = multiprocessing.get_context("fork").Event()
+    pipeline = ProcessPipeline([Interrupting(), Summing(gate)])
+    feed = batches(QUEUED_BATCHES + 2, np.random.default_rng(7))
+    for _ in range(1 + QUEUED_BATCHES):  # the waiting worker's slots
+        pipeline.submit(next(feed), "train", lambda n: None)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.submit(next(feed), "train", lambda n: None)
+    assert pipeline.producers[0].batches == 1  # the batch was analysed whole before the interrupt landed
+    gate.set()
+    pipeline.close()
+    assert pipeline.producers[1].batches == 1 + QUEUED_BATCHES

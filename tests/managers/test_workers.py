@@ -1,6 +1,8 @@
 """`workers`: batches analysed concurrently by independent producers give the result of one thread."""
 from __future__ import annotations
 
+import os
+import signal
 import threading
 
 import numpy as np
@@ -271,3 +273,56 @@ def test_a_thread_pipeline_calls_on_start_at_once():
     seen = []
     with run_pipeline([Producer([], None), Producer([], None)], processes=False, on_start=lambda: seen.append(1)):
         assert seen == [1]
+
+
+class Interrupted(Producer):
+    """Ctrl-C (a real SIGINT) arrives in the middle of an update in the calling thread."""
+
+    def __init__(self):
+        self.extractors, self.errors, self.finished = {}, {}, 0
+
+    def update(self, batch, split, seq):
+        os.kill(os.getpid(), signal.SIGINT)
+        self.finished += len(batch)  # still reached: the interrupt waits for the batch
+
+
+def test_ctrl_c_in_one_thread_lands_once_the_batch_is_done():
+    pipeline = Pipeline([Interrupted()])
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.submit([1, 2, 3], "train", done.append)
+    assert pipeline.producers[0].finished == 3 and done == [3]
+    pipeline.close()
+
+
+class Interrupting(FeatureExtractor):
+    """Sends Ctrl-C (a real SIGINT) to its own process in the middle of its fourth batch."""
+
+    name = "interrupting_test_feature"
+    tasks = ("segmentation",)
+
+    def setup(self):
+        self.add_state("seen", 0, "sum")
+        self.add_state("finished", 0, "sum")
+
+    def update(self, batch, split):
+        state = self.state(split)
+        state.seen += 1
+        if state.seen == 4:
+            os.kill(os.getpid(), signal.SIGINT)
+        state.finished += len(batch)
+
+    def compute(self):
+        result = self.new_result()
+        result.scalars["finished"] = {s: int(self.state(s).finished) for s in self.splits}
+        return result
+
+
+def test_a_real_ctrl_c_gives_a_partial_report_of_whole_batches(tmp_path):
+    register_feature(Interrupting)
+    try:
+        report = run("segmentation", tmp_path, workers=1, features=["segmentation_class_frequency", Interrupting.name])
+    finally:
+        unregister_feature(Interrupting.name)
+    assert report.partial and "interrupted" in report.partial_reason
+    assert report.results[Interrupting.name].scalars["finished"]["train"] == report.splits["train"].samples == 12
