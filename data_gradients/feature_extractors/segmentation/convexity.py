@@ -149,8 +149,9 @@ def _convex_chain_lengths(x, y, first) -> np.ndarray:
         elif not drop.any():
             break
         keep = np.ones(len(x), dtype=bool)
-        keep[1:-1] = ~drop
-        x, y, first = x[keep], y[keep], first[keep]
+        np.logical_not(drop, out=keep[1:-1])
+        kept = np.flatnonzero(keep)  # one scan of the mask for the three arrays (a boolean index scans it each time)
+        x, y, first = x[kept], y[kept], first[kept]
     owner = np.cumsum(first) - 1
     step = np.hypot(np.diff(x).astype(np.float64), np.diff(y).astype(np.float64))
     within = ~first[1:]
