@@ -280,12 +280,12 @@ class SegmentationView:
     def run_survives(self) -> np.ndarray:
         """bool per counted run: some pixel of it survives a 3x3 erosion of its class."""
         r = self.runs
-        u, low = self.pairs4
+        low = self.pairs4[1]
         a, b, c, d = self.pairs4_columns
         lo = np.maximum(a, c) + 1
         hi = np.minimum(b, d) - 1
-        ok = lo <= hi
-        u, low, lo, hi = u[ok], low[ok], lo[ok], hi[ok]
+        ok = np.flatnonzero(lo <= hi)  # indices: one scan of the mask for the three arrays
+        low, lo, hi = low[ok], lo[ok], hi[ok]
         # flat positions of the intervals in the lower run's row, and in the upper run's row (one row up)
         base = r["row"][low] * self.w
         s, e = base + lo, base + hi
@@ -297,8 +297,8 @@ class SegmentationView:
         # the same intervals seen from the upper run: one row up, sorted as they are
         below_start, below_end = s - self.w, e - self.w
         k = run_ops.merge_counts(s, below_end, strict=True)  # below_end < s, i.e. searchsorted(below_end, s, "left")
-        hit = k < len(below_end)
-        hit[hit] = below_start[k[hit]] <= e[hit]
+        hit = np.flatnonzero(k < len(below_end))
+        hit = hit[below_start[k[hit]] <= e[hit]]
         out = np.zeros(len(r["row"]), dtype=bool)
         out[low[hit]] = True
         return out
