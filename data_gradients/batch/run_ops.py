@@ -47,13 +47,15 @@ def union(parent: np.ndarray, u: np.ndarray, v: np.ndarray, rounds: int = -1) ->
 
 
 def roots(parent: np.ndarray) -> np.ndarray:
-    """Pointer jumping (two steps a check) until every node of the forest ``parent`` points at its root."""
+    """Pointer jumping until every node of the forest ``parent`` points at its root: four steps a check (a check
+    costs a step; the runs' forests at 720p take ~10 steps), the check whether the third step changed anything."""
     while True:
         nxt = parent[parent]
         nxt = nxt[nxt]
-        if np.array_equal(nxt, parent):
-            return parent
-        parent = nxt
+        third = nxt[nxt]
+        if np.array_equal(third, nxt):  # every node points at a node that points at itself: a root
+            return nxt
+        parent = third[third]
 
 
 def merge_counts(start: np.ndarray, above: np.ndarray, strict: bool = False):

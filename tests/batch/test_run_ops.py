@@ -1,10 +1,11 @@
-"""Array operations on runs: the linear merge that stands in for searchsorted (union-find is tested
-through the view's components, tests/batch/test_segmentation_view.py)."""
+"""Array operations on runs: the linear merge that stands in for searchsorted, pointer jumping and union-find
+against slow references (and through the view's components, tests/batch/test_segmentation_view.py)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from data_gradients.batch import run_ops
 from data_gradients.batch.run_ops import merge_counts
 
 
@@ -27,3 +28,42 @@ def test_merge_counts_equal_searchsorted_and_cumulated_counts(offset):
         np.cumsum(np.bincount(np.searchsorted(start, above, side="right") - 1, minlength=len(start)), out=expected[1:])
         np.testing.assert_array_equal(before, expected)
         np.testing.assert_array_equal(merge_counts(above, start, strict=True), np.searchsorted(start, above, side="left"))
+
+
+def _slow_roots(parent):
+    out = parent.copy()
+    for i in range(len(out)):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        out[i] = r
+    return out
+
+
+def test_roots_equal_following_each_pointer_on_forests_of_any_depth():
+    rng = np.random.default_rng(2)
+    forests = [np.zeros(0, dtype=np.intp), np.zeros(1, dtype=np.intp), np.arange(7), np.r_[0, np.arange(999)]]
+    for depth_bias in [0.0, 0.5, 0.9, 0.99] * 5:  # 0.99: chains of hundreds of nodes
+        n = int(rng.integers(2, 3000))
+        parent = np.arange(n)
+        for i in range(1, n):  # a parent among the previous nodes: mostly the one just before (long chains)
+            if rng.random() < 0.9:
+                parent[i] = i - 1 if rng.random() < depth_bias else int(rng.integers(0, i))
+        forests.append(parent)
+    for parent in forests:
+        assert run_ops.roots(parent.copy()).tolist() == _slow_roots(parent).tolist()
+
+
+def test_union_joins_the_trees_of_every_pair_at_their_smallest_node():
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        n = int(rng.integers(1, 300))
+        u, v = rng.integers(0, n, (2, int(rng.integers(0, 2 * n))))
+        parent = run_ops.union(np.arange(n), u, v)
+        groups = {i: {i} for i in range(n)}  # reference: merge sets pair by pair
+        for a, b in zip(u.tolist(), v.tolist()):
+            if groups[a] is not groups[b]:
+                merged = groups[a] | groups[b]
+                for k in merged:
+                    groups[k] = merged
+        assert parent.tolist() == [min(groups[i]) for i in range(n)]
