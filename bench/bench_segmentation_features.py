@@ -11,8 +11,9 @@ few images still enter it.
 With ``--baseline PATH`` (a checkout of the code before a change, e.g.
 ``git worktree add /tmp/base <commit>``) the same figures are measured for both trees
 side by side: one worker process per tree, repetitions alternating between them, so
-machine load hits both alike. Figures are medians over ``--reps`` repetitions of the fastest of
-``--inner`` passes (load from other processes only ever adds time).
+machine load hits both alike. Times are the CPU time of the worker's thread (``time.thread_time``:
+other processes on a shared machine do not count, only what they do to the caches). Figures are
+medians over ``--reps`` repetitions of the fastest of ``--inner`` passes.
 
 Usage: python bench/bench_segmentation_features.py [--baseline /tmp/base] [--size 720 1280] [--images 32]
        [--batch 8] [--reps 5] [--inner 3] [--all] [--data street|demo]
@@ -95,10 +96,10 @@ def worker(root: str, size, n_images: int, batch_size: int, include_all: bool, d
         return [copy(b) for b in batches]
 
     def timed_build():
-        t = time.perf_counter()
+        t = time.thread_time()
         for images, masks, start in raw:
             builder.build(images, masks, start)
-        return time.perf_counter() - t
+        return time.thread_time() - t
 
     def steady(ex):  # a sample reservoir that has seen ~1000 images: few new samples still enter it
         if hasattr(ex, "reservoir_candidates"):
@@ -114,9 +115,9 @@ def worker(root: str, size, n_images: int, batch_size: int, include_all: bool, d
         for b in copies:
             for k, ex in enumerate(extractors):
                 one = b if shared else copy(b)
-                t = time.perf_counter()
+                t = time.thread_time()
                 ex.update(one, "train")
-                spent[k] += time.perf_counter() - t
+                spent[k] += time.thread_time() - t
         return spent
 
     print(json.dumps({"ready": names}), flush=True)
@@ -188,7 +189,7 @@ def main() -> None:
     h, w_ = args.size
     what = "street scenes" if args.data == "street" else "demo scenes"
     print(f"ms per image, {h}x{w_}, {args.images} {what} in batches of {args.batch}, one thread, "
-          f"median of {args.reps} alternating repetitions of the fastest of {args.inner} passes")
+          f"thread CPU time, median of {args.reps} alternating repetitions of the fastest of {args.inner} passes")
     label = {"build": "batch building", "set": "label features in order (shared view)" if not args.all
              else "all features in order (shared view)"}
     head = f"{'':44s}" + "".join(f"{k:>9s}" for k in workers) + ("   speed-up" if len(workers) == 2 else "")
