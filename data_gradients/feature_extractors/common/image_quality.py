@@ -37,14 +37,13 @@ import numpy as np
 
 from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
-from data_gradients.feature_extractors.common.thumbnails import grey_thumbnails
+from data_gradients.feature_extractors.common.thumbnails import grey_thumbnails, table_sums_to_uint8
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.feature_extractors.stream_windows import add_counts
 from data_gradients.results import Finding, Histogram
 from data_gradients.thresholds import declare, threshold
 
 MAX_IDS = 20  # sample ids kept per check and split: the smallest ones
-CHUNK_PIXELS = 1 << 16  # pixels per pass of the per-pixel float32 steps (two 256 KB buffers)
 _W = np.array([0.241, 0.691, 0.068], dtype=np.float32)  # cleanvision's perceived brightness weights
 _LEVELS = np.arange(256, dtype=np.float32)
 _SQUARES = [(w * _LEVELS) * _LEVELS for w in _W]  # float32 (w * v) * v per channel
@@ -123,20 +122,13 @@ def quality_scores(planes: np.ndarray, grey: np.ndarray) -> Dict[str, np.ndarray
 def perceived_levels(rgb: np.ndarray) -> np.ndarray:
     """(N, P) uint8 ``min(rint(sqrt(0.241 R^2 + 0.691 G^2 + 0.068 B^2)), 255)`` of (N, 3, P) uint8 pixels, the
     float32 terms ``(w * v) * v`` read from 256-entry tables and added in the order R, G, B (the same float32
-    operations as the elementwise formula: tests compare all 2**24 colours), :data:`CHUNK_PIXELS` pixels at a time
-    in reused buffers (one pass over large fresh temporaries cost twice as much)."""
-    n, _, p = rgb.shape
-    out = np.empty((n, p), dtype=np.uint8)
-    rows = max(1, CHUNK_PIXELS // max(p, 1))  # rows per pass: two float32 buffers that stay in the core's cache
-    total, term = np.empty((min(n, rows), p), dtype=np.float32), np.empty((min(n, rows), p), dtype=np.float32)
-    for a in range(0, n, rows):
-        m = min(n, a + rows) - a
-        t, u = total[:m], term[:m]
-        cv2.LUT(rgb[a:a + m, 0], _SQUARES[0], dst=t)
-        cv2.add(t, cv2.LUT(rgb[a:a + m, 1], _SQUARES[1], dst=u), dst=t)
-        cv2.add(t, cv2.LUT(rgb[a:a + m, 2], _SQUARES[2], dst=u), dst=t)
-        cv2.convertScaleAbs(cv2.sqrt(t, dst=t), dst=out[a:a + m])  # rounded half to even (as np.rint), saturated at 255
-    return out
+    operations as the elementwise formula: tests compare all 2**24 colours), a cache-sized chunk at a time
+    (:func:`table_sums_to_uint8`)."""
+    return table_sums_to_uint8(rgb, _SQUARES, _rounded_root)
+
+
+def _rounded_root(total: np.ndarray, out: np.ndarray) -> None:
+    cv2.convertScaleAbs(cv2.sqrt(total, dst=total), dst=out)  # rounded half to even (as np.rint), saturated at 255
 
 
 def image_histograms(values: np.ndarray) -> np.ndarray:

@@ -94,25 +94,35 @@ def grey_of(planes: np.ndarray) -> np.ndarray:
     The terms come from 256-entry float32 tables (OpenCV's LUT) and are added in float32: every
     value is an integer below 2**24, so exact; the quotient by 1000 is IEEE-rounded and never
     reaches the next integer (a remainder of at least 1/1000 stays far above float32's spacing
-    below 256), so truncating it is the floor. A test compares all 2**24 colours. :data:`CHUNK_PIXELS` pixels go
-    at a time through two reused float32 buffers that stay in the core's cache (fresh batch-sized temporaries
-    cost twice as much)."""
+    below 256), so truncating it is the floor. A test compares all 2**24 colours."""
     n, _, h, w = planes.shape
     if planes.size == 0:
         return np.zeros((n, h, w), dtype=np.uint8)
-    p = h * w
-    rgb = np.ascontiguousarray(planes).reshape(n, 3, p)
+    rgb = np.ascontiguousarray(planes).reshape(n, 3, h * w)
+    return table_sums_to_uint8(rgb, _LUMA_TABLES, _floor_thousandths).reshape(n, h, w)
+
+
+def _floor_thousandths(total: np.ndarray, out: np.ndarray) -> None:
+    out[...] = np.divide(total, np.float32(1000), out=total)  # the unsafe cast truncates, as astype(np.uint8)
+
+
+def table_sums_to_uint8(rgb: np.ndarray, tables, finish) -> np.ndarray:
+    """(N, P) uint8: ``finish(total, out)`` of the float32 sums ``tables[0][R] + tables[1][G] + tables[2][B]``
+    (added in that order) of (N, 3, P) uint8 pixels. :data:`CHUNK_PIXELS` pixels at a time go through two reused
+    float32 buffers that stay in the core's cache (fresh batch-sized temporaries cost twice as much);
+    ``finish`` writes the uint8 values of a chunk's sums into ``out`` (it may overwrite ``total``)."""
+    n, _, p = rgb.shape
     out = np.empty((n, p), dtype=np.uint8)
-    rows = max(1, CHUNK_PIXELS // p)
+    rows = max(1, CHUNK_PIXELS // max(p, 1))
     total, term = np.empty((min(n, rows), p), dtype=np.float32), np.empty((min(n, rows), p), dtype=np.float32)
     for a in range(0, n, rows):
         m = min(n, a + rows) - a
         t, u = total[:m], term[:m]
-        cv2.LUT(rgb[a:a + m, 0], _LUMA_TABLES[0], dst=t)
-        cv2.add(t, cv2.LUT(rgb[a:a + m, 1], _LUMA_TABLES[1], dst=u), dst=t)
-        cv2.add(t, cv2.LUT(rgb[a:a + m, 2], _LUMA_TABLES[2], dst=u), dst=t)
-        out[a:a + m] = np.divide(t, np.float32(1000), out=t)  # the unsafe cast truncates, as astype(np.uint8)
-    return out.reshape(n, h, w)
+        cv2.LUT(rgb[a:a + m, 0], tables[0], dst=t)
+        cv2.add(t, cv2.LUT(rgb[a:a + m, 1], tables[1], dst=u), dst=t)
+        cv2.add(t, cv2.LUT(rgb[a:a + m, 2], tables[2], dst=u), dst=t)
+        finish(t, out[a:a + m])
+    return out
 
 
 def plane_thumbnail(plane: np.ndarray, size: int = SIZE) -> np.ndarray:
