@@ -144,7 +144,8 @@ class Duplicates(FeatureExtractor):
             if s == ref:
                 continue
             hashes, ids = arrays[s]
-            leaked = np.isin(hashes, train_hashes)
+            at = np.minimum(np.searchsorted(sorted_hashes, hashes), max(len(sorted_hashes) - 1, 0))
+            leaked = sorted_hashes[at] == hashes if len(sorted_hashes) else np.zeros(len(hashes), dtype=bool)
             counts[s] = int(leaked.sum())
             res.scalars.setdefault(f"images_also_in_{ref}", {})[s] = counts[s]
             if not counts[s]:
