@@ -9,7 +9,9 @@ real    Real resolutions: street scenes at 1280x720 with 19 classes (:mod:`stree
         - pool: the same kind of samples, already decoded, served from memory: the analysis alone (no
           writers, so no preloading of their modules either), in ms per image ((run - iteration alone) /
           images) with workers=1 and workers=2 (forked worker processes, the default), and the speed-up;
-          "threads" is the speed-up of workers=2 in threads.
+          "threads" is the speed-up of workers=2 in threads. One torch and one OpenCV thread per process,
+          so workers=1 is one core (left alone, OpenCV's pool runs some calls on a second core: measured
+          on 720p segmentation, no faster in elapsed time and ~7 % more CPU).
         Also the seconds spent writing every output (files run, workers=2), the peak RSS of the workers=2 runs (files: the
         analysing process, DataLoader workers apart; pool: it includes the pool of decoded samples).
 legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 classes, batch 8,
@@ -231,6 +233,10 @@ def child(spec: dict) -> dict:
     import data_gradients
 
     torch.set_num_threads(1)
+    if spec["source"] == "pool":  # one core per process: OpenCV's own thread pool would lend workers=1 a second one
+        import cv2
+
+        cv2.setNumThreads(1)
     task, n, size, k = spec["task"], spec["n"], tuple(spec["size"]), spec["classes"]
     if spec.get("ranks", 1) > 1:
         import socket
@@ -386,7 +392,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one torch thread per process")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one torch thread per process (and one OpenCV thread "
+          f"in the in-memory runs)")
     for suite in args.suites:
         {"real": lambda: suite_real(args.tasks, args.n, args.baseline),
          "legacy": lambda: suite_legacy(args.tasks, args.baseline),
