@@ -133,8 +133,12 @@ class ProcessPipeline:
         self._tasks.put(message)
 
     def drain(self) -> None:
+        """Wait until every submitted batch is analysed; meanwhile the calling process takes the batches
+        no worker has started yet and analyses them itself (so the end of a split does not wait for the
+        workers' queue with one core idle)."""
         while self._pending and self._error is None:
-            self._poll()
+            if not self._take_back():
+                self._poll()
         self._raise_error()
 
     def close(self) -> None:
@@ -158,7 +162,10 @@ class ProcessPipeline:
             for reader in self._readers:
                 reader.close()
             for slot in self._slots:
-                slot.close()
+                try:
+                    slot.close()
+                except BufferError:  # an extractor here kept an array of it: it is freed with that array
+                    pass
         self._raise_error()
 
     # ------------------------------------------------------------------ internals
@@ -167,7 +174,7 @@ class ProcessPipeline:
         slot_bytes = -(-slot_bytes // mmap.PAGESIZE) * mmap.PAGESIZE
         self._slots = [mmap.mmap(-1, slot_bytes) for _ in range(self._capacity)]  # shared, anonymous: seen by forks
         self._free = list(range(self._capacity))
-        self._tasks = self._ctx.SimpleQueue()
+        self._tasks = TaskPipe(self._ctx)
         writers = []
         for _ in self.producers[1:]:
             reader, writer = self._ctx.Pipe(duplex=False)
@@ -188,6 +195,19 @@ class ProcessPipeline:
             writer.close()  # the children hold the write ends
         if self._on_start is not None:
             self._on_start()
+
+    def _take_back(self) -> bool:
+        """Analyse here a batch waiting for a worker, if there is one (False: none waits, or a worker is taking it)."""
+        message = self._tasks.take()
+        if message is None:
+            return False
+        with ctrl_c_after_the_batch():
+            seq, kept = analyse_message(self.producers[0], message, self._slots)
+            slot, on_done, n = self._pending.pop(seq)
+            if slot is not None and not kept:
+                self._free.append(slot)
+            on_done(n)
+        return True
 
     def _poll(self, timeout: float = POLL_S) -> None:
         """Handle the workers' news, waiting up to ``timeout`` s for some; notice a worker that died."""
@@ -245,20 +265,7 @@ def _work(index: int, producer: Producer, tasks, writer, slots: List[mmap.mmap])
             message = tasks.get()
             if message is None:
                 break
-            seq, split, slot, meta, spans = message
-            kept = False
-            if spans is None:
-                producer.update(pickle.loads(meta), split, seq)
-            else:
-                view = memoryview(slots[slot])
-                batch = pickle.loads(meta, buffers=[view[offset:offset + n] for offset, n in spans])
-                bases = _slot_bases(batch, slots[slot])
-                refs = [weakref.ref(b) for b in bases]
-                unaccounted = len(bases) < len(spans)  # a buffer held by something other than an array found
-                del bases
-                producer.update(batch, split, seq)
-                del batch
-                kept = unaccounted or _outlived(refs)
+            seq, kept = analyse_message(producer, message, slots)
             writer.send_bytes(pickle.dumps(("done", seq, kept), protocol=pickle.HIGHEST_PROTOCOL))
             trimmer.tick()
         writer.send_bytes(pickle.dumps(("state", producer), protocol=pickle.HIGHEST_PROTOCOL))
@@ -270,6 +277,54 @@ def _work(index: int, producer: Producer, tasks, writer, slots: List[mmap.mmap])
             pass
     finally:
         os._exit(code)  # no atexit handlers or finalizers of the caller's objects run here
+
+
+class TaskPipe:
+    """The batches for the workers: one pipe every worker reads from under a lock (as a
+    ``multiprocessing.SimpleQueue``), which the calling process can also take a waiting message from
+    without blocking (:meth:`take`). Only the calling process writes to it."""
+
+    def __init__(self, ctx):
+        self._reader, self._writer = ctx.Pipe(duplex=False)
+        self._lock = ctx.Lock()
+
+    def put(self, message: Any) -> None:
+        self._writer.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def get(self) -> Any:
+        """The next message, waiting for it (a worker; an idle worker waits holding the lock)."""
+        with self._lock:
+            data = self._reader.recv_bytes()
+        return pickle.loads(data)
+
+    def take(self) -> Any:
+        """A message that is waiting, or None at once: none waits, or a worker holds the lock (an idle
+        worker waiting for the next message, which it will take itself)."""
+        if not self._lock.acquire(block=False):
+            return None
+        try:
+            return pickle.loads(self._reader.recv_bytes()) if self._reader.poll() else None
+        finally:
+            self._lock.release()
+
+
+def analyse_message(producer: Producer, message: tuple, slots: List[mmap.mmap]) -> Tuple[int, bool]:
+    """Feed the batch of a task message to ``producer``: ``(its sequence number, whether an array of its
+    slot outlived the update)``. The arrays are read in place from the slot (or the batch came whole
+    through the pipe)."""
+    seq, split, slot, meta, spans = message
+    if spans is None:
+        producer.update(pickle.loads(meta), split, seq)
+        return seq, False
+    view = memoryview(slots[slot])
+    batch = pickle.loads(meta, buffers=[view[offset:offset + n] for offset, n in spans])
+    bases = _slot_bases(batch, slots[slot])
+    refs = [weakref.ref(b) for b in bases]
+    unaccounted = len(bases) < len(spans)  # a buffer held by something other than an array found
+    del bases
+    producer.update(batch, split, seq)
+    del batch
+    return seq, unaccounted or _outlived(refs)
 
 
 def _slot_bases(obj: Any, slot: mmap.mmap, depth: int = 0, found: Optional[dict] = None) -> list:

@@ -84,6 +84,8 @@ def test_every_batch_is_analysed_once_by_the_workers_or_the_caller():
     done = []
     for i, batch in enumerate(batches(30, np.random.default_rng(0))):
         pipeline.submit(batch, "train" if i < 20 else "val", done.append)
+        while i == 0 and pipeline._pending:  # a worker analyses the first batch (drain() could take it back)
+            pipeline._poll()
     pipeline.drain()
     assert sum(done) == 30 * 4  # on_done gets each batch's number of samples
     pipeline.close()
@@ -154,8 +156,12 @@ class Dying(Summing):
     (Dying, "exited unexpectedly .exit code 3"),  # a worker that dies is reported, not waited for
 ])
 def test_a_failing_or_dying_worker_is_reported_to_the_caller(producer, message):
-    pipeline = ProcessPipeline([producer(), producer()])
+    pipeline = ProcessPipeline([Summing(), producer()])
     pipeline.submit(next(batches(1, np.random.default_rng(3))), "train", lambda n: None)
+    for _ in range(60):  # the worker takes the batch (drain() could take it back first)
+        if pipeline._error is not None:
+            break
+        pipeline._poll()
     with pytest.raises(WorkerProcessError, match=message):
         pipeline.drain()
     pipeline.close()
@@ -183,10 +189,20 @@ def test_the_default_features_keep_no_array_of_a_batch(task, tmp_path, monkeypat
         return handle(self, index, message)
 
     monkeypatch.setattr(ProcessPipeline, "_handle", spy)
+    analyse = process_pipeline.analyse_message
+
+    def taken_back(*args):  # a batch of a slot the calling process analyses (in a worker, its "done" says it)
+        seq, was_kept = analyse(*args)
+        if os.getpid() == caller:
+            kept.append(was_kept)
+        return seq, was_kept
+
+    caller = os.getpid()
+    monkeypatch.setattr(process_pipeline, "analyse_message", taken_back)
     manager, raw, kw = TASKS[task]
     manager(raw(0, n_batches=12), raw(1, n_batches=6), num_classes=4, log_dir=tmp_path, verbose=False, workers=2,
             writers=[], samples_to_visualize=3, **kw).run()
-    assert len(kept) >= 1 + QUEUED_BATCHES and not any(kept)  # the first batches always go to the worker
+    assert len(kept) >= 1 and not any(kept)  # the first batch always goes through a slot
 
 
 def test_on_start_runs_once_the_workers_are_forked():
@@ -218,3 +234,18 @@ def test_ctrl_c_while_the_caller_analyses_lands_once_its_batch_is_done():
     gate.set()
     pipeline.close()
     assert pipeline.producers[1].batches == 1 + QUEUED_BATCHES
+
+
+def test_draining_the_caller_takes_back_the_batches_no_worker_has_started():
+    gate = multiprocessing.get_context("fork").Event()
+    pipeline = ProcessPipeline([Summing(), Summing(gate)])
+    for batch in batches(1 + QUEUED_BATCHES, np.random.default_rng(8)):
+        pipeline.submit(batch, "train", lambda n: None)
+    threading.Timer(1.0, gate.set).start()  # the worker is held on its first batch meanwhile
+    pipeline.drain()
+    taken_back = pipeline.producers[0].batches
+    assert taken_back >= QUEUED_BATCHES  # all but (at most) the one the worker holds
+    assert pipeline._free and len(pipeline._free) == 1 + QUEUED_BATCHES  # every slot is free again
+    pipeline.close()
+    assert pipeline.producers[1].batches == 1 + QUEUED_BATCHES - taken_back
+    assert sum(p.total for p in pipeline.producers) == expected_total(1 + QUEUED_BATCHES, 8)
