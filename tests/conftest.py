@@ -79,6 +79,17 @@ def _private_resolver_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def python_ctrl_c():
+    """Python's own Ctrl-C handler for the test, as in an interactive session: a process started in the
+    background by a shell (as CI may start the suite) inherits SIGINT ignored, and then gets none."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(1234)
 

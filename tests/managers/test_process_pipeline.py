@@ -222,7 +222,7 @@ class Interrupting(Summing):
         super().update(batch, split, seq)
 
 
-def test_ctrl_c_while_the_caller_analyses_lands_once_its_batch_is_done():
+def test_ctrl_c_while_the_caller_analyses_lands_once_its_batch_is_done(python_ctrl_c):
     gate = multiprocessing.get_context("fork").Event()
     pipeline = ProcessPipeline([Interrupting(), Summing(gate)])
     feed = batches(QUEUED_BATCHES + 2, np.random.default_rng(7))

@@ -286,7 +286,7 @@ class Interrupted(Producer):
         self.finished += len(batch)  # still reached: the interrupt waits for the batch
 
 
-def test_ctrl_c_in_one_thread_lands_once_the_batch_is_done():
+def test_ctrl_c_in_one_thread_lands_once_the_batch_is_done(python_ctrl_c):
     pipeline = Pipeline([Interrupted()])
     done = []
     with pytest.raises(KeyboardInterrupt):
@@ -318,7 +318,7 @@ class Interrupting(FeatureExtractor):
         return result
 
 
-def test_a_real_ctrl_c_gives_a_partial_report_of_whole_batches(tmp_path):
+def test_a_real_ctrl_c_gives_a_partial_report_of_whole_batches(tmp_path, python_ctrl_c):
     register_feature(Interrupting)
     try:
         report = run("segmentation", tmp_path, workers=1, features=["segmentation_class_frequency", Interrupting.name])
