@@ -57,9 +57,7 @@ class Pipeline:
     def submit(self, batch: Any, split: str, on_done: Callable[[int], None]) -> None:
         seq, self._seq = self._seq, self._seq + 1
         if not self._threads:
-            with ctrl_c_after_the_batch():
-                self.producers[0].update(batch, split, seq)
-                on_done(len(batch))
+            analyse_here(self.producers[0], batch, split, seq, on_done)
             return
         self._raise_worker_error()
         self._queue.put((batch, split, seq, on_done))
@@ -124,6 +122,13 @@ def ctrl_c_after_the_batch() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if caught:
         raise InterruptedAfterBatch
+
+
+def analyse_here(producer: Producer, batch: Any, split: str, seq: int, on_done: Callable[[int], None]) -> None:
+    """Analyse a batch in the calling thread and report it done; a Ctrl-C meanwhile lands after both."""
+    with ctrl_c_after_the_batch():
+        producer.update(batch, split, seq)
+        on_done(len(batch))
 
 
 @contextmanager

@@ -43,7 +43,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from data_gradients.managers.memory import HeapTrimmer
-from data_gradients.managers.pipeline import ctrl_c_after_the_batch
+from data_gradients.managers.pipeline import analyse_here, ctrl_c_after_the_batch
 from data_gradients.managers.producer import Producer
 
 QUEUED_BATCHES = 2
@@ -106,9 +106,7 @@ class ProcessPipeline:
             self._raise_error()
         if self._children and len(self._pending) >= self._capacity:  # the workers are behind: analyse it here
             seq, self._seq = self._seq, self._seq + 1
-            with ctrl_c_after_the_batch():
-                self.producers[0].update(batch, split, seq)
-                on_done(len(batch))
+            analyse_here(self.producers[0], batch, split, seq, on_done)
             return
         buffers: list = []
         meta = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
