@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from data_gradients.batch import SegmentationBatch
+from data_gradients.feature_extractors.common.area_resize import area_resize
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.feature_extractors.sample_reservoir import SampleReservoir
 
@@ -43,37 +44,13 @@ def thumbnail(image_chw: np.ndarray, mask: np.ndarray, side: int = THUMBNAIL_SID
     if scale >= 1:
         return image_chw.transpose(1, 2, 0).copy(), _ids(mask, table)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))  # cv2 wants (width, height)
-    fy, fx = h // size[1], w // size[0]
-    if h == fy * size[1] and w == fx * size[0] and (fy, fx) != (2, 2) and image_chw.dtype == np.uint8:
-        image = np.ascontiguousarray(block_means(image_chw, fy, fx).transpose(1, 2, 0))
-    else:  # resize the contiguous CHW planes first, transpose the small result (no full-size copy)
-        image = np.stack([cv2.resize(np.ascontiguousarray(p), size, interpolation=cv2.INTER_AREA) for p in image_chw],
-                         axis=-1)
+    # the contiguous CHW planes reduced first (cv2.resize INTER_AREA's bytes), the small result transposed
+    small = area_resize(np.ascontiguousarray(image_chw).reshape(3 * h, w), 3, size[1], size[0])
+    image = np.ascontiguousarray(small.reshape(3, size[1], size[0]).transpose(1, 2, 0))
     if table is None:
         mask = np.ascontiguousarray(mask, dtype=np.int32)
     small_mask = cv2.resize(np.ascontiguousarray(mask), size, interpolation=cv2.INTER_NEAREST)
     return image, _ids(small_mask, table)
-
-
-def block_means(planes: np.ndarray, fy: int, fx: int) -> np.ndarray:
-    """(C, H / fy, W / fx) uint8: what ``cv2.resize(plane, (W / fx, H / fy), interpolation=cv2.INTER_AREA)`` gives
-    for each (H, W) uint8 plane when both factors are whole numbers, (2, 2) excepted: OpenCV then sums each
-    fy x fx block as an integer and rounds ``sum * float32(1 / (fy * fx))`` to the nearest integer, halves to even
-    (its scalar path; the (2, 2) one rounds halves up). Here the sums are a few whole-array additions (rows, then
-    strided columns) instead of a scalar loop per output pixel; a test compares them with OpenCV."""
-    c, h, w = planes.shape
-    dh, dw = h // fy, w // fx
-    area = fy * fx
-    blocks = np.ascontiguousarray(planes).reshape(c * dh, fy, w)
-    rows = blocks[:, 0].astype(np.uint16 if area * 255 < 2**16 else np.uint32)
-    for j in range(1, fy):
-        rows += blocks[:, j]
-    sums = rows[:, 0::fx].copy()
-    for j in range(1, fx):
-        sums += rows[:, j::fx]
-    means = sums.astype(np.float32)
-    means *= np.float32(1) / np.float32(area)  # OpenCV's float scale, one float product per pixel
-    return np.rint(means).astype(np.uint8).reshape(c, dh, dw)
 
 
 def _ids(mask: np.ndarray, table: Optional[np.ndarray]) -> np.ndarray:

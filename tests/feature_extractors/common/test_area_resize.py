@@ -138,3 +138,21 @@ def test_thumbnails_are_the_opencv_only_thumbnails(shape):
     images = rng.integers(0, 256, (n, 3, h, w), dtype=np.uint8)
     images[0, :, : h // 2] = rng.integers(126, 130, (3, h // 2, w))  # flat, narrow range: means near halves
     assert np.array_equal(th.compute_thumbnails(images).planes, reference_thumbnails(images))
+
+
+def test_whole_factors_are_block_sums_with_opencvs_bytes():
+    rng = np.random.default_rng(8)
+    for trial in range(400):
+        fy, fx = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+        if (fy, fx) in ((1, 1), (2, 2)):
+            continue
+        dh, dw = int(rng.integers(1, 30)), int(rng.integers(1, 30))
+        planes = rng.integers(0, 256, (3, dh * fy, dw * fx), dtype=np.uint8)
+        if trial % 2:
+            planes = planes // 64 * 64  # many sums that end in a half
+        if trial % 7 == 0:
+            planes[:] = 255  # the largest sums
+        expected = np.stack([cv2.resize(p, (dw, dh), interpolation=cv2.INTER_AREA) for p in planes])
+        assert np.array_equal(ar.block_means(planes, fy, fx), expected), (fy, fx, dh, dw)
+        tall = ar.area_resize(planes.reshape(3 * dh * fy, dw * fx), 3, dh, dw)  # the path area_resize takes
+        assert np.array_equal(tall.reshape(3, dh, dw), expected), (fy, fx, dh, dw)

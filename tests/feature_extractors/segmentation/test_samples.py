@@ -5,7 +5,7 @@ import numpy as np
 from data_gradients.batch import SegmentationBatchBuilder
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.segmentation import samples as samples_module
-from data_gradients.feature_extractors.segmentation.samples import SegmentationSamples, block_means, overlay, palette, thumbnail
+from data_gradients.feature_extractors.segmentation.samples import SegmentationSamples, overlay, palette, thumbnail
 
 
 def ctx(k, num_classes=3):
@@ -94,24 +94,6 @@ def test_payload_from_uint8_labels_equals_payload_from_masks():
     for i in range(4):
         (a_img, a_mask), (b_img, b_mask) = ext.payload(from_labels, i), ext.payload(from_ids, i)
         assert np.array_equal(a_img, b_img) and np.array_equal(a_mask, b_mask) and a_mask.dtype == b_mask.dtype
-
-
-def test_block_means_equal_opencv_area_resize_for_whole_factors():
-    import cv2
-
-    rng = np.random.default_rng(8)
-    for trial in range(400):
-        fy, fx = int(rng.integers(1, 10)), int(rng.integers(1, 10))
-        if (fy, fx) in ((1, 1), (2, 2)):
-            continue
-        dh, dw = int(rng.integers(1, 30)), int(rng.integers(1, 30))
-        planes = rng.integers(0, 256, (3, dh * fy, dw * fx), dtype=np.uint8)
-        if trial % 2:
-            planes = planes // 64 * 64  # many sums that end in a half
-        if trial % 7 == 0:
-            planes[:] = 255  # the largest sums
-        expected = np.stack([cv2.resize(p, (dw, dh), interpolation=cv2.INTER_AREA) for p in planes])
-        assert np.array_equal(block_means(planes, fy, fx), expected), (fy, fx, dh, dw)
 
 
 def test_thumbnail_equals_opencv_area_resize_of_each_plane():
