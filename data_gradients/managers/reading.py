@@ -93,6 +93,10 @@ class SplitReader:
                 position += n
                 summary.batches += 1
                 index += 1
+                # let go of this batch before the loader collates the next one (SampleIds does too): the
+                # allocator then reuses its memory for the next batch. Held over the collation, every batch
+                # took new pages (720p segmentation: +21 MB of heap per batch, ~1 ms per image of page faults)
+                batch = built = canonical = None
                 trimmer.tick()
                 if bar.total is None and index == 1:
                     with lock:

@@ -82,11 +82,15 @@ class SampleIds:
         self.kind = KIND_POSITIONS
 
     def __iter__(self) -> Iterator[Tuple[Any, Optional[np.ndarray], Optional[np.ndarray]]]:
+        # this frame lets go of each batch before the loader makes the next one, as the reader does: the
+        # allocator can then reuse the batch's memory for the next instead of taking new pages each time
         recording = _recording_iterator(self.data)
         if recording is None:
             self.kind = KIND_POSITIONS
             for batch in self.data:
-                yield batch, None, None
+                item, batch = (batch, None, None), None
+                yield item
+                item = None
             return
         self.kind = KIND_INDICES
         iterator, recorder = recording
@@ -97,7 +101,9 @@ class SampleIds:
             ids = np.atleast_1d(np.asarray(_as_list(drawn), dtype=np.int64))
             padding = padding_rule(position, len(ids)) if padding_rule else None
             position += len(ids)
-            yield batch, ids, padding
+            item, batch = (batch, ids, padding), None
+            yield item
+            item = None
 
     def position_ids(self, first: int, n: int) -> np.ndarray:
         """Ids of ``n`` samples from stream position ``first`` on this rank."""

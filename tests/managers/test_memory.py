@@ -1,4 +1,5 @@
-"""The heap trimmer hands memory back every N batches, and is harmless without glibc."""
+"""The heap trimmer hands memory back every N batches, and is harmless without glibc; the reader lets go
+of each batch before the loader makes the next."""
 from data_gradients.managers.memory import HeapTrimmer, _load_trim
 
 
@@ -24,3 +25,90 @@ def test_glibc_trim_is_found_on_linux():
     trim = _load_trim()
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert trim is not None and trim(0) in (0, 1)
+
+
+# ---------------------------------------------------------------- the reader lets go of each batch
+import weakref  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from conftest import classification_raw_batches, detection_raw_batches, segmentation_raw_batches  # noqa: E402
+from torch.utils.data import DataLoader, Dataset  # noqa: E402
+from torch.utils.data._utils.collate import default_collate  # noqa: E402
+
+import data_gradients  # noqa: E402
+
+RAW = {"segmentation": segmentation_raw_batches, "detection": detection_raw_batches,
+       "classification": classification_raw_batches}
+KW = {"segmentation": dict(ignore_labels=[255]), "detection": dict(bbox_format="xyxy", normalized_boxes=False),
+      "classification": {}}
+
+
+class LetGo:
+    """Checks, whenever a new batch is made, that the previous one is no longer referenced: a batch
+    held while the loader makes the next one keeps its memory from being reused for it."""
+
+    def __init__(self):
+        self.previous, self.made, self.alive_at = None, 0, []
+
+    def made_one(self, images) -> None:
+        if self.previous is not None and self.previous() is not None:
+            self.alive_at.append(self.made)
+        self.previous, self.made = weakref.ref(images), self.made + 1
+
+
+def fresh_batches(raw, check: LetGo):
+    for images, labels in raw:
+        images = (images * 255).to(torch.uint8)  # uint8: read in place, no converted copy
+        check.made_one(images)
+        item = (images, labels.clone())
+        del images, labels
+        yield item
+        del item
+
+
+@pytest.mark.parametrize("task", ["segmentation", "detection", "classification"])
+def test_every_default_feature_lets_go_of_a_batch_before_the_next_is_made(task, tmp_path):
+    train, val = LetGo(), LetGo()
+    manager = getattr(data_gradients, f"{task.capitalize()}AnalysisManager")
+    report = manager(fresh_batches(RAW[task](), train), fresh_batches(RAW[task](seed=1), val), num_classes=4,
+                     log_dir=tmp_path, verbose=False, writers=[], workers=1, **KW[task]).run()
+    assert not report.failed_features
+    assert train.made == 6 and val.made == 6
+    assert train.alive_at == [] and val.alive_at == []
+
+
+class Images(Dataset):
+    def __len__(self):
+        return 24
+
+    def __getitem__(self, i):
+        return torch.full((3, 8, 8), i, dtype=torch.uint8), i % 4
+
+
+def test_a_dataloaders_batch_is_let_go_before_the_next_is_collated(tmp_path):
+    check = LetGo()
+
+    def collate(samples):
+        batch = default_collate(samples)
+        check.made_one(batch[0])
+        return batch
+
+    loader = DataLoader(Images(), batch_size=4, collate_fn=collate)
+    data_gradients.ClassificationAnalysisManager(loader, num_classes=4, log_dir=tmp_path, verbose=False, writers=[],
+                                                 workers=1).run()
+    assert check.made == 6 and check.alive_at == []
+
+
+def test_a_batch_held_over_is_seen(tmp_path):
+    """The check itself: a loader whose batches are all kept (a list) shows every one alive."""
+    check, kept = LetGo(), []
+
+    def keep(batches):
+        for b in batches:
+            kept.append(b)
+            yield b
+
+    data_gradients.ClassificationAnalysisManager(keep(fresh_batches(RAW["classification"](), check)), num_classes=4,
+                                                 log_dir=tmp_path, verbose=False, writers=[], workers=1).run()
+    assert check.alive_at == [1, 2, 3, 4, 5]
