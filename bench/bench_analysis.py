@@ -11,7 +11,8 @@ real    Real resolutions: street scenes at 1280x720 with 19 classes (:mod:`stree
           images) with workers=1 and workers=2 (forked worker processes, the default), and the speed-up;
           "threads" is the speed-up of workers=2 in threads. One torch and one OpenCV thread per process,
           so workers=1 is one core (left alone, OpenCV's pool runs some calls on a second core: measured
-          on 720p segmentation, no faster in elapsed time and ~7 % more CPU).
+          on 720p segmentation, no faster in elapsed time and ~7 % more CPU). Each in-memory configuration
+          runs --repeat times (default 3), the configurations in turn; the median is shown.
         Also the seconds spent writing every output (files run, workers=2), the peak RSS of the workers=2 runs (files: the
         analysing process, DataLoader workers apart; pool: it includes the pool of decoded samples).
 legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 classes, batch 8,
@@ -32,10 +33,10 @@ Usage: python bench/bench_analysis.py [--suites real legacy memory] [--tasks seg
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -271,11 +272,9 @@ def child(spec: dict) -> dict:
         manager = getattr(data_gradients, f"{task.capitalize()}AnalysisManager")
         with tempfile.TemporaryDirectory() as tmp:
             kw = manager_kwargs(task, k)
-            if "workers" in inspect.signature(manager.__init__).parameters or spec["workers"] > 1:
-                kw["workers"] = spec["workers"]  # a baseline from before `workers` runs in one thread anyway
             if spec.get("writers") is False:
                 kw["writers"] = []
-            m = manager(loaders[0], loaders[1], log_dir=tmp, verbose=False, **kw)
+            m = make_manager(manager, loaders, tmp, spec["workers"], kw)
             t = time.perf_counter()
             with PssSampler(enabled=bool(spec.get("pss"))) as pss:  # reading smaps takes the run's mmap lock:
                 report = m.run()  # only where memory is what is measured
@@ -284,6 +283,18 @@ def child(spec: dict) -> dict:
         out.update(run_s=report.duration_s, write_s=report.write_s, failed=sorted(report.failed_features))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+def make_manager(manager, loaders, log_dir: str, workers: int, kw: dict):
+    """The manager with ``workers``; a baseline checkout from before that argument runs in one thread anyway.
+    (The detection and classification managers take it through ``**kwargs``: their signature does not
+    name it, so asking the signature would leave them at the default workers.)"""
+    try:
+        return manager(loaders[0], loaders[1], log_dir=log_dir, verbose=False, workers=workers, **kw)
+    except TypeError as e:
+        if "workers" not in str(e) or workers > 1:
+            raise
+        return manager(loaders[0], loaders[1], log_dir=log_dir, verbose=False, **kw)
 
 
 def spawn(**spec) -> dict:
@@ -300,9 +311,9 @@ def spawn(**spec) -> dict:
 
 
 # ------------------------------------------------------------------------ suites
-def suite_real(tasks, n: int, baseline: str = "") -> None:
+def suite_real(tasks, n: int, baseline: str = "", repeat: int = 3) -> None:
     print(f"\n== real resolution: N={n} train + {n // 5} val; files via DataLoader(num_workers=2); "
-          f"pool = decoded samples in memory\n")
+          f"pool = decoded samples in memory (analysis: median of {repeat} runs, in turn)\n")
     head = (f"{'task':14s} {'size':>9s} {'decode img/s':>12s} {'run w=1':>8s} {'run w=2':>8s} | "
             f"{'analysis ms/img w=1':>19s} {'w=2':>6s} {'speed-up':>8s} {'threads':>8s} | {'write s':>7s} "
             f"{'peak RSS MB files/pool':>22s}")
@@ -315,18 +326,26 @@ def suite_real(tasks, n: int, baseline: str = "") -> None:
             common = dict(task=task, n=n, size=size, classes=k, folder=tmp)
             decode = spawn(source="files", workers=0, **common)
             f1, f2 = (spawn(source="files", workers=w, **common) for w in (1, 2))
-        # the analysis alone: no writers (so no preloading of theirs, which shares the run's CPU and GIL)
-        p1, p2 = (spawn(source="pool", workers=w, writers=False, **common) for w in (1, 2))
-        t2 = spawn(source="pool", workers=2, mode="threads", writers=False, **common)  # threads, not processes
+        # the analysis alone: no writers (so no preloading of theirs, which shares the run's CPU and GIL);
+        # each configuration `repeat` times, in turn (this machine is noisy): the median, and the largest peak
+        configs = {"p1": dict(workers=1), "p2": dict(workers=2), "t2": dict(workers=2, mode="threads")}
         if baseline and task != "detection":  # older checkouts cannot draw ~10 boxes per image
-            b1 = spawn(source="pool", workers=1, baseline=baseline, writers=False, **common)
-            print(f"{'':14s} baseline {baseline}: analysis {(b1['run_s'] - b1['iterate_s']) / b1['images'] * 1e3:.2f} "
-                  f"ms/img at workers=1, peak RSS {b1['peak_rss_mb']:.0f} MB (pool)")
-        a1, a2, at = ((p["run_s"] - p["iterate_s"]) / p["images"] * 1e3 for p in (p1, p2, t2))
+            configs["b1"] = dict(workers=1, baseline=baseline)
+        runs = {name: [] for name in configs}
+        for _ in range(repeat):
+            for name, kw in configs.items():
+                runs[name].append(spawn(source="pool", writers=False, **kw, **common))
+        ms = {name: statistics.median((p["run_s"] - p["iterate_s"]) / p["images"] * 1e3 for p in rs)
+              for name, rs in runs.items()}
+        rss = {name: max(p["peak_rss_mb"] for p in rs) for name, rs in runs.items()}
+        if "b1" in ms:
+            print(f"{'':14s} baseline {baseline}: analysis {ms['b1']:.2f} ms/img at workers=1, peak RSS {rss['b1']:.0f} MB "
+                  f"(pool)")
+        a1, a2, at = ms["p1"], ms["p2"], ms["t2"]
         print(f"{task:14s} {size[1]:4d}x{size[0]:<4d} {decode['images'] / decode['iterate_s']:12.0f} "
               f"{f1['images'] / f1['run_s']:8.0f} {f2['images'] / f2['run_s']:8.0f} | {a1:19.2f} {a2:6.2f} "
               f"{a1 / a2:7.2f}x {a1 / at:7.2f}x | {f2['write_s']:7.2f} {f2['peak_rss_mb']:13.0f} / "
-              f"{p2['peak_rss_mb']:.0f}")
+              f"{rss['p2']:.0f}")
 
 
 def suite_legacy(tasks, baseline: str = "") -> None:
@@ -381,6 +400,8 @@ def main() -> None:
     parser.add_argument("--suites", nargs="+", default=suites, choices=suites)
     parser.add_argument("--tasks", nargs="+", default=list(REAL), choices=list(REAL))
     parser.add_argument("--n", type=int, default=400, help="train images of the real suite (val: n/5)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each in-memory configuration of the real suite "
+                        "(in turn; the median is shown)")
     parser.add_argument("--distributed-n", type=int, default=2000,
                         help="train images of the distributed suite (val: n/5); the benchmark's N of issue 8. The two "
                              "ranks pay a fixed ~0.15 s (gathering the states, broadcasting the report) that a small N "
@@ -395,7 +416,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one torch thread per process (and one OpenCV thread "
           f"in the in-memory runs)")
     for suite in args.suites:
-        {"real": lambda: suite_real(args.tasks, args.n, args.baseline),
+        {"real": lambda: suite_real(args.tasks, args.n, args.baseline, args.repeat),
          "legacy": lambda: suite_legacy(args.tasks, args.baseline),
          "memory": lambda: suite_memory(args.tasks), "distributed": lambda: suite_distributed(args.distributed_n)}[suite]()
 
