@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from data_gradients.batch import DetectionBatch
+from data_gradients.feature_extractors.common.hwc import hwc_copy
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.feature_extractors.sample_reservoir import SampleReservoir
 
@@ -29,7 +30,7 @@ def class_colour(class_id: int) -> Tuple[int, int, int]:
 def thumbnail(image_chw: np.ndarray, boxes: np.ndarray, side: int = THUMBNAIL_SIDE) -> Tuple[np.ndarray, np.ndarray]:
     """(HWC uint8 image, boxes scaled alike) with the longest side at most ``side``; copies, so a
     stored sample never keeps the whole batch alive."""
-    image = image_chw.transpose(1, 2, 0).copy()
+    image = hwc_copy(image_chw)
     h, w = image.shape[:2]
     scale = side / max(h, w, 1)
     if scale >= 1:

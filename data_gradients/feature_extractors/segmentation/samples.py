@@ -8,6 +8,7 @@ import numpy as np
 
 from data_gradients.batch import SegmentationBatch
 from data_gradients.feature_extractors.common.area_resize import area_resize
+from data_gradients.feature_extractors.common.hwc import hwc_copy
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.feature_extractors.sample_reservoir import SampleReservoir
 
@@ -42,7 +43,7 @@ def thumbnail(image_chw: np.ndarray, mask: np.ndarray, side: int = THUMBNAIL_SID
     h, w = mask.shape
     scale = side / max(h, w, 1)
     if scale >= 1:
-        return image_chw.transpose(1, 2, 0).copy(), _ids(mask, table)
+        return hwc_copy(image_chw), _ids(mask, table)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))  # cv2 wants (width, height)
     # the contiguous CHW planes reduced first (cv2.resize INTER_AREA's bytes), the small result transposed
     small = area_resize(np.ascontiguousarray(image_chw).reshape(3 * h, w), 3, size[1], size[0])
