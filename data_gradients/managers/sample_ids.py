@@ -82,25 +82,23 @@ class SampleIds:
         self.kind = KIND_POSITIONS
 
     def __iter__(self) -> Iterator[Tuple[Any, Optional[np.ndarray], Optional[np.ndarray]]]:
-        # this frame lets go of each batch before the loader makes the next one, as the reader does: the
-        # allocator can then reuse the batch's memory for the next instead of taking new pages each time
         recording = _recording_iterator(self.data)
         if recording is None:
             self.kind = KIND_POSITIONS
-            for batch in self.data:
-                item, batch = (batch, None, None), None
-                yield item
-                item = None
-            return
-        self.kind = KIND_INDICES
-        iterator, recorder = recording
-        padding_rule = _padding_rule(self.data)
+            iterator, recorder, padding_rule = iter(self.data), None, None
+        else:
+            self.kind = KIND_INDICES
+            iterator, recorder = recording
+            padding_rule = _padding_rule(self.data)
         position = 0
         for batch in iterator:
-            drawn = recorder.drawn.popleft()
-            ids = np.atleast_1d(np.asarray(_as_list(drawn), dtype=np.int64))
-            padding = padding_rule(position, len(ids)) if padding_rule else None
-            position += len(ids)
+            ids = padding = None
+            if recorder is not None:
+                ids = np.atleast_1d(np.asarray(_as_list(recorder.drawn.popleft()), dtype=np.int64))
+                padding = padding_rule(position, len(ids)) if padding_rule else None
+                position += len(ids)
+            # this frame lets go of the batch before the loader makes the next one, as the reader does: the
+            # allocator can then reuse the batch's memory for the next instead of taking new pages each time
             item, batch = (batch, ids, padding), None
             yield item
             item = None

@@ -1,5 +1,14 @@
 """The heap trimmer hands memory back every N batches, and is harmless without glibc; the reader lets go
 of each batch before the loader makes the next."""
+import weakref
+
+import pytest
+import torch
+from conftest import classification_raw_batches, detection_raw_batches, segmentation_raw_batches
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.data._utils.collate import default_collate
+
+import data_gradients
 from data_gradients.managers.memory import HeapTrimmer, _load_trim
 
 
@@ -28,15 +37,6 @@ def test_glibc_trim_is_found_on_linux():
 
 
 # ---------------------------------------------------------------- the reader lets go of each batch
-import weakref  # noqa: E402
-
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from conftest import classification_raw_batches, detection_raw_batches, segmentation_raw_batches  # noqa: E402
-from torch.utils.data import DataLoader, Dataset  # noqa: E402
-from torch.utils.data._utils.collate import default_collate  # noqa: E402
-
-import data_gradients  # noqa: E402
 
 RAW = {"segmentation": segmentation_raw_batches, "detection": detection_raw_batches,
        "classification": classification_raw_batches}

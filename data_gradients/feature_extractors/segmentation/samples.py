@@ -45,9 +45,9 @@ def thumbnail(image_chw: np.ndarray, mask: np.ndarray, side: int = THUMBNAIL_SID
     if scale >= 1:
         return hwc_copy(image_chw), _ids(mask, table)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))  # cv2 wants (width, height)
-    # the contiguous CHW planes reduced first (cv2.resize INTER_AREA's bytes), the small result transposed
+    # the contiguous CHW planes reduced first (cv2.resize INTER_AREA's bytes), the small result interleaved
     small = area_resize(np.ascontiguousarray(image_chw).reshape(3 * h, w), 3, size[1], size[0])
-    image = np.ascontiguousarray(small.reshape(3, size[1], size[0]).transpose(1, 2, 0))
+    image = hwc_copy(small.reshape(3, size[1], size[0]))
     if table is None:
         mask = np.ascontiguousarray(mask, dtype=np.int32)
     small_mask = cv2.resize(np.ascontiguousarray(mask), size, interpolation=cv2.INTER_NEAREST)
