@@ -15,6 +15,7 @@ from typing import Any, Iterable, Optional, Set
 
 from data_gradients.batch.select import select_samples
 from data_gradients.errors import DataGradientsError, DataLoaderError
+from data_gradients.managers.coalescing import Coalescer
 from data_gradients.managers.memory import HeapTrimmer
 from data_gradients.managers.pipeline import InterruptedAfterBatch, Pipeline
 from data_gradients.managers.progress import estimated_total, progress_bar, total_samples
@@ -36,11 +37,6 @@ class SplitReader:
         self.exporter = exporter  # export.session.RunExports: writes the samples export= selects
 
     def read(self, split: str, data: Iterable, pipeline: Pipeline, summary: SplitSummary, notes: Set[str]) -> None:
-        rank = self.cluster.rank if self.cluster is not None else 0
-        ids_source = SampleIds(data, rank=rank, distributed=self.cluster is not None)
-        batches = iter(ids_source)
-        position = 0  # samples of the stream so far, padding included
-        trimmer = HeapTrimmer()
         desc = f"Analysing {split}" + (f" (rank 0's shard of {self.cluster.world})" if self.cluster else "")
         with progress_bar(total=total_samples(data, self.max_batches), desc=desc,
                           enabled=self.progress) as bar:
@@ -50,59 +46,72 @@ class SplitReader:
                 with lock:
                     bar.update(n)
 
-            index = 0
-            while True:
-                if self.max_batches is not None and index >= self.max_batches:
-                    summary.complete = False
-                    break
-                if self.cluster is not None:
-                    elsewhere = self.cluster.stopped_elsewhere()
-                    if elsewhere is not None:
-                        raise StoppedElsewhere(elsewhere)
-                try:
-                    batch, ids, padding = next(batches)
-                except StopIteration:
-                    break
-                except Exception as e:
-                    raise DataLoaderError(f"the {split} loader raised at batch {index} (after {summary.samples} "
-                                          f"samples): {type(e).__name__}: {e}") from e
-                built = self._build(split, index, batch, position)
-                n = sum(len(c) for c in built)
-                if ids is not None and len(ids) != n:
-                    notes.add(f"{split}: a batch held {n} samples but the loader's sampler drew {len(ids)} indices; "
-                              "such batches are numbered by stream position")
-                    ids = padding = None
-                for canonical in built:
-                    pos = canonical.sample_ids - position  # 0..n-1 within this loader batch
-                    canonical.sample_ids = (ids if ids is not None else ids_source.position_ids(position, n))[pos]
-                    canonical.stream_positions = position + pos
-                    if self.cluster is not None:  # the ranks' streams interleaved, as a DistributedSampler deals them
-                        canonical.stream_positions = canonical.stream_positions * self.cluster.world + self.cluster.rank
-                    if padding is not None and padding[pos].any():
-                        canonical = select_samples(canonical, ~padding[pos])
-                        if len(canonical) == 0:
-                            continue
-                    if self.exporter is not None:
-                        self.exporter.take(split, index, canonical, ids_source)
-                    try:
-                        pipeline.submit(canonical, split, done)
-                    except InterruptedAfterBatch:  # Ctrl-C, once this batch was analysed whole
-                        summary.samples += len(canonical)
-                        raise
-                    summary.samples += len(canonical)
-                position += n
-                summary.batches += 1
-                index += 1
-                # let go of this batch before the loader collates the next one (SampleIds does too): the
-                # allocator then reuses its memory for the next batch. Held over the collation, every batch
-                # took new pages (720p segmentation: +21 MB of heap per batch, ~1 ms per image of page faults)
-                batch = built = canonical = None
-                trimmer.tick()
-                if bar.total is None and index == 1:
-                    with lock:
-                        bar.total = estimated_total(data, summary.samples, self.max_batches)
-                        bar.refresh()
+            # small batches go to the pipeline joined (see coalescing.py); what is pending is analysed before
+            # an error or Ctrl-C goes on, so that the samples counted as read are the samples analysed
+            coalescer = Coalescer(lambda joined: pipeline.submit(joined, split, done))
+            try:
+                self._read_batches(split, data, coalescer, summary, notes, bar, lock)
+                coalescer.flush()
+            except BaseException:
+                _flush_before_raising(coalescer, summary)
+                raise
             pipeline.drain()  # the bar closes on a finished split
+
+    def _read_batches(self, split: str, data: Iterable, coalescer: Coalescer, summary: SplitSummary,
+                      notes: Set[str], bar: Any, lock: threading.Lock) -> None:
+        rank = self.cluster.rank if self.cluster is not None else 0
+        ids_source = SampleIds(data, rank=rank, distributed=self.cluster is not None)
+        batches = iter(ids_source)
+        position = 0  # samples of the stream so far, padding included
+        trimmer = HeapTrimmer()
+        index = 0
+        while True:
+            if self.max_batches is not None and index >= self.max_batches:
+                summary.complete = False
+                break
+            if self.cluster is not None:
+                elsewhere = self.cluster.stopped_elsewhere()
+                if elsewhere is not None:
+                    raise StoppedElsewhere(elsewhere)
+            try:
+                batch, ids, padding = next(batches)
+            except StopIteration:
+                break
+            except Exception as e:
+                raise DataLoaderError(f"the {split} loader raised at batch {index} (after {summary.samples} "
+                                      f"samples): {type(e).__name__}: {e}") from e
+            built = self._build(split, index, batch, position)
+            n = sum(len(c) for c in built)
+            if ids is not None and len(ids) != n:
+                notes.add(f"{split}: a batch held {n} samples but the loader's sampler drew {len(ids)} indices; "
+                          "such batches are numbered by stream position")
+                ids = padding = None
+            for canonical in built:
+                pos = canonical.sample_ids - position  # 0..n-1 within this loader batch
+                canonical.sample_ids = (ids if ids is not None else ids_source.position_ids(position, n))[pos]
+                canonical.stream_positions = position + pos
+                if self.cluster is not None:  # the ranks' streams interleaved, as a DistributedSampler deals them
+                    canonical.stream_positions = canonical.stream_positions * self.cluster.world + self.cluster.rank
+                if padding is not None and padding[pos].any():
+                    canonical = select_samples(canonical, ~padding[pos])
+                    if len(canonical) == 0:
+                        continue
+                if self.exporter is not None:
+                    self.exporter.take(split, index, canonical, ids_source)
+                summary.samples += len(canonical)  # analysed now or with the batches joined to it
+                coalescer.add(canonical)
+            position += n
+            summary.batches += 1
+            index += 1
+            # let go of this batch before the loader collates the next one (SampleIds does too; a joined batch
+            # holds a copy): the allocator then reuses its memory for the next batch. Held over the collation,
+            # every batch took new pages (720p segmentation: +21 MB of heap per batch, ~1 ms per image of faults)
+            batch = built = canonical = None
+            trimmer.tick()
+            if bar.total is None and index == 1:
+                with lock:
+                    bar.total = estimated_total(data, summary.samples, self.max_batches)
+                    bar.refresh()
         notes.add(_ids_note(split, ids_source.kind, self.cluster is not None))
 
     def _build(self, split: str, index: int, batch: Any, position: int) -> list:
@@ -117,6 +126,19 @@ class SplitReader:
             return self.builder.build(images, labels, first_sample_id=position)
         except DataGradientsError as e:
             raise type(e)(f"{where}: {e}") from None
+
+
+def _flush_before_raising(coalescer: Coalescer, summary: SplitSummary) -> None:
+    """Analyse the batches still pending while an error (or Ctrl-C) is on its way out. Should that fail
+    too (a second Ctrl-C, a broken pipeline), those samples are taken off the count: the error going
+    out stays the first one."""
+    pending = coalescer.pending_samples
+    try:
+        coalescer.flush()
+    except InterruptedAfterBatch:  # the joined batch was analysed whole
+        pass
+    except BaseException:  # noqa: BLE001 - the first error goes on
+        summary.samples -= pending
 
 
 def _ids_note(split: str, kind: str, distributed: bool) -> str:
