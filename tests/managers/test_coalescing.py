@@ -30,12 +30,12 @@ def test_small_batches_are_joined_up_to_the_capacity_in_order():
     batches = built("classification", classification_raw_batches(0, n_batches=6, batch_size=4, sizes=ONE_SIZE))
     per_image = batches[0].images[0].nbytes
     got = []
-    coalescer = Coalescer(got.append, max_bytes=10 * per_image)  # room for 10 images: two batches of 4
+    coalescer = Coalescer(got.append, max_bytes=18 * per_image)  # room for 18 images: four batches of 4
     expected_ids = np.concatenate([b.sample_ids for b in batches])
     for b in batches:
         coalescer.add(b)
     coalescer.flush()
-    assert [len(b) for b in got] == [8, 8, 8]
+    assert [len(b) for b in got] == [16, 8]
     assert np.array_equal(np.concatenate([b.sample_ids for b in got]), expected_ids)
     assert all(not b.images.flags.writeable for b in got)
 
@@ -44,7 +44,7 @@ def test_large_batches_go_through_and_flush_what_is_pending_first():
     batches = built("classification", classification_raw_batches(0, n_batches=3, batch_size=4, sizes=ONE_SIZE))
     per_image = batches[0].images[0].nbytes
     got = []
-    coalescer = Coalescer(got.append, max_bytes=7 * per_image)  # a batch of 4 is more than half of 7: large
+    coalescer = Coalescer(got.append, max_bytes=15 * per_image)  # four batches of 4 do not fit: large
     for b in batches:
         coalescer.add(b)
     coalescer.flush()
@@ -73,6 +73,32 @@ def test_the_loaders_arrays_are_let_go_once_added():
     assert coalescer.pending_samples == 4
     del images, source
     assert ref() is None  # the pending batch holds a copy in the coalescer's buffer, not the loader's array
+
+
+def test_the_buffer_is_reused_only_once_no_joined_batch_refers_to_it():
+    batches = built("classification", classification_raw_batches(0, n_batches=10, batch_size=4, sizes=ONE_SIZE))
+    per_image = batches[0].images[0].nbytes
+    kept = []
+    coalescer = Coalescer(kept.append, max_bytes=16 * per_image)  # four batches of 4 per joined batch
+
+    def feed(part):
+        for b in part:
+            coalescer.add(b)
+        coalescer.flush()
+
+    feed(batches[0:4])
+    feed(batches[4:8])
+    first, second = kept  # the first is held while the second is joined: a buffer of its own
+    assert not np.shares_memory(first.images, second.images)
+    expected = first.images.copy()
+    address = coalescer._spare["images"].__array_interface__["data"][0]  # the second's buffer (not held here)
+    kept.pop()
+    second = None
+    batches[4:8] = [None] * 4  # the second joined batch is gone (its parts too); the first is still held
+    feed(batches[8:10])
+    third = kept[1]
+    assert third.images.__array_interface__["data"][0] == address  # the second's buffer, again
+    assert not np.shares_memory(third.images, first.images) and np.array_equal(first.images, expected)
 
 
 def test_ctrl_c_while_flushing_leaves_the_new_batch_pending():
