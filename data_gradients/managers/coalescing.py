@@ -57,8 +57,8 @@ class Coalescer:
         per_image = batch.images[0].nbytes if len(batch) else 0
         capacity = min(self.max_samples, self.max_bytes // per_image) if per_image else 0
         small = len(batch) > 0 and not batch.unreadable and len(batch) * JOINED_AT_LEAST <= capacity
-        if self.pending and (not small or self._rows + len(batch) > len(self._images)
-                             or not joinable(self.pending[-1], batch)):
+        if self.pending and (not small or self._images is None or self._rows + len(batch) > len(self._images)
+                             or not joinable(self.pending[-1], batch)):  # (no buffer: a batch held after Ctrl-C)
             try:
                 self.flush()
             except InterruptedAfterBatch:  # Ctrl-C after the flushed batch: this one is analysed on the way out
