@@ -98,8 +98,12 @@ class SplitReader:
                         continue
                 if self.exporter is not None:
                     self.exporter.take(split, index, canonical, ids_source)
-                summary.samples += len(canonical)  # analysed now or with the batches joined to it
-                coalescer.add(canonical)
+                try:
+                    coalescer.add(canonical)  # analysed now, or later with the batches joined to it
+                except InterruptedAfterBatch:  # Ctrl-C: this batch was analysed, or is on the way out (read())
+                    summary.samples += len(canonical)
+                    raise
+                summary.samples += len(canonical)
             position += n
             summary.batches += 1
             index += 1
