@@ -9,12 +9,28 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.data._utils.collate import default_collate
 
 import data_gradients
-from data_gradients.managers.memory import HeapTrimmer, _load_trim
+from data_gradients.managers.memory import HeapTrimmer, _load_trim, resident_bytes
 
 
-def test_trims_every_n_batches():
+def test_trims_once_the_resident_size_grew_by_the_margin():
+    sizes = iter([100, 90, 120, 139, 141, 95, 96, 150, 135, 140, 146])  # MB, as read one after the other
     calls = []
-    trimmer = HeapTrimmer(every=3)
+
+    def rss():
+        return next(sizes) << 20
+
+    trimmer = HeapTrimmer(margin=40 << 20, rss=rss)
+    trimmer._trim = lambda pad: calls.append(pad) or 1
+    for _ in range(9):
+        trimmer.tick()
+    # floor 100, then 90 (the lowest); 120 is within 40 of it; 139 is not: trim, and the size read again (141)
+    # is the floor until 95 is read; 96 stays; 150 > 95 + 40: trim (read again: 135); 140 and 146 are within 40
+    assert calls == [0, 0] and trimmer.trims == 2
+
+
+def test_without_the_resident_size_trims_every_n_batches():
+    calls = []
+    trimmer = HeapTrimmer(every=3, rss=lambda: None)
     trimmer._trim = lambda pad: calls.append(pad) or 1
     for _ in range(10):
         trimmer.tick()
@@ -25,7 +41,15 @@ def test_without_a_trim_function_tick_does_nothing():
     trimmer = HeapTrimmer(every=1)
     trimmer._trim = None
     trimmer.tick()  # no error
-    assert trimmer._count == 1
+    assert trimmer._count == 1 and trimmer.trims == 0
+
+
+def test_the_resident_size_is_read_on_linux():
+    import platform
+
+    size = resident_bytes()
+    if platform.system() == "Linux":
+        assert size is not None and 10 << 20 < size < 100 << 30
 
 
 def test_glibc_trim_is_found_on_linux():
