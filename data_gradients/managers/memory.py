@@ -7,15 +7,12 @@ measured here, the peak RSS of the same 2,400-image run varied between 280 MB an
 from run to run. ``malloc_trim(0)`` returns the free pages; it changes no allocator
 setting, and is a no-op where glibc is not the C library.
 
-When to trim: once the resident size has grown :data:`TRIM_MARGIN_BYTES` above its lowest
-since the last trim. While freed batches are reused, the resident size stays put and nothing
-is trimmed (a trim would hand back pages the next batch takes again, page fault by page fault);
-when every batch takes new pages (glibc's heap settles in such a layout in some runs), a trim
-comes every couple of batches of 720p. Measured on 720p segmentation, N=1000, against a trim
-every 8 batches (medians of three alternating runs, the reader and the workers alike): 5.90
-against 6.11 ms per image and peak RSS 497-528 against 549-647 MB at ``workers=1``; 3.23 against
-3.51 ms and 606-640 against 696-753 MB at ``workers=2``. Where the
-resident size cannot be read (no ``/proc``), every :data:`TRIM_EVERY_BATCHES` batches.
+When to trim: once the resident size has grown past its lowest since the last trim by twice the
+largest batch seen (at least :data:`MIN_MARGIN_BYTES`). While freed batches are reused, the
+resident size stays put and nothing is trimmed (a trim would hand back pages the next batch takes
+again, page fault by page fault); when every batch takes new pages (glibc's heap settles in such a
+layout in some runs), a trim comes every other batch. Where the resident size cannot be read (no
+``/proc``), every :data:`TRIM_EVERY_BATCHES` batches.
 """
 from __future__ import annotations
 
@@ -24,7 +21,8 @@ import functools
 import os
 from typing import Callable, Optional
 
-TRIM_MARGIN_BYTES = 48 << 20  # growth of the resident size that calls for a trim (about two 720p batches of 8)
+MIN_MARGIN_BYTES = 16 << 20  # growth of the resident size that calls for a trim, at least
+MARGIN_BATCHES = 2  # ... and at least this many of the largest batch seen
 TRIM_EVERY_BATCHES = 8  # where the resident size cannot be read
 
 
@@ -49,22 +47,24 @@ def resident_bytes() -> Optional[int]:
 
 
 class HeapTrimmer:
-    """Call ``tick()`` once per batch: free heap pages go back once the resident size grew ``margin``
-    bytes above its lowest since the last trim (every ``every`` batches where it cannot be read)."""
+    """Call ``tick(batch_bytes)`` once per batch: free heap pages go back once the resident size grew
+    :data:`MARGIN_BATCHES` times the largest batch seen (at least :data:`MIN_MARGIN_BYTES`) above its
+    lowest since the last trim; every ``every`` batches where it cannot be read."""
 
-    def __init__(self, margin: int = TRIM_MARGIN_BYTES, every: int = TRIM_EVERY_BATCHES,
-                 rss: Callable[[], Optional[int]] = resident_bytes):
-        self.margin, self.every = margin, every
+    def __init__(self, every: int = TRIM_EVERY_BATCHES, rss: Callable[[], Optional[int]] = resident_bytes):
+        self.every = every
+        self.margin = MIN_MARGIN_BYTES
         self._count = 0
         self._trim = _load_trim()
         self._rss = rss
         self._floor: Optional[int] = None
         self.trims = 0
 
-    def tick(self) -> None:
+    def tick(self, batch_bytes: int = 0) -> None:
         self._count += 1
         if self._trim is None:
             return
+        self.margin = max(self.margin, MARGIN_BATCHES * int(batch_bytes))
         size = self._rss() if self._rss is not None else None
         if size is None:  # no resident size here: by the count
             if self._count % self.every == 0:

@@ -265,7 +265,8 @@ def _work(index: int, producer: Producer, tasks, writer, slots: List[mmap.mmap])
                 break
             seq, kept = analyse_message(producer, message, slots)
             writer.send_bytes(pickle.dumps(("done", seq, kept), protocol=pickle.HIGHEST_PROTOCOL))
-            trimmer.tick()
+            spans = message[4]  # the batch's arrays in its slot, or None when it came pickled whole
+            trimmer.tick(sum(size for _, size in spans) if spans else len(message[3]))
         writer.send_bytes(pickle.dumps(("state", producer), protocol=pickle.HIGHEST_PROTOCOL))
     except BaseException as e:  # noqa: BLE001 - reported to the caller, which raises it
         code = 1

@@ -9,23 +9,24 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.data._utils.collate import default_collate
 
 import data_gradients
-from data_gradients.managers.memory import HeapTrimmer, _load_trim, resident_bytes
+from data_gradients.managers.memory import MIN_MARGIN_BYTES, HeapTrimmer, _load_trim, resident_bytes
 
 
-def test_trims_once_the_resident_size_grew_by_the_margin():
-    sizes = iter([100, 90, 120, 139, 141, 95, 96, 150, 135, 140, 146])  # MB, as read one after the other
+def test_trims_once_the_resident_size_grew_by_two_of_the_largest_batches():
+    mb = 1 << 20
+    sizes = iter([100, 90, 120, 139, 141, 95, 96, 150, 135, 140, 146, 160])  # MB, as read one after the other
     calls = []
-
-    def rss():
-        return next(sizes) << 20
-
-    trimmer = HeapTrimmer(margin=40 << 20, rss=rss)
+    trimmer = HeapTrimmer(rss=lambda: next(sizes) * mb)
     trimmer._trim = lambda pad: calls.append(pad) or 1
-    for _ in range(9):
-        trimmer.tick()
-    # floor 100, then 90 (the lowest); 120 is within 40 of it; 139 is not: trim, and the size read again (141)
-    # is the floor until 95 is read; 96 stays; 150 > 95 + 40: trim (read again: 135); 140 and 146 are within 40
-    assert calls == [0, 0] and trimmer.trims == 2
+    for batch_mb in (20, 20, 20, 20, 10, 10, 10, 10, 10):
+        trimmer.tick(batch_mb * mb)
+    # margin 40 MB (two batches of 20); floor 100, then 90 (the lowest); 120 is within 40 of it, 139 is not:
+    # trim, and the size read again (141) is the floor until 95 is read; 96 stays; 150 > 95 + 40: trim (read
+    # again: 135); 140 and 146 are within 40 (the margin stays that of the largest batch)
+    assert calls == [0, 0] and trimmer.trims == 2 and trimmer.margin == 40 * mb
+    small = HeapTrimmer(rss=lambda: 100 * mb)
+    small.tick(1 * mb)
+    assert small.margin == MIN_MARGIN_BYTES  # small batches: the floor of the margin
 
 
 def test_without_the_resident_size_trims_every_n_batches():
