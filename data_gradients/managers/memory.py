@@ -49,10 +49,13 @@ def resident_bytes() -> Optional[int]:
 class HeapTrimmer:
     """Call ``tick(batch_bytes)`` once per batch: free heap pages go back once the resident size grew
     :data:`MARGIN_BATCHES` times the largest batch seen (at least :data:`MIN_MARGIN_BYTES`) above its
-    lowest since the last trim; every ``every`` batches where it cannot be read."""
+    lowest since the last trim, times ``in_flight``, the batches alive at once in the process (worker
+    threads share its heap); every ``every`` batches where it cannot be read."""
 
-    def __init__(self, every: int = TRIM_EVERY_BATCHES, rss: Callable[[], Optional[int]] = resident_bytes):
+    def __init__(self, every: int = TRIM_EVERY_BATCHES, rss: Callable[[], Optional[int]] = resident_bytes,
+                 in_flight: int = 1):
         self.every = every
+        self.in_flight = max(1, int(in_flight))  # batches alive at once in this process (worker threads, a queue)
         self.margin = MIN_MARGIN_BYTES
         self._count = 0
         self._trim = _load_trim()
@@ -64,7 +67,7 @@ class HeapTrimmer:
         self._count += 1
         if self._trim is None:
             return
-        self.margin = max(self.margin, MARGIN_BATCHES * int(batch_bytes))
+        self.margin = max(self.margin, MARGIN_BATCHES * self.in_flight * int(batch_bytes))
         size = self._rss() if self._rss is not None else None
         if size is None:  # no resident size here: by the count
             if self._count % self.every == 0:

@@ -54,6 +54,11 @@ class Pipeline:
                 t.start()
                 self._threads.append(t)
 
+    @property
+    def batches_in_flight(self) -> int:
+        """Batches alive at once in this process: one per worker thread and the queue's, besides the one read."""
+        return 1 + (len(self._threads) + self._queue.maxsize if self._threads else 0)
+
     def submit(self, batch: Any, split: str, on_done: Callable[[int], None]) -> None:
         seq, self._seq = self._seq, self._seq + 1
         if not self._threads:

@@ -50,7 +50,8 @@ class SplitReader:
             # an error or Ctrl-C goes on, so that the samples counted as read are the samples analysed
             coalescer = Coalescer(lambda joined: pipeline.submit(joined, split, done))
             try:
-                self._read_batches(split, data, coalescer, summary, notes, bar, lock)
+                self._read_batches(split, data, coalescer, summary, notes, bar, lock,
+                                   in_flight=getattr(pipeline, "batches_in_flight", 1))
                 coalescer.flush()
             except BaseException:
                 _flush_before_raising(coalescer, summary)
@@ -58,12 +59,12 @@ class SplitReader:
             pipeline.drain()  # the bar closes on a finished split
 
     def _read_batches(self, split: str, data: Iterable, coalescer: Coalescer, summary: SplitSummary,
-                      notes: Set[str], bar: Any, lock: threading.Lock) -> None:
+                      notes: Set[str], bar: Any, lock: threading.Lock, in_flight: int = 1) -> None:
         rank = self.cluster.rank if self.cluster is not None else 0
         ids_source = SampleIds(data, rank=rank, distributed=self.cluster is not None)
         batches = iter(ids_source)
         position = 0  # samples of the stream so far, padding included
-        trimmer = HeapTrimmer()
+        trimmer = HeapTrimmer(in_flight=in_flight)  # worker threads' batches share this process's heap
         index = 0
         while True:
             if self.max_batches is not None and index >= self.max_batches:

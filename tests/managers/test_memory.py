@@ -29,6 +29,21 @@ def test_trims_once_the_resident_size_grew_by_two_of_the_largest_batches():
     assert small.margin == MIN_MARGIN_BYTES  # small batches: the floor of the margin
 
 
+def test_the_margin_grows_with_the_batches_alive_at_once():
+    from data_gradients.managers.pipeline import Pipeline
+
+    mb = 1 << 20
+    trimmer = HeapTrimmer(rss=lambda: 100 * mb, in_flight=3)
+    trimmer.tick(20 * mb)
+    assert trimmer.margin == 2 * 3 * 20 * mb
+    assert Pipeline([object()]).batches_in_flight == 1  # in the calling thread: the batch read
+    threads = Pipeline([object(), object()])
+    try:
+        assert threads.batches_in_flight == 1 + 2 + 2  # read, queued (2) and in two worker threads
+    finally:
+        threads.close()
+
+
 def test_without_the_resident_size_trims_every_n_batches():
     calls = []
     trimmer = HeapTrimmer(every=3, rss=lambda: None)
