@@ -48,6 +48,7 @@ class Coalescer:
         self._labels: Optional[np.ndarray] = None  # and their uint8 segmentation labels
         self._rows = 0
         self._spare: Dict[str, np.ndarray] = {}  # the last buffer of each kind, reused once nothing refers to it
+        self._unheld = 0
 
     @property
     def pending_samples(self) -> int:
@@ -79,10 +80,12 @@ class Coalescer:
         their base: no joined batch, nor anything kept from one, is alive), else a new one. Reused, its
         pages are not faulted in again for every joined batch."""
         old = self._spare.get(kind)
-        # references: the dict, `old`, and getrefcount's argument
-        if old is not None and old.shape == shape and old.dtype == dtype and sys.getrefcount(old) <= 3:
+        if old is not None and old.shape == shape and old.dtype == dtype and sys.getrefcount(old) <= self._unheld:
             return old
         new = self._spare[kind] = np.empty(shape, dtype=dtype)
+        # the count of a buffer only this coalescer holds, measured as above (the dict, a local name, the
+        # call's argument): counted, not assumed, as interpreters count differently
+        self._unheld = sys.getrefcount(new)
         return new
 
     def _take(self, batch: Any) -> Any:

@@ -87,6 +87,7 @@ def test_the_buffer_is_reused_only_once_no_joined_batch_refers_to_it():
         coalescer.flush()
 
     feed(batches[0:4])
+    batches[0:4] = [None] * 4  # only the joined batch holds the buffer now: one view of it
     feed(batches[4:8])
     first, second = kept  # the first is held while the second is joined: a buffer of its own
     assert not np.shares_memory(first.images, second.images)
