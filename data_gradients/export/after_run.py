@@ -32,6 +32,8 @@ from data_gradients.reports.report import SplitSummary
 class _NoAnalysis:
     """A pipeline that analyses nothing: the second pass only exports."""
 
+    batches_in_flight = 1
+
     def submit(self, batch: Any, split: str, on_done: Any) -> None:
         pass
 

@@ -81,6 +81,9 @@ class ProcessPipeline:
     other one in a forked worker; after ``close()``, ``producers`` holds the workers' producers sent
     back, ready to merge. ``on_start()`` is called once the workers are forked."""
 
+    #: batches alive at once in the calling process's heap: the one read (the workers' are in the shared slots)
+    batches_in_flight = 1
+
     def __init__(self, producers: List[Producer], on_start: Optional[Callable[[], None]] = None):
         import multiprocessing
 

@@ -51,7 +51,7 @@ class SplitReader:
             coalescer = Coalescer(lambda joined: pipeline.submit(joined, split, done))
             try:
                 self._read_batches(split, data, coalescer, summary, notes, bar, lock,
-                                   in_flight=getattr(pipeline, "batches_in_flight", 1))
+                                   in_flight=pipeline.batches_in_flight)
                 coalescer.flush()
             except BaseException:
                 _flush_before_raising(coalescer, summary)
