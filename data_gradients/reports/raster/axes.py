@@ -1,0 +1,138 @@
+"""A plot's axes on a :class:`.canvas.Canvas`: data to pixels, the frame, ticks with their labels,
+grid lines and axis labels, in matplotlib's default sizes (ticks 3.5 pt long and 0.8 pt wide
+with a 3.5 pt pad to their labels, a 0.8 pt frame, axis labels 4 pt from the tick labels).
+
+Figures place their axes box themselves from the measured size of their texts
+(:func:`.text.text_box`), so nothing here searches for a layout.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from data_gradients.reports.raster.canvas import Canvas, on_white
+from data_gradients.reports.raster.text import px
+
+TICK_LENGTH = 3.5  # pt
+MINOR_TICK_LENGTH = 2.0  # pt
+TICK_WIDTH = 0.8  # pt
+MINOR_TICK_WIDTH = 0.6  # pt
+TICK_PAD = 3.5  # pt between a tick and its label
+FRAME_WIDTH = 0.8  # pt
+LABEL_PAD = 4.0  # pt between tick labels and the axis label
+GRID = on_white("#b0b0b0", 0.3)
+
+
+@dataclass
+class Ticks:
+    """Tick values with their labels ("" for none) along one axis; ``size`` of the labels in points,
+    ``rotation`` in degrees (rotated labels hang from their tick by their box's top-right corner)."""
+
+    values: Sequence[float] = ()
+    labels: Sequence[str] = ()
+    size: float = 10.0
+    rotation: float = 0.0
+    minor: bool = False
+
+
+@dataclass
+class Scale:
+    """Data limits of an axis, linear or base-10 logarithmic."""
+
+    lo: float
+    hi: float
+    log: bool = False
+
+    def fraction(self, values) -> np.ndarray:
+        """Where ``values`` lie from lo (0) to hi (1)."""
+        v = np.asarray(values, dtype=np.float64)
+        if self.log:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lo, hi = math.log10(self.lo), math.log10(self.hi)
+                return (np.log10(np.maximum(v, 1e-300)) - lo) / ((hi - lo) or 1.0)
+        return (v - self.lo) / ((self.hi - self.lo) or 1.0)
+
+
+@dataclass
+class Axes:
+    """An axes box [left, right] x [top, bottom] in pixels and the scales of its x and y axes."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    x: Scale
+    y: Scale
+    x_ticks: List[Ticks] = field(default_factory=list)
+    y_ticks: List[Ticks] = field(default_factory=list)
+
+    def x_px(self, values) -> np.ndarray:
+        return self.left + self.x.fraction(values) * (self.right - self.left)
+
+    def y_px(self, values) -> np.ndarray:
+        return self.bottom - self.y.fraction(values) * (self.bottom - self.top)
+
+    def inside(self, canvas: Canvas) -> Canvas:
+        """A canvas on the axes box only (what is drawn there is clipped to it); its origin is the
+        box's top-left corner."""
+        return canvas.region(self.left, self.top, self.right, self.bottom)
+
+    def grid_y(self, canvas: Canvas, values: Sequence[float]) -> None:
+        """Horizontal grid lines at ``values`` (drawn before the data, which lies over them)."""
+        for y in self.y_px([v for v in values if _within(v, self.y)]):
+            canvas.hline(self.left, self.right, y, px(FRAME_WIDTH), GRID)
+
+    def draw_frame(self, canvas: Canvas) -> None:
+        w = px(FRAME_WIDTH)
+        canvas.frame(self.left - w / 2, self.top - w / 2, self.right + w / 2, self.bottom + w / 2, w, (0, 0, 0))
+
+    def draw_ticks(self, canvas: Canvas) -> None:
+        """Ticks below the x axis and left of the y axis, with their labels."""
+        for ticks in self.x_ticks:
+            length, width = px(MINOR_TICK_LENGTH if ticks.minor else TICK_LENGTH), px(
+                MINOR_TICK_WIDTH if ticks.minor else TICK_WIDTH)
+            keep = [(v, t) for v, t in zip(ticks.values, list(ticks.labels) + [""] * len(ticks.values))
+                    if _within(v, self.x)]
+            for (value, label), x in zip(keep, self.x_px([v for v, _ in keep])):
+                canvas.vline(x, self.bottom, self.bottom + length, width, (0, 0, 0))
+                if label:
+                    y = self.bottom + length + px(TICK_PAD)
+                    if ticks.rotation:
+                        canvas.text(x, y, label, ticks.size, ha="right", va="top", rotation=ticks.rotation)
+                    else:
+                        canvas.text(x, y, label, ticks.size, ha="center", va="top")
+        for ticks in self.y_ticks:
+            length = px(MINOR_TICK_LENGTH if ticks.minor else TICK_LENGTH)
+            keep = [(v, t) for v, t in zip(ticks.values, list(ticks.labels) + [""] * len(ticks.values))
+                    if _within(v, self.y)]
+            for (value, label), y in zip(keep, self.y_px([v for v, _ in keep])):
+                canvas.hline(self.left - length, self.left, y, px(TICK_WIDTH), (0, 0, 0))
+                if label:
+                    canvas.text(self.left - length - px(TICK_PAD), y, label, ticks.size, ha="right", va="center",
+                                rotation=ticks.rotation)
+
+    def x_label(self, canvas: Canvas, text: str, below: float, size: float = 10.0) -> None:
+        """The x axis label centred under the axes, ``below`` pixels under the frame."""
+        canvas.text((self.left + self.right) / 2, self.bottom + below, text, size, ha="center", va="top")
+
+    def y_label(self, canvas: Canvas, text: str, beside: float, size: float = 10.0) -> None:
+        """The y axis label, turned upright, centred beside the axes ``beside`` pixels left of the frame."""
+        canvas.text(self.left - beside, (self.top + self.bottom) / 2, text, size, ha="right", va="center",
+                    rotation=90)
+
+    def title(self, canvas: Canvas, text: str, size: float = 10.0, pad: float = 6.0) -> None:
+        canvas.text((self.left + self.right) / 2, self.top - px(pad), text, size, ha="center", va="bottom")
+
+
+def tick_label_room(ticks: Optional[Ticks]) -> float:
+    """Pixels from the frame to the far side of a tick's label (tick, pad, none of the label)."""
+    return px(TICK_LENGTH + TICK_PAD) if ticks is not None else 0.0
+
+
+def _within(value: float, scale: Scale) -> bool:
+    lo, hi = sorted((scale.lo, scale.hi))
+    eps = 1e-9 * max(abs(hi - lo), 1e-300)
+    return lo - eps <= value <= hi + eps
