@@ -181,7 +181,7 @@ class AnalysisManager:
                              progress=self.verbose and (cluster is None or cluster.is_main), exporter=self.exports)
         where = "" if cluster is None else f"rank {cluster.rank}: "
 
-        def preload() -> None:  # the writers' imports (matplotlib, fonts, protobufs) load while the data is read
+        def preload() -> None:  # the writers' imports (protobufs, jinja2, the font) load while the data is read
             self._preload = start_preload(self.writers)
 
         preload = preload if cluster is None or cluster.is_main else None  # only the writing rank writes
@@ -227,7 +227,7 @@ class AnalysisManager:
         report.duration_s = time.perf_counter() - t0
         t1 = time.perf_counter()
         finish_preload(self._preload)
-        # matplotlib draws under the GIL: the plots are drawn by forked processes, one per usable core
+        # drawing holds the GIL much of the time: the plots are drawn by forked processes, one per usable core
         write_all(report, self.writers, workers=default_workers())
         report.write_s = time.perf_counter() - t1
         if self.verbose:

@@ -1,12 +1,12 @@
 """Loading what the writers will need while the data is still being read.
 
-Writing the outputs starts by importing matplotlib and our figure modules and loading a font
-(~0.5-0.9 s here), then TensorBoard's protobufs and jinja2: time on the serial path of every
-run's writing. Started in a background thread when the run starts, that work overlaps the
-reading, during which the calling process mostly waits (for its worker processes, or for the
-loader). The writers still import what they use themselves; this only does it early, and
-the writing waits for it to end, so nothing is imported twice at once (Python's import locks
-are per module, so an import another thread is doing is simply waited for).
+Writing the outputs starts by importing TensorBoard's protobufs, jinja2, pdfkit and our figure
+modules and loading a font: time on the serial path of every run's writing. Started in a
+background thread when the run starts, that work overlaps the reading, during which the calling
+process mostly waits (for its worker processes, or for the loader). The writers still import what
+they use themselves; this only does it early, and the writing waits for it to end, so nothing is
+imported twice at once (Python's import locks are per module, so an import another thread is doing
+is simply waited for).
 """
 from __future__ import annotations
 

@@ -2,18 +2,17 @@
 
 TensorBoard takes the PNG as it is (an image summary holds PNG bytes) and the HTML report
 saves it as a file, so a plot is drawn and encoded once, and what stays in memory between
-writers is its PNG (tens of kB), not its pixels: each figure and its canvas are freed as
-soon as the PNG exists.
+writers is its PNG (tens of kB), not its pixels.
 
-With ``workers > 1`` the plots are drawn concurrently by forked processes that take the
-next plot from a shared counter (the calling process draws too). Matplotlib draws in
-Python under the GIL, so threads barely help (``bench/bench_write.py --render-modes``
-measures all three); forked children inherit matplotlib and the plots, and send back
-PNG bytes. Where fork is unavailable, or a child fails, the calling process draws the rest.
+The plots are drawn by :mod:`.raster` (numpy, OpenCV and Pillow: ~10 ms a plot, and nothing
+heavy to import). With ``workers > 1`` they are drawn concurrently by forked processes that
+take the next plot from a shared counter (the calling process draws too): much of a plot's
+drawing is Python that holds the GIL, so threads help less (``bench/bench_write.py
+--render-modes`` measures all three). Where fork is unavailable, or a child fails, the calling
+process draws the rest.
 """
 from __future__ import annotations
 
-import io
 import logging
 import queue as queue_lib
 import sys
@@ -23,7 +22,6 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple, Union
 
 logger = logging.getLogger("data_gradients")
-PNG_COMPRESS_LEVEL = 3  # zlib level: PIL's default 6 takes ~1.35x the time for 5-15% smaller files
 MIN_PARALLEL = 4  # fewer plots than this are drawn here: starting a worker would cost more than it saves
 CHILD_TIMEOUT_S = 120.0  # no news from the children for that long: draw the rest here
 
@@ -38,23 +36,18 @@ class RenderedPlot:
 
 
 def render_plot(item) -> RenderedPlot:
-    """Draw one histogram or heatmap on an Agg canvas (texts from cached sprites: ``agg_canvas``) and
-    encode it as PNG; frees the figure."""
-    from PIL import Image
+    """Draw one histogram or heatmap and encode it as PNG."""
+    from data_gradients.reports.raster.heatmap import heatmap_canvas
+    from data_gradients.reports.raster.histogram import histogram_canvas
+    from data_gradients.results import Histogram
 
-    from data_gradients.reports.agg_canvas import SpriteCanvas
-    from data_gradients.reports.figures import FIGURE_DPI, make_figure, release
+    canvas = histogram_canvas(item) if isinstance(item, Histogram) else heatmap_canvas(item)
+    return RenderedPlot(canvas.png(), canvas.width, canvas.height)
 
-    fig = make_figure(item)
-    canvas = SpriteCanvas(fig)
-    canvas.draw()
-    width, height = canvas.get_width_height(physical=True)
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-    release(fig)
-    del canvas
-    out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL, dpi=(FIGURE_DPI, FIGURE_DPI))
-    return RenderedPlot(out.getvalue(), width, height)
+
+def plot_items(result) -> List[Tuple[str, object]]:
+    """``(tag, item)`` for every plot of a result; the tag is ``"feature/key"``."""
+    return [(f"{result.name}/{item.key}", item) for item in [*result.histograms, *result.heatmaps]]
 
 
 def _try_render(item) -> Union[RenderedPlot, Exception]:
@@ -85,8 +78,6 @@ def plot_of(report, tag: str, item) -> Optional[RenderedPlot]:
 
 def report_plots(report) -> List[Tuple[str, object]]:
     """``(tag, item)`` of every plot of the report's features that did not fail."""
-    from data_gradients.reports.figures import plot_items
-
     return [ti for r in report.results.values() if not r.failed for ti in plot_items(r)]
 
 
@@ -135,10 +126,9 @@ def warm_up() -> None:
     from ``managers.preload``, while the data is still being read)."""
     from PIL import PngImagePlugin  # noqa: F401
 
-    import data_gradients.reports.agg_canvas  # noqa: F401
-    import data_gradients.reports.figures  # noqa: F401
-    import data_gradients.reports.heatmap_figures  # noqa: F401
-    from data_gradients.reports.figure_layout import line_height
+    import data_gradients.reports.raster.heatmap  # noqa: F401
+    import data_gradients.reports.raster.histogram  # noqa: F401
+    from data_gradients.reports.raster.text import line_height
 
     line_height(10.0)  # loads the font
 
@@ -171,7 +161,7 @@ def _render_forked(items: list, workers: int) -> Dict[int, Union[RenderedPlot, E
     try:
         with warnings.catch_warnings():
             # Python >= 3.12 warns that forking a multi-threaded process (torch's pools) may deadlock the
-            # child in a lock another thread held; these children only draw with matplotlib and PIL
+            # child in a lock another thread held; these children only draw with numpy, OpenCV and PIL
             warnings.filterwarnings("ignore", message=".*multi-threaded.*fork.*", category=DeprecationWarning)
             for _ in range(min(workers, len(items)) - 1):
                 child = ctx.Process(target=_child, args=(counter, results), daemon=True)

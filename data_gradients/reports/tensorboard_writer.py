@@ -123,9 +123,8 @@ def _write_series(events, report: AnalysisReport, split: str, headline: bool) ->
 
 
 def _write_common(events, report: AnalysisReport, folders: Dict[str, str]) -> None:
-    from data_gradients.reports.figures import plot_items
     from data_gradients.reports.markdown import feature_text, run_text, summary_text
-    from data_gradients.reports.rendering import plot_of
+    from data_gradients.reports.rendering import plot_items, plot_of
     from data_gradients.reports.summaries import text_summary as text
 
     events.add_summary(text(SUMMARY_TAG, summary_text(report)))

@@ -29,7 +29,7 @@ class Writer(Protocol):
 
 def default_writers() -> List[Writer]:
     """TXT, JSON, HTML, PDF, TensorBoard and the sample manifest. Importing them imports neither
-    matplotlib nor jinja2, TensorBoard, pdfkit or pypdf: those are loaded by ``write`` when it runs.
+    jinja2, TensorBoard, pdfkit or pypdf: those are loaded by ``write`` when it runs.
     The PDF comes before TensorBoard so that its wkhtmltopdf runs while TensorBoard is written."""
     from data_gradients.reports.json_writer import JsonWriter
     from data_gradients.reports.manifest_writer import ManifestWriter

@@ -20,8 +20,8 @@ def test_nothing_to_load_starts_no_thread():
 
 
 def test_the_default_writers_modules_are_loaded_in_a_fresh_interpreter():
-    modules = ["matplotlib.backends.backend_agg", "data_gradients.reports.figures", "data_gradients.reports.heatmap_figures",
-               "data_gradients.reports.agg_canvas", "jinja2", "pdfkit", "tensorboard.compat.proto.summary_pb2"]
+    modules = ["data_gradients.reports.raster.histogram", "data_gradients.reports.raster.heatmap", "PIL.PngImagePlugin",
+               "jinja2", "pdfkit", "tensorboard.compat.proto.summary_pb2"]
     code = (
         "import json, sys\n"
         "from data_gradients.reports.writers import default_writers\n"

@@ -1,14 +1,14 @@
 """HTML report: figures as PNG files in the run folder, text from jinja2 templates.
 
-jinja2 and matplotlib are imported when the report is written, not with the package."""
+jinja2 is imported when the report is written, not with the package."""
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict
 
-from data_gradients.reports.figure_layout import FIGURE_DPI
 from data_gradients.reports.pdf.sections import FigureView, report_context
+from data_gradients.reports.raster.text import DPI as FIGURE_DPI
 from data_gradients.reports.report import AnalysisReport
 
 FIGURES_DIR = "figures"
@@ -37,8 +37,7 @@ def figure_width_pct(height_px: int, width_px: int) -> float:
 def write_figures(report: AnalysisReport) -> Dict[str, FigureView]:
     """Save every plot as ``figures/<feature>__<n>.png``; returns tag -> figure for the template.
     Each plot is the PNG drawn once for every writer (``report.figure_images``), saved as it is."""
-    from data_gradients.reports.figures import plot_items
-    from data_gradients.reports.rendering import plot_of
+    from data_gradients.reports.rendering import plot_items, plot_of
 
     folder = report.run_dir / FIGURES_DIR
     folder.mkdir(exist_ok=True)

@@ -175,10 +175,12 @@ def findings_text(findings: List[Finding]) -> str:
 
 
 def rendering_versions() -> List[List[str]]:
+    """The libraries that drew and printed the report, with their versions."""
+    import cv2
     import jinja2
-    import matplotlib
+    import PIL
 
-    rows = [["matplotlib", matplotlib.__version__], ["jinja2", jinja2.__version__]]
+    rows = [["Pillow", PIL.__version__], ["OpenCV", cv2.__version__], ["jinja2", jinja2.__version__]]
     try:
         from importlib.metadata import version
 
