@@ -256,7 +256,9 @@ class _NumericAxis:
     def ticks(self, axes_width: float) -> List[Ticks]:
         self._width_used = axes_width
         if self.log:
-            major = Ticks(self.major, [plain_number(v) for v in self.major], FONT)
+            labels = [plain_number(v) for v in self.major]
+            positions = self.scale.fraction(self.major) * axes_width
+            major = Ticks(self.major, spread_out(self.major, labels, positions, FONT), FONT)
             minor_labels = [plain_number(v) for v in self.minor] if self.minor_labels else []
             return [major, Ticks(self.minor, minor_labels, MINOR_FONT, minor=True)]
         lo, hi = self.scale.lo, self.scale.hi
@@ -283,6 +285,27 @@ class _NumericAxis:
 
     def settled(self, axes: Axes) -> bool:
         return True
+
+
+def spread_out(values, labels: List[str], positions, size: float) -> List[str]:
+    """``labels`` of ticks at pixel ``positions``, blanked where they would touch: when any two do,
+    only the powers of ten keep theirs (every k-th of them, the smallest k that leaves a gap)."""
+    gap = px(size) / 3
+
+    def touching(keep: List[int]) -> bool:
+        boxes = [(positions[i] - text_box(labels[i], size)[0] / 2, positions[i] + text_box(labels[i], size)[0] / 2)
+                 for i in keep]
+        return any(b[0] < a[1] + gap for a, b in zip(boxes, boxes[1:]))
+
+    shown = [i for i, label in enumerate(labels) if label]
+    if not touching(shown):
+        return list(labels)
+    decades = [i for i in shown if math.log10(values[i]).is_integer()]
+    stride = 1
+    while stride < len(decades) and touching(decades[::stride]):
+        stride += 1
+    kept = set(decades[::stride])
+    return [label if i in kept else "" for i, label in enumerate(labels)]
 
 
 def _category_axis(h, splits, values, colors) -> _CategoryAxis:

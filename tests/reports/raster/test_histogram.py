@@ -141,3 +141,17 @@ def test_empty_and_all_zero_histograms_still_draw():
                  Histogram(key="e", title="Empty", x_label="x", counts={}, bin_edges=np.arange(3.0))):
         canvas = histogram_canvas(hist)
         assert canvas.pixels.shape == (450, 780, 3)
+
+
+def test_log_labels_never_touch_a_wide_range_keeps_the_decades():
+    hist = Histogram(key="a", title="Object area", x_label="object area (% of the image)",
+                     counts={"train": np.ones(30)}, bin_edges=np.logspace(-2.6, 2, 31), log_x=True)
+    canvas = histogram_canvas(hist)
+    layout = histogram_layout(hist)
+    bottom = layout.axes.bottom
+    boxes = sorted((t[1], t[3]) for t in canvas.placed if bottom < t[2] < bottom + 40)  # the x tick labels
+    assert len(boxes) >= 4
+    assert all(b[0] > a[1] for a, b in zip(boxes, boxes[1:]))  # a gap between neighbours
+    major = layout.axes.x_ticks[0]
+    assert "1" in major.labels and "10" in major.labels and "2" not in major.labels
+    assert 2.0 in major.values  # the tick stays, unlabelled
