@@ -30,6 +30,7 @@ TITLE_PAD = 6.0  # points between the axes and the title
 MAX_CATEGORY_LABELS = 24  # beyond, every k-th category is labelled
 STEP_WIDTH = 1.6  # points: outline of the steps
 Y_MARGIN = 0.05  # room above the highest bar, as a share of it
+TICK_ROOM = tick_label_room(Ticks())  # pixels from the frame to a tick label (tick and pad)
 
 
 @dataclass
@@ -59,34 +60,6 @@ class HistogramLayout:
     y_label_beside: float
     legend: List[Entry] = field(default_factory=list)
 
-    def text_boxes(self) -> List[Tuple[str, float, float, float, float]]:
-        """(text, left, top, right, bottom) of the title, the axis labels and the tick labels."""
-        a, out = self.axes, []
-        centre = (a.left + a.right) / 2
-        w, h = text_box(self.title, FONT)
-        out.append((self.title, centre - w / 2, a.top - px(TITLE_PAD) - h, centre + w / 2, a.top - px(TITLE_PAD)))
-        w, h = text_box(self.x_label, FONT)
-        top = a.bottom + self.x_label_below
-        out.append((self.x_label, centre - w / 2, top, centre + w / 2, top + h))
-        w, h = text_box(self.y_label, FONT, 90)
-        middle = (a.top + a.bottom) / 2
-        out.append((self.y_label, a.left - self.y_label_beside - w, middle - h / 2, a.left - self.y_label_beside,
-                    middle + h / 2))
-        for ticks in a.x_ticks:
-            for value, label in zip(ticks.values, ticks.labels):
-                if not label:
-                    continue
-                x, y = float(a.x_px([value])[0]), a.bottom + tick_label_room(ticks)
-                w, h = text_box(label, ticks.size, ticks.rotation)
-                left = x - w if ticks.rotation else x - w / 2
-                out.append((label, left, y, left + w, y + h))
-        for ticks in a.y_ticks:
-            for value, label in zip(ticks.values, ticks.labels):
-                y, right = float(a.y_px([value])[0]), a.left - tick_label_room(ticks)
-                w, h = text_box(label, ticks.size)
-                out.append((label, right - w, y - h / 2, right, y + h / 2))
-        return [b for b in out if b[0]]
-
 
 def histogram_canvas(h: Histogram, width: float = WIDTH) -> Canvas:
     """The histogram drawn (see :func:`histogram_layout`)."""
@@ -94,15 +67,17 @@ def histogram_canvas(h: Histogram, width: float = WIDTH) -> Canvas:
 
 
 def histogram_layout(h: Histogram, width: float = WIDTH) -> HistogramLayout:
+    """Every place and text of the figure of ``h``, ``width`` inches wide: the axes box from the measured
+    title, labels and tick labels; the y axis from 0 to just above the highest share."""
     splits = list(h.counts)
     values = {s: np.nan_to_num(np.asarray(h.shares(s) if h.normalize else h.counts[s], dtype=np.float64),
                                nan=0.0, posinf=0.0, neginf=0.0) for s in splits}
     colors = split_colors(splits)
     fig_w, fig_h = round(width * DPI), round(HEIGHT * DPI)
     if h.categories is not None:
-        x_axis = _category_axis(h, splits, values, colors)
+        x_axis = _CategoryAxis(h, splits, values, colors)
     else:
-        x_axis = _numeric_axis(h, splits, values, colors)
+        x_axis = _NumericAxis(h, splits, values, colors)
     y_top = max([float(v.max()) for v in values.values() if v.size] + [0.0])
     y_scale = Scale(0.0, y_top * (1 + Y_MARGIN) if y_top > 0 else 1.0)
     edge, title_room = px(EDGE), line_height(FONT) + px(TITLE_PAD)
@@ -111,27 +86,27 @@ def histogram_layout(h: Histogram, width: float = WIDTH) -> HistogramLayout:
     y_ticks_w, axes = 0.0, None
     for _ in range(3):  # the y ticks depend on the axes' height, the x ticks on its width: settle them
         right = fig_w - edge - max(x_axis.right_reach(axes), 0.0)
-        left = edge + max(y_label_room + y_ticks_w + tick_label_room(Ticks()), x_axis.left_reach(axes))
+        left = edge + max(y_label_room + y_ticks_w + TICK_ROOM, x_axis.left_reach(axes))
         centre = (left + right) / 2
         x_label = wrap_to_width(h.x_label, FONT, 2 * min(centre - edge, fig_w - edge - centre))
         x_label_room = (text_box(x_label, FONT)[1] + px(LABEL_PAD)) if x_label else 0.0
-        bottom = fig_h - edge - x_label_room - x_axis.ticks_height() - tick_label_room(Ticks())
+        bottom = fig_h - edge - x_label_room - x_axis.ticks_height() - TICK_ROOM
         y_values = linear_ticks(y_scale.lo, y_scale.hi, auto_bins((bottom - top) * 72 / DPI, FONT, vertical=True))
         y_ticks = Ticks(y_values, format_ticks(y_values), FONT)
         axes = Axes(left, top, right, bottom, x_axis.scale, y_scale, x_axis.ticks(right - left), [y_ticks])
         measured = max((text_box(t, FONT)[0] for t in y_ticks.labels), default=0.0)
-        if measured <= y_ticks_w and x_axis.settled(axes):
+        if measured <= y_ticks_w:
             break
         y_ticks_w = max(measured, y_ticks_w)
     legend = [Entry(s, colors[s], "patch" if x_axis.series[i].bars is not None or x_axis.series[i].fill else "line")
               for i, s in enumerate(splits)]
-    room = tick_label_room(Ticks())
     return HistogramLayout(fig_w, fig_h, axes, x_axis.series, h.title, x_label, h.y_label,
-                           x_label_below=x_axis.ticks_height() + room + px(LABEL_PAD),
-                           y_label_beside=y_ticks_w + room + px(LABEL_PAD), legend=legend)
+                           x_label_below=x_axis.ticks_height() + TICK_ROOM + px(LABEL_PAD),
+                           y_label_beside=y_ticks_w + TICK_ROOM + px(LABEL_PAD), legend=legend)
 
 
 def draw(layout: HistogramLayout) -> Canvas:
+    """The figure: grid, bars or steps, the legend where it covers least, frame, ticks and texts."""
     canvas = Canvas(layout.width, layout.height)
     a = layout.axes
     a.grid_y(canvas, a.y_ticks[0].values if a.y_ticks else [])
@@ -231,10 +206,6 @@ class _CategoryAxis:
         width = axes.right - axes.left if axes is not None else WIDTH * DPI * 0.85
         return text_box(self.labels[-1], CATEGORY_FONT)[0] / 2 - (width - self._anchors(axes, width)[-1])
 
-    def settled(self, axes: Axes) -> bool:
-        return True
-
-
 class _NumericAxis:
     """Bins as steps over their edges, shown from the first to the last non-empty bin (with a margin)."""
 
@@ -283,10 +254,6 @@ class _NumericAxis:
         labels = [t for t in ticks[0].labels if t]
         return text_box(labels[-1], FONT)[0] / 2 if labels else 0.0
 
-    def settled(self, axes: Axes) -> bool:
-        return True
-
-
 def spread_out(values, labels: List[str], positions, size: float) -> List[str]:
     """``labels`` of ticks at pixel ``positions``, blanked where they would touch: when any two do,
     only the powers of ten keep theirs (every k-th of them, the smallest k that leaves a gap)."""
@@ -306,14 +273,6 @@ def spread_out(values, labels: List[str], positions, size: float) -> List[str]:
         stride += 1
     kept = set(decades[::stride])
     return [label if i in kept else "" for i, label in enumerate(labels)]
-
-
-def _category_axis(h, splits, values, colors) -> _CategoryAxis:
-    return _CategoryAxis(h, splits, values, colors)
-
-
-def _numeric_axis(h, splits, values, colors) -> _NumericAxis:
-    return _NumericAxis(h, splits, values, colors)
 
 
 def _visible_range(edges: np.ndarray, values: List[np.ndarray]) -> Tuple[int, int]:
