@@ -59,7 +59,7 @@ def text_box(text: str, size_pt: float, rotation: float = 0.0) -> Tuple[float, f
     return w, h
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # a few kB each: tick labels, split and class names repeat across a report's plots
 def text_mask(text: str, size_pt: float, rotation: float = 0.0) -> np.ndarray:
     """Coverage (uint8, 255 = ink) of ``text`` at ``size_pt``, lines centred on each other, rotated by
     ``rotation`` degrees counter-clockwise; its shape is the text's box. Read-only (it is shared)."""
