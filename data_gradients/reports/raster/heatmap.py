@@ -25,7 +25,7 @@ import numpy as np
 from data_gradients.reports.raster.axes import LABEL_PAD as LABEL_PAD_PT
 from data_gradients.reports.raster.axes import TICK_LENGTH, TICK_PAD, TICK_WIDTH, Axes, Scale, Ticks
 from data_gradients.reports.raster.canvas import Canvas
-from data_gradients.reports.raster.text import DPI, line_height, px, text_box, text_mask, text_width
+from data_gradients.reports.raster.text import DPI, fit, line_height, px, shorten, text_box, text_mask, text_width
 from data_gradients.reports.raster.ticks import auto_bins, format_ticks, linear_ticks, sqrt_scale_ticks
 from data_gradients.results import Heatmap
 
@@ -41,7 +41,6 @@ BAR_FONT = 10.0  # tick labels and label of the single layout's colour bar
 MAX_CATEGORY_LABELS = 24  # beyond, every k-th category is named (as figures.MAX_CATEGORY_LABELS)
 MAX_CATEGORY_WIDTH = 1.2 * DPI  # longer class names are shortened with an ellipsis
 CATEGORY_ROTATION = 60.0  # degrees, of the class names under an axis
-ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 Box = Tuple[float, float, float, float]  # left, top, right, bottom in pixels
 
 
@@ -163,7 +162,7 @@ def _single(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
     distribution is often skewed, the scale shows its tail)."""
     cols = max(len(splits), 1)
     size = 2.8 if not hm.x_categories else min(0.28 * len(hm.x_categories) + 1.8, 5.0)
-    title = _fit(hm.title, TITLE_FONT, (size * cols + 1.0) * DPI - 2 * EDGE, 2)
+    title = fit(hm.title, TITLE_FONT, (size * cols + 1.0) * DPI - 2 * EDGE, 2)
     width_px = round((size * cols + 1.0) * DPI)
     height_px = round((size + 0.7) * DPI + _extra_lines(title, TITLE_FONT))
     out = HeatmapLayout(width_px, height_px)
@@ -173,16 +172,16 @@ def _single(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
     if not present:
         return out
     shape = np.shape(hm.maps[present[0]][p])
-    x_label = _fit(hm.x_label, AXIS_FONT, 0.9 * (width_px - 2 * EDGE) / cols, 2)
+    x_label = fit(hm.x_label, AXIS_FONT, 0.9 * (width_px - 2 * EDGE) / cols, 2)
     top = EDGE + text_box(title, TITLE_FONT)[1] + px(4) + line_height(SPLIT_FONT) + TITLE_PAD
     bottom = EDGE + _room(x_label, AXIS_FONT) + _xtick_height(hm) + TICK
     height = max(height_px - top - bottom, 0.05 * DPI)
     y_scale, y_ticks = _y_axis(hm, shape, height)
-    y_label = _fit(hm.y_label, AXIS_FONT, height, 2)
+    y_label = fit(hm.y_label, AXIS_FONT, height, 2)
     ytick_room = _ytick_width(y_ticks) + TICK
     gutters = [(ytick_room if s in present else 0.0) + (_room(y_label, AXIS_FONT) if i == 0 else GAP)
                for i, s in enumerate(splits)]
-    bar_label = _fit(f"{hm.value_label} (square-root scale)".strip(), BAR_FONT, height_px - 2 * EDGE, 2)
+    bar_label = fit(f"{hm.value_label} (square-root scale)".strip(), BAR_FONT, height_px - 2 * EDGE, 2)
     bar_h = 0.85 * height
     bar_ticks = _sqrt_bar_ticks(vmax[p] or 1.0, bar_h, BAR_FONT)
     right = EDGE + 0.25 * DPI + bar_h / 20 + TICK + _ytick_width(bar_ticks) + _room(bar_label, BAR_FONT)
@@ -212,7 +211,7 @@ def _labelled(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str,
     n_rows = rows_per_split * max(len(splits), 1)
     side = min(0.28 * max(len(hm.x_categories or []), len(hm.y_categories or [])) + 1.6, 4.2) * DPI
     inner_w = side * cols + 0.6 * DPI  # the figure's width less its colour bars
-    title = _fit(_with_value(hm), TITLE_FONT, inner_w - 2 * EDGE, 2)
+    title = fit(_with_value(hm), TITLE_FONT, inner_w - 2 * EDGE, 2)
     height_px = round(side * n_rows + 0.6 * DPI + _extra_lines(title, TITLE_FONT))
     shapes = [np.shape(hm.maps[s][p]) for s in splits for p in panels if p in hm.maps[s]]
     shape = shapes[0] if shapes else (1, 1)
@@ -224,7 +223,7 @@ def _labelled(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str,
     width = max((inner_w - 2 * EDGE - cols * y_room - (cols - 1) * GAP) / cols, 0.05 * DPI)
     least_bar_room = 0.12 * DPI + GAP + TICK + text_width("0.00", TICK_FONT)
     room = width + 2 * min(y_room, GAP + least_bar_room)  # a title centred on its panel, clear of its neighbours
-    titles = {(s, p): _fit(f"{hm.panel_title(p)} ({s})", PANEL_FONT, room, 2) for s in splits for p in panels}
+    titles = {(s, p): fit(f"{hm.panel_title(p)} ({s})", PANEL_FONT, room, 2) for s in splits for p in panels}
     title_room = max([text_box(t, PANEL_FONT)[1] for t in titles.values()] + [0.0]) + TITLE_PAD + px(4)
     height = max((height_px - top - EDGE - n_rows * (title_room + x_room)) / n_rows, 0.05 * DPI)
     bar_ticks = {p: _linear_bar_ticks(vmax[p] or 1.0, height, TICK_FONT) for p in panels}
@@ -262,8 +261,8 @@ def _mosaic(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
     # wspace=0.08, hspace=0.25) gave
     cell_w = 0.96 * (fig_w - bar_room) / (cols + 0.08 * (cols - 1))
     cell_h = (0.98 * fig_h - 0.55 * DPI) / (n_rows + 0.25 * (n_rows - 1))
-    title = _fit(hm.title, TITLE_FONT, fig_w - 2 * EDGE, 2)
-    titles = {(s, p): _fit(f"{hm.panel_title(p)} ({s})", PANEL_FONT, 1.06 * cell_w, 2) for s in splits for p in panels}
+    title = fit(hm.title, TITLE_FONT, fig_w - 2 * EDGE, 2)
+    titles = {(s, p): fit(f"{hm.panel_title(p)} ({s})", PANEL_FONT, 1.06 * cell_w, 2) for s in splits for p in panels}
     wrapped = any("\n" in t for t in titles.values())
     extra = _extra_lines(title, TITLE_FONT) + (line_height(PANEL_FONT) * 1.2 if wrapped else 0.0)
     head = 0.55 * DPI + extra
@@ -283,7 +282,7 @@ def _mosaic(hm: Heatmap, splits: List[str], panels: List[str], vmax: Dict[str, f
     bar = _axes(fig_w - bar_room + 0.15 * DPI, head, 0.12 * DPI, bar_h, Scale(0, 1), Scale(0, 1), [], [ticks])
     label = f"{hm.value_label}, share of the panel's largest value" if hm.value_label else \
         "share of the panel's largest value"
-    _add_bar(out, bar, _fit(label, TICK_FONT, out.height - 2 * EDGE, 3), TICK_FONT)
+    _add_bar(out, bar, fit(label, TICK_FONT, out.height - 2 * EDGE, 3), TICK_FONT)
     return out
 
 
@@ -308,7 +307,7 @@ def _category_ticks(categories: Sequence[str], rotation: float) -> Ticks:
     """Every k-th class named (at most :data:`MAX_CATEGORY_LABELS`), long names shortened."""
     step = max(1, math.ceil(len(categories) / MAX_CATEGORY_LABELS))
     values = [float(v) for v in range(0, len(categories), step)]
-    labels = [_shorten(str(c), CATEGORY_FONT, MAX_CATEGORY_WIDTH) for c in categories[::step]]
+    labels = [shorten(str(c), CATEGORY_FONT, MAX_CATEGORY_WIDTH) for c in categories[::step]]
     return Ticks(values, labels, CATEGORY_FONT, rotation)
 
 
@@ -425,34 +424,6 @@ def _extra_lines(text: str, size: float) -> float:
 def _with_value(hm: Heatmap) -> str:
     """The figure's title, with what the colour shows when the panels do not say it."""
     return f"{hm.title}: {hm.value_label}" if hm.value_label else hm.title
-
-
-def _fit(text: str, size: float, width: float, max_lines: int = 1) -> str:
-    """``text`` broken at spaces into at most ``max_lines`` lines no wider than ``width`` pixels at
-    ``size`` points; what still does not fit is cut short with an ellipsis."""
-    lines: List[str] = []
-    for word in str(text).split(" "):
-        if lines and text_width(f"{lines[-1]} {word}", size) <= width:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines - 1] + [" ".join(lines[max_lines - 1:])]
-    return "\n".join(_shorten(line, size, width) for line in lines)
-
-
-def _shorten(line: str, size: float, width: float) -> str:
-    """``line`` cut short with an ellipsis to be no wider than ``width`` pixels."""
-    if text_width(line, size) <= width:
-        return line
-    lo, hi = 0, len(line)  # the longest prefix that fits with the ellipsis
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if text_width(line[:mid].rstrip() + ELLIPSIS, size) <= width:
-            lo = mid
-        else:
-            hi = mid - 1
-    return line[:lo].rstrip() + ELLIPSIS
 
 
 # ---------------------------------------------------------------------------------------- pixels

@@ -17,7 +17,7 @@ from data_gradients.reports.raster.axes import LABEL_PAD, Axes, Scale, Ticks, ti
 from data_gradients.reports.raster.canvas import Canvas, on_white
 from data_gradients.reports.raster.colors import split_colors
 from data_gradients.reports.raster.legend import Entry, draw_legend
-from data_gradients.reports.raster.text import DPI, line_height, px, text_box
+from data_gradients.reports.raster.text import DPI, fit, line_height, px, text_box
 from data_gradients.reports.raster.ticks import auto_bins, format_ticks, linear_ticks, log_ticks, plain_number
 from data_gradients.results import Histogram, is_value_bins
 
@@ -88,7 +88,7 @@ def histogram_layout(h: Histogram, width: float = WIDTH) -> HistogramLayout:
         right = fig_w - edge - max(x_axis.right_reach(axes), 0.0)
         left = edge + max(y_label_room + y_ticks_w + TICK_ROOM, x_axis.left_reach(axes))
         centre = (left + right) / 2
-        x_label = wrap_to_width(h.x_label, FONT, 2 * min(centre - edge, fig_w - edge - centre))
+        x_label = fit(h.x_label, FONT, 2 * min(centre - edge, fig_w - edge - centre), max_lines=3)
         x_label_room = (text_box(x_label, FONT)[1] + px(LABEL_PAD)) if x_label else 0.0
         bottom = fig_h - edge - x_label_room - x_axis.ticks_height() - TICK_ROOM
         y_values = linear_ticks(y_scale.lo, y_scale.hi, auto_bins((bottom - top) * 72 / DPI, FONT, vertical=True))
@@ -149,17 +149,6 @@ def draw_steps(canvas: Canvas, xs: np.ndarray, ys: np.ndarray, base: float, colo
         canvas.fill(x - half, lo - half, x - half + w, hi + half, color)
     for x0, x1, y in zip(xs[:-1], xs[1:], ys):  # the treads
         canvas.fill(x0 - half, y - half, x1 + half, y - half + w, color)
-
-
-def wrap_to_width(text: str, size: float, width: float) -> str:
-    """``text`` broken at spaces into lines no wider than ``width`` pixels at ``size`` points."""
-    lines: List[str] = []
-    for word in str(text).split(" "):
-        if lines and text_box(f"{lines[-1]} {word}", size)[0] <= width:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(word)
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- the x axis of each kind

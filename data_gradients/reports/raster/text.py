@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Tuple
+from typing import List, Tuple
 
 import numpy as np
 
 DPI = 150  # pixels per inch of every figure: sharp when printed, still light in TensorBoard
 FONT_FILE = Path(__file__).with_name("fonts") / "DejaVuSans.ttf"
 LINE_SPACING = 1.2  # distance between the baselines of two lines, in line heights
+ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 
 
 def px(points: float) -> float:
@@ -79,3 +80,31 @@ def text_mask(text: str, size_pt: float, rotation: float = 0.0) -> np.ndarray:
     mask = np.asarray(image)
     mask.flags.writeable = False
     return mask
+
+
+def fit(text: str, size: float, width: float, max_lines: int = 1) -> str:
+    """``text`` broken at spaces into at most ``max_lines`` lines no wider than ``width`` pixels at
+    ``size`` points; what still does not fit is cut short with an ellipsis."""
+    lines: List[str] = []
+    for word in str(text).split(" "):
+        if lines and text_width(f"{lines[-1]} {word}", size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines - 1] + [" ".join(lines[max_lines - 1:])]
+    return "\n".join(shorten(line, size, width) for line in lines)
+
+
+def shorten(line: str, size: float, width: float) -> str:
+    """``line`` cut short with an ellipsis to be no wider than ``width`` pixels."""
+    if text_width(line, size) <= width:
+        return line
+    lo, hi = 0, len(line)  # the longest prefix that fits with the ellipsis
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text_width(line[:mid].rstrip() + ELLIPSIS, size) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return line[:lo].rstrip() + ELLIPSIS

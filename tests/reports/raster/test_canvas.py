@@ -81,3 +81,14 @@ def test_the_legend_goes_where_it_covers_least():
     after[:150, :] = 0  # the whole top is taken: lower left
     left, top = best_place(drawn_pixels(before, after), 600, 300, size)
     assert left < 300 and top > 150
+
+
+def test_fit_wraps_at_spaces_and_cuts_what_still_does_not_fit_with_an_ellipsis():
+    from data_gradients.reports.raster.text import fit, shorten, text_width
+
+    text = "box area (% of the image; outer bins include beyond 0.001% and 100%)"
+    wrapped = fit(text, 10, 300, max_lines=3)
+    assert wrapped.replace("\n", " ") == text and all(text_width(line, 10) <= 300 for line in wrapped.split("\n"))
+    one = fit(text, 10, 300, max_lines=1)
+    assert "\n" not in one and one.endswith("\N{HORIZONTAL ELLIPSIS}") and text_width(one, 10) <= 300
+    assert shorten("car", 10, 300) == "car"
