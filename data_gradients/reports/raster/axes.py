@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 import numpy as np
 
@@ -24,6 +24,7 @@ TICK_PAD = 3.5  # pt between a tick and its label
 FRAME_WIDTH = 0.8  # pt
 LABEL_PAD = 4.0  # pt between tick labels and the axis label
 GRID = on_white("#b0b0b0", 0.3)
+TICK_ROOM = px(TICK_LENGTH + TICK_PAD)  # pixels from the frame to the near side of a tick label
 
 
 @dataclass
@@ -125,11 +126,6 @@ class Axes:
 
     def title(self, canvas: Canvas, text: str, size: float = 10.0, pad: float = 6.0) -> None:
         canvas.text((self.left + self.right) / 2, self.top - px(pad), text, size, ha="center", va="bottom")
-
-
-def tick_label_room(ticks: Optional[Ticks]) -> float:
-    """Pixels from the frame to the far side of a tick's label (tick, pad, none of the label)."""
-    return px(TICK_LENGTH + TICK_PAD) if ticks is not None else 0.0
 
 
 def _within(value: float, scale: Scale) -> bool:

@@ -1,25 +1,23 @@
-"""An RGB picture drawn with numpy and OpenCV: lines and polygons (anti-aliased), rectangles,
-text (:mod:`.text`) and images, then encoded once as PNG.
+"""An RGB picture drawn with numpy: rectangles and axis-aligned lines on whole pixels (what the
+plots' bars, steps, frames, ticks and grids are made of, as crisp as matplotlib drew them), text
+(:mod:`.text`) and images, then encoded once as PNG.
 
-Coordinates are pixels from the top-left corner, as floats: lines and polygons keep a sixteenth
-of a pixel (OpenCV's fixed-point ``shift``). Transparency is only ever needed over white in our
-plots, so a colour with ``alpha`` is mixed with white once (:func:`on_white`) instead of blended
-pixel by pixel. :meth:`Canvas.region` gives a canvas on a rectangle of this one (a view, so what
-is drawn there is clipped to it).
+Coordinates are pixels from the top-left corner, as floats, rounded to whole pixels. Transparency
+is only ever needed over white in our plots, so a colour with ``alpha`` is mixed with white once
+(:func:`on_white`) instead of blended pixel by pixel. :meth:`Canvas.region` gives a canvas on a
+rectangle of this one (a view, so what is drawn there is clipped to it).
 """
 from __future__ import annotations
 
 import io
 import math
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
-import cv2
 import numpy as np
 
 from data_gradients.reports.raster.text import DPI, text_mask
 
 Color = Union[str, Tuple[int, int, int]]
-SHIFT = 4  # fractional bits of OpenCV's fixed-point coordinates
 PNG_COMPRESS_LEVEL = 3  # zlib level: the default 6 takes ~1.35x the time for 5-15% smaller files
 
 
@@ -90,18 +88,6 @@ class Canvas:
         self.fill(x0, y0, x0 + w, y1, color)
         self.fill(x1 - w, y0, x1, y1, color)
 
-    def polyline(self, xs: Sequence[float], ys: Sequence[float], color: Color, width: float) -> None:
-        """An anti-aliased open line through the points."""
-        points = _fixed(xs, ys)
-        if len(points) >= 2:
-            cv2.polylines(self.pixels, [points], False, rgb(color), max(1, int(round(width))), cv2.LINE_AA, SHIFT)
-
-    def polygon(self, xs: Sequence[float], ys: Sequence[float], color: Color) -> None:
-        """An anti-aliased filled polygon."""
-        points = _fixed(xs, ys)
-        if len(points) >= 3:
-            cv2.fillPoly(self.pixels, [points], rgb(color), cv2.LINE_AA, SHIFT)
-
     # ------------------------------------------------------------------ text and pictures
     def text(self, x: float, y: float, text: str, size: float, color: Color = (0, 0, 0), ha: str = "left",
              va: str = "top", rotation: float = 0.0) -> None:
@@ -148,11 +134,3 @@ def whole(v: float) -> int:
     """The nearest whole pixel, halves up (Python's ``round`` goes to even, so 8.5 and 9.5 would
     both round to a different side)."""
     return math.floor(v + 0.5)
-
-
-def _fixed(xs: Sequence[float], ys: Sequence[float]) -> np.ndarray:
-    """(N, 2) int32 points in OpenCV's fixed point; points off by more than 2**20 px are clamped
-    (OpenCV's coordinates are 32-bit with ``SHIFT`` fractional bits)."""
-    pts = np.stack([np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)], axis=1)
-    pts = np.clip(np.nan_to_num(pts, nan=0.0), -(1 << 20), 1 << 20)
-    return np.round(pts * (1 << SHIFT)).astype(np.int32)

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from data_gradients.reports.raster.axes import LABEL_PAD as LABEL_PAD_PT
-from data_gradients.reports.raster.axes import TICK_LENGTH, TICK_PAD, TICK_WIDTH, Axes, Scale, Ticks
+from data_gradients.reports.raster.axes import TICK_LENGTH, TICK_ROOM, TICK_WIDTH, Axes, Scale, Ticks
 from data_gradients.reports.raster.canvas import Canvas
 from data_gradients.reports.raster.text import DPI, fit, line_height, px, shorten, text_box, text_mask, text_width
 from data_gradients.reports.raster.ticks import auto_bins, format_ticks, linear_ticks, sqrt_scale_ticks
@@ -31,7 +31,7 @@ from data_gradients.results import Heatmap
 
 # lengths in pixels (matplotlib's defaults in points, our own in inches, turned into pixels)
 EDGE = px(5)  # blank border around the figure
-TICK = px(TICK_LENGTH + TICK_PAD)  # from an axis to its tick labels
+TICK = TICK_ROOM  # from an axis to its tick labels
 LABEL_PAD = px(LABEL_PAD_PT)  # between tick labels and an axis label
 TITLE_PAD = px(6)  # between an axes and its title
 GAP = 0.15 * DPI  # between neighbouring panels (besides their tick labels)

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from data_gradients.reports.raster.axes import LABEL_PAD, Axes, Scale, Ticks, tick_label_room
+from data_gradients.reports.raster.axes import LABEL_PAD, TICK_ROOM, Axes, Scale, Ticks
 from data_gradients.reports.raster.canvas import Canvas, on_white
 from data_gradients.reports.raster.colors import split_colors
 from data_gradients.reports.raster.legend import Entry, draw_legend
@@ -30,7 +30,6 @@ TITLE_PAD = 6.0  # points between the axes and the title
 MAX_CATEGORY_LABELS = 24  # beyond, every k-th category is labelled
 STEP_WIDTH = 1.6  # points: outline of the steps
 Y_MARGIN = 0.05  # room above the highest bar, as a share of it
-TICK_ROOM = tick_label_room(Ticks())  # pixels from the frame to a tick label (tick and pad)
 
 
 @dataclass

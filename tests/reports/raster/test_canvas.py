@@ -57,8 +57,6 @@ def test_lines_and_shapes_land_on_their_pixels():
     assert (canvas.pixels[:, 20] == (0, 255, 0)).all()
     canvas.frame(0, 0, 40, 30, 2, (9, 9, 9))
     assert (canvas.pixels[0] == 9).all() and (canvas.pixels[:, -1] == 9).all()
-    canvas.polygon([2, 12, 12, 2], [14, 14, 24, 24], (0, 0, 255))
-    assert tuple(canvas.pixels[19, 7]) == (0, 0, 255)
 
 
 def test_colours_mix_with_white_and_the_png_keeps_pixels_and_resolution():
