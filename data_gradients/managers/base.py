@@ -188,7 +188,7 @@ class AnalysisManager:
         error, split = None, None
         try:
             with single_threaded_opencv(self.workers > 1 or cluster is not None), \
-                    run_pipeline(producers, processes=use_processes(), on_start=preload) as pipeline:
+                    run_pipeline(producers, processes=len(producers) > 1 and use_processes(), on_start=preload) as pipeline:
                 for split, data in self.splits_data.items():
                     reader.read(split, data, pipeline, state.splits[split], state.notes)
                 split = None

@@ -331,3 +331,24 @@ def test_a_real_ctrl_c_gives_a_partial_report_of_whole_batches(tmp_path, python_
     total = sum(len(images) for images, _ in TASKS["segmentation"][1](0, n_batches=12))
     assert finished == report.splits["train"].samples and 0 < finished < total
     assert not report.splits["train"].complete
+
+
+def test_one_worker_loads_nothing_for_worker_processes(tmp_path):
+    """``workers=1`` runs in the calling thread: the process pipeline (~2 ms of imports a run, with
+    the parts of multiprocessing it needs) is not loaded."""
+    import json
+    import subprocess
+    import sys
+
+    code = f"""
+import sys, json
+sys.path.insert(0, {os.path.join(os.path.dirname(__file__), '..')!r})
+from conftest import classification_raw_batches
+from data_gradients import ClassificationAnalysisManager
+m = ClassificationAnalysisManager(classification_raw_batches(0, n_batches=1), num_classes=4, workers=1,
+                                  writers=[], log_dir={str(tmp_path)!r}, verbose=False)
+m.run()
+print(json.dumps("data_gradients.managers.process_pipeline" in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) is False
