@@ -23,7 +23,8 @@ legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 
 memory  Peak RSS of the real-resolution pool run at N=500 and N=20000 (workers=2), and the peak
         PSS (proportional set size) of it and its forked analysis workers together, sampled every 50 ms
         (they share pages, torch's ~220 MB among them, so their RSS would count those twice): both must
-        stay flat.
+        stay flat. Each N runs --memory-repeat times (default 3), in turn: every run, the change of the
+        medians, and the widest change over all pairs of one run at each N.
 distributed  720p segmentation from memory, N=2000 + 400 (--distributed-n): one process (workers=1) against two torch.distributed
         ranks (gloo on 127.0.0.1, workers=1 each, a DistributedSampler): seconds of run() up to
         the written report's start (reading, analysis, gathering, merging, computing).
@@ -203,16 +204,28 @@ class PssSampler:
 
 
 def _family(pid: int) -> list:
+    """This process and its descendants that run this Python (forked analysis and drawing workers); not
+    other programs it starts (wkhtmltopdf, ~250 MB while it prints the PDF: one 50 ms sample that caught
+    it gave classification a peak 240 MB above its other runs)."""
+    exe = _exe(pid)
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
-        out.append(p)
+        if p == pid or _exe(p) == exe:
+            out.append(p)
         for task in Path(f"/proc/{p}/task").glob("*"):
             try:
                 todo.extend(int(c) for c in (task / "children").read_text().split())
             except OSError:
                 pass
     return out
+
+
+def _exe(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:  # ended, or not ours to read
+        return ""
 
 
 def _pss_kb(pid: int) -> int:
@@ -367,15 +380,31 @@ def suite_legacy(tasks, baseline: str = "") -> None:
         print(line)
 
 
-def suite_memory(tasks, sizes=(500, 20000)) -> None:
-    print(f"\n== peak memory, real resolution from memory, workers=2, N={sizes[0]} vs N={sizes[1]}: RSS of the "
-          f"process; PSS of it and its analysis workers together\n")
+def suite_memory(tasks, sizes=(500, 20000), repeat: int = 3) -> None:
+    """Each N ``repeat`` times, the two N in turn: the peak of one run moves with glibc's heap layout (+-20 MB
+    on 720p segmentation, from run to run at one N), so one run per N cannot tell growth from that."""
+    print(f"\n== peak memory, real resolution from memory, workers=2, N={sizes[0]} vs N={sizes[1]}, {repeat} runs of "
+          f"each in turn: RSS of the process; PSS of it and its analysis workers together\n")
     for task in tasks:
         size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
-        runs = [spawn(source="pool", workers=2, task=task, n=n, size=size, classes=k, pss=True) for n in sizes]
-        rss, pss = [r["peak_rss_mb"] for r in runs], [r["peak_pss_mb"] for r in runs]
-        print(f"{task:14s} peak RSS N={sizes[0]}: {rss[0]:.0f} MB, N={sizes[1]}: {rss[1]:.0f} MB ({rss[1] - rss[0]:+.0f} MB)"
-              f" | PSS {pss[0]:.0f} MB, {pss[1]:.0f} MB ({pss[1] - pss[0]:+.0f} MB)")
+        runs: dict = {n: [] for n in sizes}
+        for _ in range(repeat):
+            for n in sizes:
+                runs[n].append(spawn(source="pool", workers=2, task=task, n=n, size=size, classes=k, pss=True))
+        for key, name in (("peak_rss_mb", "peak RSS"), ("peak_pss_mb", "PSS")):
+            small, large = ([r[key] for r in runs[n]] for n in sizes)
+            med = [statistics.median(v) for v in (small, large)]
+            print(f"{task:14s} {name:8s} N={sizes[0]}: {_mb_runs(small)}  N={sizes[1]}: {_mb_runs(large)}  "
+                  f"medians {med[1] - med[0]:+.0f} MB, widest pair {_widest(small, large):+.0f} MB")
+
+
+def _mb_runs(values) -> str:
+    return " ".join(f"{v:4.0f}" for v in values) + " MB"
+
+
+def _widest(small, large) -> float:
+    """The change between the two N of largest size over every pair of runs (one run of each N)."""
+    return max((b - a for a in small for b in large), key=abs)
 
 
 def suite_distributed(n: int) -> None:
@@ -402,6 +431,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400, help="train images of the real suite (val: n/5)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each in-memory configuration of the real suite "
                         "(in turn; the median is shown)")
+    parser.add_argument("--memory-repeat", type=int, default=3, help="runs of each N of the memory suite (in turn)")
     parser.add_argument("--distributed-n", type=int, default=2000,
                         help="train images of the distributed suite (val: n/5); the benchmark's N of issue 8. The two "
                              "ranks pay a fixed ~0.15 s (gathering the states, broadcasting the report) that a small N "
@@ -418,7 +448,8 @@ def main() -> None:
     for suite in args.suites:
         {"real": lambda: suite_real(args.tasks, args.n, args.baseline, args.repeat),
          "legacy": lambda: suite_legacy(args.tasks, args.baseline),
-         "memory": lambda: suite_memory(args.tasks), "distributed": lambda: suite_distributed(args.distributed_n)}[suite]()
+         "memory": lambda: suite_memory(args.tasks, repeat=args.memory_repeat),
+         "distributed": lambda: suite_distributed(args.distributed_n)}[suite]()
 
 
 if __name__ == "__main__":
