@@ -19,6 +19,7 @@ from data_gradients.errors import ConfigurationError, DistributedError
 from data_gradients.export.session import RunExports
 from data_gradients.feature_extractors import select_features
 from data_gradients.managers.distributed import Cluster, SharedResolver, local_world_size
+from data_gradients.managers.memory import release_free_heap
 from data_gradients.managers.pipeline import default_workers, run_pipeline, single_threaded_opencv, use_processes
 from data_gradients.managers.preload import finish_preload, start_preload
 from data_gradients.managers.producer import Producer, describe_failure, merge_producers
@@ -192,6 +193,7 @@ class AnalysisManager:
                 for split, data in self.splits_data.items():
                     reader.read(split, data, pipeline, state.splits[split], state.notes)
                 split = None
+                release_free_heap()  # the batches' free pages, before the workers' states come back
         except KeyboardInterrupt:
             state.stops.append(f"{where}interrupted (Ctrl-C) while reading {split or 'the data'}")
             logger.warning("data_gradients: interrupted; writing a partial report")
@@ -208,6 +210,7 @@ class AnalysisManager:
                 state.splits[name].complete = False
         state.notes |= self.builder.notes
         state.producer = merge_producers(producers)  # a process pipeline hands back new producers
+        release_free_heap()  # the merged copies, before computing and writing add their own
         return state, error
 
     def _report(self, state: RunState, started_at: str, t0: float) -> AnalysisReport:

@@ -152,3 +152,31 @@ def test_a_batch_held_over_is_seen(tmp_path):
     data_gradients.ClassificationAnalysisManager(keep(fresh_batches(RAW["classification"](), check)), num_classes=4,
                                                  log_dir=tmp_path, verbose=False, writers=[], workers=1).run()
     assert check.alive_at == [1, 2, 3, 4, 5]
+
+
+def test_release_free_heap_trims_everything_now(monkeypatch):
+    import data_gradients.managers.memory as memory
+
+    calls = []
+    monkeypatch.setattr(memory, "_load_trim", lambda: calls.append)
+    assert memory.release_free_heap() is True and calls == [0]
+    monkeypatch.setattr(memory, "_load_trim", lambda: None)  # not glibc
+    assert memory.release_free_heap() is False
+
+
+def test_a_run_hands_back_free_memory_after_reading_and_before_writing(monkeypatch, tmp_path):
+    """Once the batches are read, their free heap pages go back; and again before the writers add theirs."""
+    import data_gradients.managers.base as base
+    from data_gradients.managers.reading import SplitReader
+    from data_gradients.reports.json_writer import JsonWriter
+
+    events = []
+    read, write_all = SplitReader.read, base.write_all
+    monkeypatch.setattr(SplitReader, "read",
+                        lambda self, split, *a, **k: events.append(f"read {split}") or read(self, split, *a, **k))
+    monkeypatch.setattr(base, "release_free_heap", lambda: events.append("trim") or True)
+    monkeypatch.setattr(base, "write_all", lambda *a, **k: events.append("write") or write_all(*a, **k))
+    data_gradients.ClassificationAnalysisManager(
+        classification_raw_batches(0), classification_raw_batches(1), num_classes=4, log_dir=str(tmp_path),
+        verbose=False, workers=1, writers=[JsonWriter()]).run()
+    assert events == ["read train", "read val", "trim", "trim", "write"]

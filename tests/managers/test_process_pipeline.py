@@ -249,3 +249,27 @@ def test_draining_the_caller_takes_back_the_batches_no_worker_has_started():
     pipeline.close()
     assert pipeline.producers[1].batches == 1 + QUEUED_BATCHES - taken_back
     assert sum(p.total for p in pipeline.producers) == expected_total(1 + QUEUED_BATCHES, 8)
+
+
+def test_a_workers_state_comes_back_with_its_arrays_out_of_band():
+    """The arrays of a producer sent back rest on buffers read straight from the pipe (no pickle stream
+    holding them a second time), are writable for the merge, and equal what was sent; so do empty ones."""
+    state = {"big": np.arange(300_000, dtype=np.int64), "empty": np.zeros(0, dtype=np.float32),
+             "strided": np.arange(20).reshape(4, 5)[:, ::2], "text": "kept in band"}
+    reader, writer = multiprocessing.get_context("fork").Pipe(duplex=False)
+    sender = threading.Thread(target=process_pipeline.send_state, args=(writer, state))
+    sender.start()  # the pipe holds ~64 KB: the sender must run while the receiver reads
+    kind, meta, sizes = reader.recv()
+    got = process_pipeline.receive_state(reader, meta, sizes)
+    sender.join(timeout=30)
+    assert kind == "state" and not sender.is_alive()
+    assert sorted(sizes, reverse=True)[0] == state["big"].nbytes
+    for key in ("big", "empty", "strided"):
+        np.testing.assert_array_equal(got[key], state[key])
+    assert got["text"] == "kept in band"
+    base = got["big"]
+    while isinstance(base, np.ndarray):
+        base = base.base
+    assert isinstance(base, memoryview) and isinstance(base.obj, bytearray) and got["big"].flags.writeable
+    got["big"] += 1  # the merge adds into states in place
+    assert not reader.poll()  # nothing left in the pipe
