@@ -25,6 +25,12 @@ FRAME_WIDTH = 0.8  # pt
 LABEL_PAD = 4.0  # pt between tick labels and the axis label
 GRID = on_white("#b0b0b0", 0.3)
 TICK_ROOM = px(TICK_LENGTH + TICK_PAD)  # pixels from the frame to the near side of a tick label
+MAX_CATEGORY_LABELS = 24  # categories named along an axis at most: beyond, every k-th
+
+
+def category_stride(n: int) -> int:
+    """Name every k-th of ``n`` categories, so that at most :data:`MAX_CATEGORY_LABELS` are named."""
+    return max(1, math.ceil(n / MAX_CATEGORY_LABELS))
 
 
 @dataclass
@@ -93,11 +99,9 @@ class Axes:
     def draw_ticks(self, canvas: Canvas) -> None:
         """Ticks below the x axis and left of the y axis, with their labels."""
         for ticks in self.x_ticks:
-            length, width = px(MINOR_TICK_LENGTH if ticks.minor else TICK_LENGTH), px(
-                MINOR_TICK_WIDTH if ticks.minor else TICK_WIDTH)
-            keep = [(v, t) for v, t in zip(ticks.values, list(ticks.labels) + [""] * len(ticks.values))
-                    if _within(v, self.x)]
-            for (value, label), x in zip(keep, self.x_px([v for v, _ in keep])):
+            length, width = _tick_size(ticks)
+            values, labels = _within_axis(ticks, self.x)
+            for x, label in zip(self.x_px(values), labels):
                 canvas.vline(x, self.bottom, self.bottom + length, width, (0, 0, 0))
                 if label:
                     y = self.bottom + length + px(TICK_PAD)
@@ -106,11 +110,10 @@ class Axes:
                     else:
                         canvas.text(x, y, label, ticks.size, ha="center", va="top")
         for ticks in self.y_ticks:
-            length = px(MINOR_TICK_LENGTH if ticks.minor else TICK_LENGTH)
-            keep = [(v, t) for v, t in zip(ticks.values, list(ticks.labels) + [""] * len(ticks.values))
-                    if _within(v, self.y)]
-            for (value, label), y in zip(keep, self.y_px([v for v, _ in keep])):
-                canvas.hline(self.left - length, self.left, y, px(TICK_WIDTH), (0, 0, 0))
+            length, width = _tick_size(ticks)
+            values, labels = _within_axis(ticks, self.y)
+            for y, label in zip(self.y_px(values), labels):
+                canvas.hline(self.left - length, self.left, y, width, (0, 0, 0))
                 if label:
                     canvas.text(self.left - length - px(TICK_PAD), y, label, ticks.size, ha="right", va="center",
                                 rotation=ticks.rotation)
@@ -126,6 +129,20 @@ class Axes:
 
     def title(self, canvas: Canvas, text: str, size: float = 10.0, pad: float = 6.0) -> None:
         canvas.text((self.left + self.right) / 2, self.top - px(pad), text, size, ha="center", va="bottom")
+
+
+def _tick_size(ticks: Ticks):
+    """Length and width of the tick marks in pixels (minor ones shorter and thinner)."""
+    if ticks.minor:
+        return px(MINOR_TICK_LENGTH), px(MINOR_TICK_WIDTH)
+    return px(TICK_LENGTH), px(TICK_WIDTH)
+
+
+def _within_axis(ticks: Ticks, scale: Scale):
+    """The tick values inside the axis's limits and their labels ("" where there are fewer labels)."""
+    labels = list(ticks.labels) + [""] * (len(ticks.values) - len(ticks.labels))
+    kept = [(v, t) for v, t in zip(ticks.values, labels) if _within(v, scale)]
+    return [v for v, _ in kept], [t for _, t in kept]
 
 
 def _within(value: float, scale: Scale) -> bool:

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from data_gradients.reports.raster.axes import LABEL_PAD as LABEL_PAD_PT
-from data_gradients.reports.raster.axes import TICK_LENGTH, TICK_ROOM, TICK_WIDTH, Axes, Scale, Ticks
+from data_gradients.reports.raster.axes import TICK_LENGTH, TICK_ROOM, TICK_WIDTH, Axes, Scale, Ticks, category_stride
 from data_gradients.reports.raster.canvas import Canvas
 from data_gradients.reports.raster.text import DPI, fit, line_height, px, shorten, text_box, text_mask, text_width
 from data_gradients.reports.raster.ticks import auto_bins, format_ticks, linear_ticks, sqrt_scale_ticks
@@ -38,7 +38,6 @@ GAP = 0.15 * DPI  # between neighbouring panels (besides their tick labels)
 # font sizes in points
 TITLE_FONT, SPLIT_FONT, PANEL_FONT, AXIS_FONT, TICK_FONT, CATEGORY_FONT = 10.0, 9.0, 8.0, 8.0, 7.0, 6.0
 BAR_FONT = 10.0  # tick labels and label of the single layout's colour bar
-MAX_CATEGORY_LABELS = 24  # beyond, every k-th category is named (as figures.MAX_CATEGORY_LABELS)
 MAX_CATEGORY_WIDTH = 1.2 * DPI  # longer class names are shortened with an ellipsis
 CATEGORY_ROTATION = 60.0  # degrees, of the class names under an axis
 Box = Tuple[float, float, float, float]  # left, top, right, bottom in pixels
@@ -304,8 +303,8 @@ def _axis_range(edges, categories, cells: int) -> Tuple[float, float]:
 
 
 def _category_ticks(categories: Sequence[str], rotation: float) -> Ticks:
-    """Every k-th class named (at most :data:`MAX_CATEGORY_LABELS`), long names shortened."""
-    step = max(1, math.ceil(len(categories) / MAX_CATEGORY_LABELS))
+    """Every k-th class named (:func:`.axes.category_stride`), long names shortened."""
+    step = category_stride(len(categories))
     values = [float(v) for v in range(0, len(categories), step)]
     labels = [shorten(str(c), CATEGORY_FONT, MAX_CATEGORY_WIDTH) for c in categories[::step]]
     return Ticks(values, labels, CATEGORY_FONT, rotation)

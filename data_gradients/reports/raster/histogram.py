@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from data_gradients.reports.raster.axes import LABEL_PAD, TICK_ROOM, Axes, Scale, Ticks
+from data_gradients.reports.raster.axes import LABEL_PAD, TICK_ROOM, Axes, Scale, Ticks, category_stride
 from data_gradients.reports.raster.canvas import Canvas, on_white
 from data_gradients.reports.raster.colors import split_colors
 from data_gradients.reports.raster.legend import Entry, draw_legend
@@ -27,9 +27,9 @@ CATEGORY_FONT = 8.0  # points: category names under bars
 MINOR_FONT = 7.0  # points: labels of minor ticks on a short log axis
 EDGE = 5.0  # points of blank border around the figure
 TITLE_PAD = 6.0  # points between the axes and the title
-MAX_CATEGORY_LABELS = 24  # beyond, every k-th category is labelled
 STEP_WIDTH = 1.6  # points: outline of the steps
 Y_MARGIN = 0.05  # room above the highest bar, as a share of it
+FIRST_AXES_WIDTH = WIDTH * DPI * 0.85  # pixels: the axes' width assumed before the layout has measured it
 
 
 @dataclass
@@ -151,8 +151,13 @@ def draw_steps(canvas: Canvas, xs: np.ndarray, ys: np.ndarray, base: float, colo
 
 
 # ---------------------------------------------------------------------- the x axis of each kind
+def _axes_width(axes: Optional[Axes]) -> float:
+    """The width of ``axes`` in pixels, or :data:`FIRST_AXES_WIDTH` before there are axes."""
+    return axes.right - axes.left if axes is not None else FIRST_AXES_WIDTH
+
+
 class _CategoryAxis:
-    """Bars side by side per category; every k-th category named (at most :data:`MAX_CATEGORY_LABELS`),
+    """Bars side by side per category; every k-th category named (:func:`.axes.category_stride`),
     names turned 45 degrees when there are many or long ones."""
 
     def __init__(self, h: Histogram, splits: List[str], values: Dict[str, np.ndarray], colors: Dict[str, str]):
@@ -164,7 +169,7 @@ class _CategoryAxis:
             centres = x + (i - (len(splits) - 1) / 2) * bar_w
             self.series.append(Series(s, colors[s], bars=np.stack([centres - bar_w / 2, centres + bar_w / 2,
                                                                    values[s][:n]], axis=1)))
-        step = max(1, math.ceil(n / MAX_CATEGORY_LABELS))
+        step = category_stride(n)
         self.positions = x[::step]
         self.labels = [str(c) for c in h.categories[::step]]
         self.rotation = 45.0 if len(self.labels) > 8 or max((len(c) for c in self.labels), default=0) > 8 else 0.0
@@ -176,12 +181,13 @@ class _CategoryAxis:
     def ticks_height(self) -> float:
         return max((text_box(t, CATEGORY_FONT, self.rotation)[1] for t in self.labels), default=0.0)
 
-    def _anchors(self, axes: Optional[Axes], axes_width: float) -> np.ndarray:
-        return self.scale.fraction(self.positions) * (axes.right - axes.left if axes is not None else axes_width)
+    def _anchors(self, axes: Optional[Axes]) -> np.ndarray:
+        """Where the named categories lie, in pixels from the axes' left end."""
+        return self.scale.fraction(self.positions) * _axes_width(axes)
 
     def left_reach(self, axes: Optional[Axes]) -> float:
         """How far the names stick out left of the axes (pixels)."""
-        anchors = self._anchors(axes, WIDTH * DPI * 0.85)
+        anchors = self._anchors(axes)
         if not self.labels:
             return 0.0
         if self.rotation:
@@ -191,8 +197,8 @@ class _CategoryAxis:
     def right_reach(self, axes: Optional[Axes]) -> float:
         if not self.labels or self.rotation:
             return 0.0
-        width = axes.right - axes.left if axes is not None else WIDTH * DPI * 0.85
-        return text_box(self.labels[-1], CATEGORY_FONT)[0] / 2 - (width - self._anchors(axes, width)[-1])
+        return text_box(self.labels[-1], CATEGORY_FONT)[0] / 2 - (_axes_width(axes) - self._anchors(axes)[-1])
+
 
 class _NumericAxis:
     """Bins as steps over their edges, shown from the first to the last non-empty bin (with a margin)."""
@@ -210,10 +216,8 @@ class _NumericAxis:
         self.minor_labels = False
         if self.log:
             self.major, self.minor, self.minor_labels = log_ticks(self.scale.lo, self.scale.hi)
-        self._width_used: Optional[float] = None
 
     def ticks(self, axes_width: float) -> List[Ticks]:
-        self._width_used = axes_width
         if self.log:
             labels = [plain_number(v) for v in self.major]
             positions = self.scale.fraction(self.major) * axes_width
@@ -238,9 +242,10 @@ class _NumericAxis:
 
     def right_reach(self, axes: Optional[Axes]) -> float:
         """Half the last tick label: it is centred on the axes' right end at most."""
-        ticks = self.ticks(axes.right - axes.left if axes is not None else WIDTH * DPI * 0.85)
+        ticks = self.ticks(_axes_width(axes))
         labels = [t for t in ticks[0].labels if t]
         return text_box(labels[-1], FONT)[0] / 2 if labels else 0.0
+
 
 def spread_out(values, labels: List[str], positions, size: float) -> List[str]:
     """``labels`` of ticks at pixel ``positions``, blanked where they would touch: when any two do,
