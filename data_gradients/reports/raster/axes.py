@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
 from data_gradients.reports.raster.canvas import Canvas, on_white
-from data_gradients.reports.raster.text import px
+from data_gradients.reports.raster.text import px, text_mask
 
 TICK_LENGTH = 3.5  # pt
 MINOR_TICK_LENGTH = 2.0  # pt
@@ -31,6 +31,42 @@ MAX_CATEGORY_LABELS = 24  # categories named along an axis at most: beyond, ever
 def category_stride(n: int) -> int:
     """Name every k-th of ``n`` categories, so that at most :data:`MAX_CATEGORY_LABELS` are named."""
     return max(1, math.ceil(n / MAX_CATEGORY_LABELS))
+
+
+Mark = Tuple[float, float, float, float, float]  # a tick mark: x0, y0, x1, y1 and its width, in pixels
+
+
+@dataclass(frozen=True)
+class Label:
+    """A text placed on a figure: its box (of the rotated text) aligned on (x, y) by ``ha`` (left,
+    center, right) and ``va`` (top, center, bottom), as :meth:`.canvas.Canvas.text` places it."""
+
+    text: str
+    x: float
+    y: float
+    size: float
+    ha: str = "left"
+    va: str = "top"
+    rotation: float = 0.0
+
+    def box(self) -> Tuple[float, float, float, float]:
+        """The pixels the text covers: (left, top, right, bottom), as drawn."""
+        h, w = text_mask(self.text, float(self.size), float(self.rotation)).shape
+        left = round(self.x - {"left": 0.0, "center": w / 2, "right": w}[self.ha])
+        top = round(self.y - {"top": 0.0, "center": h / 2, "bottom": h}[self.va])
+        return left, top, left + w, top + h
+
+    def draw(self, canvas: Canvas) -> None:
+        canvas.text(self.x, self.y, self.text, self.size, ha=self.ha, va=self.va, rotation=self.rotation)
+
+
+def draw_marks(canvas: Canvas, marks: Sequence[Mark]) -> None:
+    """Tick marks, each a horizontal or a vertical stroke."""
+    for x0, y0, x1, y1, width in marks:
+        if y0 == y1:
+            canvas.hline(x0, x1, y0, width, (0, 0, 0))
+        else:
+            canvas.vline(x0, y0, y1, width, (0, 0, 0))
 
 
 @dataclass
@@ -96,27 +132,35 @@ class Axes:
         w = px(FRAME_WIDTH)
         canvas.frame(self.left - w / 2, self.top - w / 2, self.right + w / 2, self.bottom + w / 2, w, (0, 0, 0))
 
-    def draw_ticks(self, canvas: Canvas) -> None:
-        """Ticks below the x axis and left of the y axis, with their labels."""
+    def tick_layout(self) -> Tuple[List[Mark], List[Label]]:
+        """The tick marks below the x axis and left of the y axis, and their labels (turned x labels
+        hang from their tick by their box's top-right corner)."""
+        marks: List[Mark] = []
+        labels: List[Label] = []
         for ticks in self.x_ticks:
             length, width = _tick_size(ticks)
-            values, labels = _within_axis(ticks, self.x)
-            for x, label in zip(self.x_px(values), labels):
-                canvas.vline(x, self.bottom, self.bottom + length, width, (0, 0, 0))
-                if label:
-                    y = self.bottom + length + px(TICK_PAD)
-                    if ticks.rotation:
-                        canvas.text(x, y, label, ticks.size, ha="right", va="top", rotation=ticks.rotation)
-                    else:
-                        canvas.text(x, y, label, ticks.size, ha="center", va="top")
+            values, texts = _within_axis(ticks, self.x)
+            for x, text in zip(self.x_px(values), texts):
+                marks.append((float(x), self.bottom, float(x), self.bottom + length, width))
+                if text:
+                    labels.append(Label(text, float(x), self.bottom + length + px(TICK_PAD), ticks.size,
+                                        "right" if ticks.rotation else "center", "top", ticks.rotation))
         for ticks in self.y_ticks:
             length, width = _tick_size(ticks)
-            values, labels = _within_axis(ticks, self.y)
-            for y, label in zip(self.y_px(values), labels):
-                canvas.hline(self.left - length, self.left, y, width, (0, 0, 0))
-                if label:
-                    canvas.text(self.left - length - px(TICK_PAD), y, label, ticks.size, ha="right", va="center",
-                                rotation=ticks.rotation)
+            values, texts = _within_axis(ticks, self.y)
+            for y, text in zip(self.y_px(values), texts):
+                marks.append((self.left - length, float(y), self.left, float(y), width))
+                if text:
+                    labels.append(Label(text, self.left - length - px(TICK_PAD), float(y), ticks.size, "right",
+                                        "center", ticks.rotation))
+        return marks, labels
+
+    def draw_ticks(self, canvas: Canvas) -> None:
+        """The ticks of :meth:`tick_layout` drawn."""
+        marks, labels = self.tick_layout()
+        draw_marks(canvas, marks)
+        for label in labels:
+            label.draw(canvas)
 
     def x_label(self, canvas: Canvas, text: str, below: float, size: float = 10.0) -> None:
         """The x axis label centred under the axes, ``below`` pixels under the frame."""

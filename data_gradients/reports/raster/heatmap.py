@@ -23,9 +23,20 @@ import cv2
 import numpy as np
 
 from data_gradients.reports.raster.axes import LABEL_PAD as LABEL_PAD_PT
-from data_gradients.reports.raster.axes import TICK_LENGTH, TICK_ROOM, TICK_WIDTH, Axes, Scale, Ticks, category_stride
+from data_gradients.reports.raster.axes import (
+    TICK_LENGTH,
+    TICK_ROOM,
+    TICK_WIDTH,
+    Axes,
+    Label,
+    Mark,
+    Scale,
+    Ticks,
+    category_stride,
+    draw_marks,
+)
 from data_gradients.reports.raster.canvas import Canvas
-from data_gradients.reports.raster.text import DPI, fit, line_height, px, shorten, text_box, text_mask, text_width
+from data_gradients.reports.raster.text import DPI, fit, line_height, px, shorten, text_box, text_width
 from data_gradients.reports.raster.ticks import auto_bins, format_ticks, linear_ticks, sqrt_scale_ticks
 from data_gradients.results import Heatmap
 
@@ -40,28 +51,6 @@ TITLE_FONT, SPLIT_FONT, PANEL_FONT, AXIS_FONT, TICK_FONT, CATEGORY_FONT = 10.0, 
 BAR_FONT = 10.0  # tick labels and label of the single layout's colour bar
 MAX_CATEGORY_WIDTH = 1.2 * DPI  # longer class names are shortened with an ellipsis
 CATEGORY_ROTATION = 60.0  # degrees, of the class names under an axis
-Box = Tuple[float, float, float, float]  # left, top, right, bottom in pixels
-
-
-@dataclass(frozen=True)
-class Label:
-    """A text placed on the figure: its box (of the rotated text) aligned on (x, y) by ``ha`` (left,
-    center, right) and ``va`` (top, center, bottom), as :meth:`.canvas.Canvas.text` places it."""
-
-    text: str
-    x: float
-    y: float
-    size: float
-    ha: str = "left"
-    va: str = "top"
-    rotation: float = 0.0
-
-    def box(self) -> Box:
-        """The pixels the text covers: (left, top, right, bottom), as drawn."""
-        h, w = text_mask(self.text, float(self.size), float(self.rotation)).shape
-        left = round(self.x - {"left": 0.0, "center": w / 2, "right": w}[self.ha])
-        top = round(self.y - {"top": 0.0, "center": h / 2, "bottom": h}[self.va])
-        return left, top, left + w, top + h
 
 
 @dataclass
@@ -80,13 +69,13 @@ class Panel:
 @dataclass
 class HeatmapLayout:
     """Where everything of a heatmap figure goes, in pixels: the panels, the colour bars (axes whose
-    y runs from colour 0 to colour 1), the tick marks as (x0, y0, x1, y1) segments, every text."""
+    y runs from colour 0 to colour 1), the tick marks, every text."""
 
     width: int
     height: int
     panels: List[Panel] = field(default_factory=list)
     bars: List[Axes] = field(default_factory=list)
-    marks: List[Box] = field(default_factory=list)
+    marks: List[Mark] = field(default_factory=list)
     texts: List[Label] = field(default_factory=list)
 
     def text(self, text: str) -> Optional[Label]:
@@ -122,13 +111,9 @@ def draw(layout: HeatmapLayout) -> Canvas:
     for bar in layout.bars:
         _paste_scaled(canvas, bar, magma()[::-1, None, :])
         bar.draw_frame(canvas)
-    for x0, y0, x1, y1 in layout.marks:
-        if y0 == y1:
-            canvas.hline(x0, x1, y0, px(TICK_WIDTH), (0, 0, 0))
-        else:
-            canvas.vline(x0, y0, y1, px(TICK_WIDTH), (0, 0, 0))
+    draw_marks(canvas, layout.marks)
     for t in layout.texts:
-        canvas.text(t.x, t.y, t.text, t.size, ha=t.ha, va=t.va, rotation=t.rotation)
+        t.draw(canvas)
     return canvas
 
 
@@ -367,17 +352,10 @@ def _upright(hm: Heatmap, data: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------- texts
 def _add_ticks(out: HeatmapLayout, axes: Axes) -> None:
-    """Tick marks below and left of ``axes``, with their labels (turned ones hang from their corner)."""
-    length = px(TICK_LENGTH)
-    for ticks in axes.x_ticks:
-        for x, label in zip(axes.x_px(ticks.values), ticks.labels):
-            out.marks.append((float(x), axes.bottom, float(x), axes.bottom + length))
-            ha = "right" if ticks.rotation else "center"
-            out.texts.append(Label(label, float(x), axes.bottom + TICK, ticks.size, ha, "top", ticks.rotation))
-    for ticks in axes.y_ticks:
-        for y, label in zip(axes.y_px(ticks.values), ticks.labels):
-            out.marks.append((axes.left - length, float(y), axes.left, float(y)))
-            out.texts.append(Label(label, axes.left - TICK, float(y), ticks.size, "right", "center"))
+    """Tick marks below and left of ``axes``, with their labels (:meth:`.axes.Axes.tick_layout`)."""
+    marks, labels = axes.tick_layout()
+    out.marks.extend(marks)
+    out.texts.extend(labels)
 
 
 def _add_title(out: HeatmapLayout, axes: Axes, title: str, size: float) -> None:
@@ -401,7 +379,7 @@ def _add_bar(out: HeatmapLayout, bar: Axes, label: str, size: float) -> None:
     length, right = px(TICK_LENGTH), bar.right
     for ticks in bar.y_ticks:
         for y, text in zip(bar.y_px(ticks.values), ticks.labels):
-            out.marks.append((right, float(y), right + length, float(y)))
+            out.marks.append((right, float(y), right + length, float(y), px(TICK_WIDTH)))
             out.texts.append(Label(text, right + TICK, float(y), ticks.size, "left", "center"))
     if label:
         half = text_box(label, size, 90)[1] / 2
