@@ -210,7 +210,7 @@ def image_fields(items: List[np.ndarray], idx: List[int], first_sample_id: int, 
         images, nonfinite, problems = convert_images(stack_group(items, idx), notes)
     else:  # mixed dtypes (8- and 16-bit PIL images, float beside uint8): stacking would cast them alike
         parts = [convert_images(items[i][None], notes) for i in idx]
-        images = np.concatenate([p[0] for p in parts])
+        images = np.concatenate([p[0] for p in parts]).view()  # read-only as a view, as convert_images makes it
         images.flags.writeable = False
         nonfinite = np.concatenate([p[1] for p in parts])
         problems = None

@@ -8,11 +8,19 @@ import torch
 
 from data_gradients.batch import ClassificationBatchBuilder, ImageBatch
 from data_gradients.batch import images as images_module
-from data_gradients.batch.images import channel_histograms, pixel_statistics, plane_histograms, stack_group, to_uint8_rgb
+from data_gradients.batch.images import (
+    channel_histograms,
+    image_fields,
+    pixel_statistics,
+    plane_histograms,
+    stack_group,
+    to_uint8_rgb,
+)
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.common.brightness import ImageBrightness
 from data_gradients.feature_extractors.common.channel_stats import ImageChannelStats
 from data_gradients.feature_extractors.common.color_histogram import ColorDistribution
+from data_gradients.feature_extractors.common.image_hash import _writeable
 
 
 def batch(images) -> ImageBatch:
@@ -152,3 +160,11 @@ def test_stack_group_returns_a_collated_batch_without_a_copy_and_copies_anything
         assert not np.shares_memory(out, batched)
         assert np.array_equal(out, np.stack([group[i] for i in idx]))
     assert np.shares_memory(stack_group(list(tensor[1:3].numpy()), [0, 1]), batched)  # a sliced tensor: no copy either
+
+
+def test_mixed_dtypes_give_read_only_images_a_view_of_which_can_be_written_through():
+    """As for one dtype: the image hash hands a writeable view of them to torch, without a copy."""
+    items = [np.full((3, 4, 5), 200, dtype=np.uint8), np.full((3, 4, 5), 0.5, dtype=np.float32)]
+    images = image_fields(items, [0, 1], 0, set())["images"]
+    assert images.dtype == np.uint8 and not images.flags.writeable
+    assert images[0].max() == 200 and np.shares_memory(_writeable(images), images)

@@ -7,6 +7,7 @@ import torch
 from conftest import TASK_DATA, classification_raw_batches, detection_raw_batches, isclose_tree, segmentation_raw_batches
 
 import data_gradients
+from data_gradients.feature_extractors.common.image_hash import _writeable
 from data_gradients.managers import coalescing
 from data_gradients.managers.coalescing import Coalescer
 from data_gradients.managers.pipeline import InterruptedAfterBatch
@@ -38,6 +39,8 @@ def test_small_batches_are_joined_up_to_the_capacity_in_order():
     assert [len(b) for b in got] == [16, 8]
     assert np.array_equal(np.concatenate([b.sample_ids for b in got]), expected_ids)
     assert all(not b.images.flags.writeable for b in got)
+    # read-only as views: the image hash hands a writeable view of them to torch, without a copy
+    assert all(np.shares_memory(_writeable(b.images), b.images) for b in got)
 
 
 def test_large_batches_go_through_and_flush_what_is_pending_first():

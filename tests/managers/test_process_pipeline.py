@@ -273,3 +273,57 @@ def test_a_workers_state_comes_back_with_its_arrays_out_of_band():
     assert isinstance(base, memoryview) and isinstance(base.obj, bytearray) and got["big"].flags.writeable
     got["big"] += 1  # the merge adds into states in place
     assert not reader.poll()  # nothing left in the pipe
+
+
+def _flags(pixels):
+    """(read-only?, can a view of it be made writeable?), as the image hash asks to hand pixels to torch
+    without a copy."""
+    view = pixels.view()
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        return pixels.flags.writeable, False
+    return pixels.flags.writeable, True
+
+
+class Flags(Summing):
+    """Records, in the worker, how the batch's pixels arrived."""
+
+    def update(self, batch, split, seq):
+        super().update(batch, split, seq)
+        self.flags = getattr(self, "flags", []) + [_flags(batch["pixels"])]
+
+
+@pytest.mark.parametrize("through", ["slot", "pipe"])
+def test_a_worker_gets_read_only_arrays_as_the_caller_has_them(through, monkeypatch):
+    """A read-only view of writable memory (canonical images over a loader's tensor) is read-only in the
+    worker too, and a view of it can be made writeable there as here. Pickled as it is, it loaded on a
+    read-only buffer, and the image hash copied every batch's pixels in a worker."""
+    if through == "pipe":
+        monkeypatch.setattr(process_pipeline, "MIN_SLOT_BYTES", 4096)
+        monkeypatch.setattr(process_pipeline, "SLOT_HEADROOM", 1)
+    rng = np.random.default_rng(9)
+    sent = [Batch(pixels=np.zeros((1, 3, 8, 8), dtype=np.uint8), labels=np.arange(1))]  # writable
+    for _ in range(2):
+        pixels = rng.integers(0, 256, size=(4, 3, 60, 60), dtype=np.uint8).view()
+        pixels.flags.writeable = False  # as canonical batches' images are
+        sent.append(Batch(pixels=pixels, labels=np.arange(4)))
+    owner = rng.integers(0, 256, size=(4, 3, 60, 60), dtype=np.uint8)
+    owner.flags.writeable = False  # numpy lets no view of a read-only owner be written through
+    sent.append(Batch(pixels=owner, labels=np.arange(4)))
+    at_source = np.frombuffer(bytes(4 * 3 * 60 * 60), dtype=np.uint8).reshape(4, 3, 60, 60)  # read-only memory
+    sent.append(Batch(pixels=at_source, labels=np.arange(4)))
+    expected = [_flags(b["pixels"]) for b in sent]
+    assert expected == [(True, True), (False, True), (False, True), (False, False), (False, False)]
+    pipeline = ProcessPipeline([Summing(), Flags()])
+    for batch in sent:
+        pipeline.submit(batch, "train", lambda n: None)
+        while pipeline._pending:  # the worker analyses each one
+            pipeline._poll()
+    pipeline.close()
+    worker = pipeline.producers[1]
+    assert worker.pids and os.getpid() not in worker.pids
+    assert worker.flags == expected
+    assert [b["pixels"].flags.writeable for b in sent] == [True, False, False, False, False]  # the caller's untouched
+    assert sum(p.total for p in pipeline.producers) == sum(
+        int(b["pixels"].astype(np.int64).sum()) + int(b["labels"].sum()) for b in sent)
