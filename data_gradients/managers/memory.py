@@ -28,6 +28,8 @@ import functools
 import os
 from typing import Callable, Optional
 
+from data_gradients.managers.heap_slack import unpark_small_chunks
+
 MIN_MARGIN_BYTES = 16 << 20  # growth of the resident size that calls for a trim, at least
 MARGIN_BATCHES = 2  # ... and at least this many of the largest batch seen
 TRIM_EVERY_BATCHES = 8  # where the resident size cannot be read
@@ -63,7 +65,8 @@ def resident_bytes() -> Optional[int]:
 
 
 class HeapTrimmer:
-    """Call ``tick(batch_bytes)`` once per batch: free heap pages go back once the resident size grew
+    """Call ``tick(batch_bytes)`` once per batch, after it was let go: the aligned blocks' slack leaves the
+    thread cache (:mod:`heap_slack`), and free heap pages go back once the resident size grew
     :data:`MARGIN_BATCHES` times the largest batch seen (at least :data:`MIN_MARGIN_BYTES`) above its
     lowest since the last trim, times ``in_flight``, the batches alive at once in the process (worker
     threads share its heap); every ``every`` batches where it cannot be read."""
@@ -81,6 +84,7 @@ class HeapTrimmer:
 
     def tick(self, batch_bytes: int = 0) -> None:
         self._count += 1
+        unpark_small_chunks()  # so that the batch just freed can be reused whole (heap_slack.py)
         if self._trim is None:
             return
         self.margin = max(self.margin, MARGIN_BATCHES * self.in_flight * int(batch_bytes))

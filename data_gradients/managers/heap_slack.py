@@ -1,0 +1,62 @@
+"""Letting glibc reuse a freed aligned block: the slack cut off around it leaves the thread cache.
+
+``posix_memalign`` (torch's CPU tensors use it, a DataLoader's collated batch among them, and so do
+OpenCV's matrices) asks glibc's malloc for the size plus the alignment, then frees the slack before
+and after the aligned block as small chunks of 32 to 80 bytes. While the thread's cache (tcache) has
+room for chunks of that size, they go there, and a cached chunk counts as in use: it never merges
+with its neighbours. When the block is freed it cannot merge with its slack either, so the free
+chunk is exactly the block, and the next request of that size, which again asks for the alignment on
+top, does not fit in it by a few dozen bytes. Each batch then takes new pages for its largest
+arrays, and the heap trimmer hands back the holes left behind, page fault after page fault.
+Whether the cache had room depended on what else the process had allocated: the same run was fast
+or slow from one start to the next.
+
+Measured (glibc 2.36, 720p segmentation, ``workers=1``, N=400, eight starts each): 4.9 to 7.7 ms
+per image and 14 k to 675 k page faults without, 4.6 to 4.8 ms and 16 k to 29 k with
+:func:`unpark_small_chunks` once per batch; glibc without a thread cache
+(``GLIBC_TUNABLES=glibc.malloc.tcache_count=0``) gave 4.5 to 4.7 ms.
+
+:func:`unpark_small_chunks` takes the cached chunks of those sizes, then as many again, and frees
+the later ones first (they fill the cache) and the cached ones last: these go to the fastbins, which
+glibc merges with their free neighbours before it serves the next large request. A few dozen
+malloc/free calls; harmless where the C library is another or keeps no such cache.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+from typing import Callable, Optional, Tuple
+
+SLACK_REQUESTS = (24, 40, 56, 72)  # malloc sizes of glibc's 32- to 80-byte chunks: the slack of a 64-byte alignment
+TCACHE_COUNT = 7  # chunks glibc's thread cache keeps per size (its default)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_malloc() -> Optional[Tuple[Callable[[int], Optional[int]], Callable[[Optional[int]], None]]]:
+    """(malloc, free) of glibc, typed for pointers; None where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL(None)  # an instance of our own: the types set here stay ours
+        libc.gnu_get_libc_version  # noqa: B018 - only glibc has it
+        malloc, free = libc.malloc, libc.free
+    except (OSError, AttributeError, TypeError):  # another C library; Windows has no CDLL(None)
+        return None
+    malloc.restype, malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    free.restype, free.argtypes = None, [ctypes.c_void_p]
+    return malloc, free
+
+
+def unpark_small_chunks() -> bool:
+    """Move this thread's cached chunks of the slack's sizes to glibc's fastbins (see the module
+    docstring); False where the C library is not glibc."""
+    functions = _load_malloc()
+    if functions is None:
+        return False
+    malloc, free = functions
+    for size in SLACK_REQUESTS:
+        cached = [malloc(size) for _ in range(TCACHE_COUNT)]  # the cache's chunks come first
+        spare = [malloc(size) for _ in range(TCACHE_COUNT)]
+        for pointer in spare:  # fill the cache ...
+            free(pointer)
+        for pointer in cached:  # ... so that these go to the fastbins
+            free(pointer)
+    return True
