@@ -190,9 +190,10 @@ class AnalysisManager:
         try:
             with single_threaded_opencv(self.workers > 1 or cluster is not None), \
                     run_pipeline(producers, processes=len(producers) > 1 and use_processes(), on_start=preload) as pipeline:
-                for split, data in self.splits_data.items():
-                    reader.read(split, data, pipeline, state.splits[split], state.notes)
+                for split, data in self.splits_data.items():  # each split's reading overlaps the last one's analysis
+                    reader.read(split, data, pipeline, state.splits[split], state.notes, drain=False)
                 split = None
+                reader.drain(pipeline)
                 release_free_heap()  # the batches' free pages, before the workers' states come back
         except KeyboardInterrupt:
             state.stops.append(f"{where}interrupted (Ctrl-C) while reading {split or 'the data'}")
@@ -204,6 +205,8 @@ class AnalysisManager:
             state.stops.append(f"{where}{type(e).__name__}: {e}")
             state.errors.append(f"{where}{type(e).__name__}: {e}")
             logger.warning("data_gradients: reading stopped on an error; writing a partial report: %s", e)
+        finally:
+            reader.close_bars()
         if split is not None:
             names = list(self.splits_data)
             for name in names[names.index(split):]:

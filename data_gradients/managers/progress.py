@@ -1,8 +1,7 @@
 """Progress bar over samples, with a total when the loader tells its length."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from tqdm.auto import tqdm
 
@@ -56,10 +55,6 @@ def estimated_total(data: Any, first_batch_samples: int, max_batches: Optional[i
     return batches * first_batch_samples or None
 
 
-@contextmanager
-def progress_bar(total: Optional[int], desc: str, enabled: bool) -> Iterator[Any]:
-    bar = tqdm(total=total, desc=desc, unit="img", disable=not enabled, dynamic_ncols=True)
-    try:
-        yield bar
-    finally:
-        bar.close()
+def open_progress_bar(total: Optional[int], desc: str, enabled: bool) -> Any:
+    """A progress bar over samples; the caller closes it."""
+    return tqdm(total=total, desc=desc, unit="img", disable=not enabled, dynamic_ncols=True)

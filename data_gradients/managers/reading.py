@@ -18,7 +18,7 @@ from data_gradients.errors import DataGradientsError, DataLoaderError
 from data_gradients.managers.coalescing import Coalescer
 from data_gradients.managers.memory import HeapTrimmer
 from data_gradients.managers.pipeline import InterruptedAfterBatch, Pipeline
-from data_gradients.managers.progress import estimated_total, progress_bar, total_samples
+from data_gradients.managers.progress import estimated_total, open_progress_bar, total_samples
 from data_gradients.managers.sample_ids import KIND_INDICES, SampleIds
 from data_gradients.reports.report import SplitSummary
 
@@ -35,28 +35,47 @@ class SplitReader:
         self.splitter, self.builder = splitter, builder
         self.max_batches, self.progress, self.cluster = max_batches, progress, cluster
         self.exporter = exporter  # export.session.RunExports: writes the samples export= selects
+        self._bars: list = []  # progress bars of the splits read, open until their batches are analysed
 
-    def read(self, split: str, data: Iterable, pipeline: Pipeline, summary: SplitSummary, notes: Set[str]) -> None:
+    def read(self, split: str, data: Iterable, pipeline: Pipeline, summary: SplitSummary, notes: Set[str],
+             *, drain: bool = True) -> None:
+        """Read one split into ``pipeline``. With ``drain=False`` its last batches may still be in analysis
+        when this returns, so that the next split's reading overlaps them (waiting at each split's end
+        left a core idle: ~50 ms per split boundary at 720p, ``workers=2``); its progress bar then stays open
+        until :meth:`drain`."""
         desc = f"Analysing {split}" + (f" (rank 0's shard of {self.cluster.world})" if self.cluster else "")
-        with progress_bar(total=total_samples(data, self.max_batches), desc=desc,
-                          enabled=self.progress) as bar:
-            lock = threading.Lock()
+        bar = open_progress_bar(total=total_samples(data, self.max_batches), desc=desc, enabled=self.progress)
+        self._bars.append(bar)
+        lock = threading.Lock()
 
-            def done(n: int) -> None:  # may run in a worker thread
-                with lock:
-                    bar.update(n)
+        def done(n: int) -> None:  # may run in a worker thread
+            with lock:
+                bar.update(n)
 
-            # small batches go to the pipeline joined (see coalescing.py); what is pending is analysed before
-            # an error or Ctrl-C goes on, so that the samples counted as read are the samples analysed
-            coalescer = Coalescer(lambda joined: pipeline.submit(joined, split, done))
-            try:
-                self._read_batches(split, data, coalescer, summary, notes, bar, lock,
-                                   in_flight=pipeline.batches_in_flight)
-                coalescer.flush()
-            except BaseException:
-                _flush_before_raising(coalescer, summary)
-                raise
-            pipeline.drain()  # the bar closes on a finished split
+        # small batches go to the pipeline joined (see coalescing.py); what is pending is analysed before
+        # an error or Ctrl-C goes on, so that the samples counted as read are the samples analysed
+        coalescer = Coalescer(lambda joined: pipeline.submit(joined, split, done))
+        try:
+            self._read_batches(split, data, coalescer, summary, notes, bar, lock,
+                               in_flight=pipeline.batches_in_flight)
+            coalescer.flush()
+        except BaseException:
+            _flush_before_raising(coalescer, summary)
+            raise
+        if drain:
+            self.drain(pipeline)
+
+    def drain(self, pipeline: Pipeline) -> None:
+        """Wait until every batch read is analysed, then close the splits' progress bars."""
+        try:
+            pipeline.drain()
+        finally:
+            self.close_bars()
+
+    def close_bars(self) -> None:
+        for bar in self._bars:
+            bar.close()
+        self._bars = []
 
     def _read_batches(self, split: str, data: Iterable, coalescer: Coalescer, summary: SplitSummary,
                       notes: Set[str], bar: Any, lock: threading.Lock, in_flight: int = 1) -> None:
