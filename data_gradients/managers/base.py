@@ -205,8 +205,6 @@ class AnalysisManager:
             state.stops.append(f"{where}{type(e).__name__}: {e}")
             state.errors.append(f"{where}{type(e).__name__}: {e}")
             logger.warning("data_gradients: reading stopped on an error; writing a partial report: %s", e)
-        finally:
-            reader.close_bars()
         if split is not None:
             names = list(self.splits_data)
             for name in names[names.index(split):]:

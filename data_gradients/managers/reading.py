@@ -61,6 +61,7 @@ class SplitReader:
             coalescer.flush()
         except BaseException:
             _flush_before_raising(coalescer, summary)
+            self.close_bars()
             raise
         if drain:
             self.drain(pipeline)

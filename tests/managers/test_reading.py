@@ -1,8 +1,10 @@
 """Reading splits: a split's last batches may still be in analysis while the next split is read; its
 progress bar closes once they are done."""
+import pytest
 from conftest import classification_raw_batches
 
 import data_gradients
+from data_gradients.errors import DataLoaderError
 from data_gradients.managers import reading
 from data_gradients.managers.reading import SplitReader
 from data_gradients.reports.report import SplitSummary
@@ -78,3 +80,21 @@ def test_a_run_drains_once_after_its_last_split(monkeypatch, tmp_path):
         verbose=False, workers=2, writers=[]).run()
     assert drains == [1] and report.splits["train"].samples == report.splits["val"].samples == 24
     assert report.splits["train"].complete and report.splits["val"].complete
+
+
+def test_an_error_in_the_next_split_closes_every_bar(monkeypatch, tmp_path):
+    bars = []
+    monkeypatch.setattr(reading, "open_progress_bar", lambda **kw: bars.append(Bar(**kw)) or bars[-1])
+    manager = data_gradients.ClassificationAnalysisManager(
+        classification_raw_batches(0), None, num_classes=4, log_dir=str(tmp_path), verbose=False)
+    reader = SplitReader(manager.splitter, manager.builder, max_batches=None, progress=True)
+    pipeline = HeldPipeline()
+
+    def failing():
+        yield classification_raw_batches(1)[0]
+        raise OSError("disk gone")
+
+    reader.read("train", classification_raw_batches(0), pipeline, SplitSummary("train"), set(), drain=False)
+    with pytest.raises(DataLoaderError, match="disk gone"):
+        reader.read("val", failing(), pipeline, SplitSummary("val"), set(), drain=False)
+    assert [b.closed for b in bars] == [True, True]
