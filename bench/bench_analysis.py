@@ -29,7 +29,14 @@ distributed  720p segmentation from memory, N=2000 + 400 (--distributed-n): one 
         ranks (gloo on 127.0.0.1, workers=1 each, a DistributedSampler): seconds of run() up to
         the written report's start (reading, analysis, gathering, merging, computing).
 
-Usage: python bench/bench_analysis.py [--suites real legacy memory] [--tasks segmentation ...] [--n 400]
+The real suite's N is issue 8's benchmark size, 2000 train + 400 val (its peak RSS target names it); --n 400
+takes a quarter of the time, but a run's fixed costs then weigh on the per-image figures: with workers=2,
+~0.15 s for forking the worker on the first batch, its idle start and the end's last batch, and the state's
+return (720p segmentation: 2.93 ms per image at N=400 against a slope of 2.62 over N); at workers=1, first
+calls such as oneDNN's set-up for the image hash (~9 ms once per process; classification: 0.29 ms per image
+at N=400, 0.21 at N=2000).
+
+Usage: python bench/bench_analysis.py [--suites real legacy memory distributed] [--tasks segmentation ...] [--n 2000]
 """
 from __future__ import annotations
 
@@ -428,7 +435,8 @@ def main() -> None:
     suites = ["real", "legacy", "memory", "distributed"]
     parser.add_argument("--suites", nargs="+", default=suites, choices=suites)
     parser.add_argument("--tasks", nargs="+", default=list(REAL), choices=list(REAL))
-    parser.add_argument("--n", type=int, default=400, help="train images of the real suite (val: n/5)")
+    parser.add_argument("--n", type=int, default=2000, help="train images of the real suite (val: n/5); the "
+                        "benchmark's N of issue 8 (400 takes a quarter of the time, its figures carry a run's fixed costs)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each in-memory configuration of the real suite "
                         "(in turn; the median is shown)")
     parser.add_argument("--memory-repeat", type=int, default=3, help="runs of each N of the memory suite (in turn)")
