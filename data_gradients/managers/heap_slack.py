@@ -3,17 +3,17 @@
 ``posix_memalign`` (torch's CPU tensors use it, a DataLoader's collated batch among them, and so do
 OpenCV's matrices) asks glibc's malloc for the size plus the alignment, then frees the slack before
 and after the aligned block as small chunks of 32 to 80 bytes. While the thread's cache (tcache) has
-room for chunks of that size, they go there, and a cached chunk counts as in use: it never merges
-with its neighbours. When the block is freed it cannot merge with its slack either, so the free
+room for chunks of that size, they go there, and a cached chunk counts as in use: it does not merge
+with its neighbours while it is cached. When the block is freed it cannot merge with its slack either, so the free
 chunk is exactly the block, and the next request of that size, which again asks for the alignment on
 top, does not fit in it by a few dozen bytes. Each batch then takes new pages for its largest
 arrays, and the heap trimmer hands back the holes left behind, page fault after page fault.
 Whether the cache had room depended on what else the process had allocated: the same run was fast
 or slow from one start to the next.
 
-Measured (glibc 2.36, 720p segmentation, ``workers=1``, N=400, eight starts each): 4.9 to 7.7 ms
-per image and 14 k to 675 k page faults without, 4.6 to 4.8 ms and 16 k to 29 k with
-:func:`unpark_small_chunks` once per batch; glibc without a thread cache
+Measured (glibc 2.36, 720p segmentation, ``workers=1``, N=400): without it, starts took 4.9 to 7.7 ms
+per image (14 k to 675 k page faults); with :func:`unpark_small_chunks` once per batch, eight starts in
+a row took 4.6 to 4.8 ms (16 k to 29 k); glibc without a thread cache
 (``GLIBC_TUNABLES=glibc.malloc.tcache_count=0``) gave 4.5 to 4.7 ms.
 
 :func:`unpark_small_chunks` takes the cached chunks of those sizes, then as many again, and frees
