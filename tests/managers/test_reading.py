@@ -43,13 +43,18 @@ class HeldPipeline:
         self.held = []
 
 
-def test_the_next_split_is_read_while_the_last_ones_batches_are_analysed(monkeypatch, tmp_path):
+@pytest.fixture
+def setup(monkeypatch, tmp_path):
+    """(the progress bars opened, a reader of classification batches, a pipeline that holds every batch)."""
     bars = []
     monkeypatch.setattr(reading, "open_progress_bar", lambda **kw: bars.append(Bar(**kw)) or bars[-1])
     manager = data_gradients.ClassificationAnalysisManager(
-        classification_raw_batches(0), classification_raw_batches(1), num_classes=4, log_dir=str(tmp_path), verbose=False)
-    reader = SplitReader(manager.splitter, manager.builder, max_batches=None, progress=True)
-    pipeline = HeldPipeline()
+        classification_raw_batches(0), None, num_classes=4, log_dir=str(tmp_path), verbose=False)
+    return bars, SplitReader(manager.splitter, manager.builder, max_batches=None, progress=True), HeldPipeline()
+
+
+def test_the_next_split_is_read_while_the_last_ones_batches_are_analysed(setup):
+    bars, reader, pipeline = setup
     summaries = {s: SplitSummary(s) for s in ("train", "val")}
     reader.read("train", classification_raw_batches(0), pipeline, summaries["train"], set(), drain=False)
     reader.read("val", classification_raw_batches(1), pipeline, summaries["val"], set(), drain=False)
@@ -60,13 +65,8 @@ def test_the_next_split_is_read_while_the_last_ones_batches_are_analysed(monkeyp
     assert [b.n for b in bars] == [summaries["train"].samples, summaries["val"].samples] == [24, 24]
 
 
-def test_by_default_a_split_is_analysed_whole_before_read_returns(monkeypatch, tmp_path):
-    bars = []
-    monkeypatch.setattr(reading, "open_progress_bar", lambda **kw: bars.append(Bar(**kw)) or bars[-1])
-    manager = data_gradients.ClassificationAnalysisManager(
-        classification_raw_batches(0), None, num_classes=4, log_dir=str(tmp_path), verbose=False)
-    reader = SplitReader(manager.splitter, manager.builder, max_batches=None, progress=True)
-    pipeline = HeldPipeline()
+def test_by_default_a_split_is_analysed_whole_before_read_returns(setup):
+    bars, reader, pipeline = setup
     reader.read("train", classification_raw_batches(0), pipeline, SplitSummary("train"), set())
     assert pipeline.drains == 1 and bars[0].closed and bars[0].n == 24
 
@@ -82,13 +82,8 @@ def test_a_run_drains_once_after_its_last_split(monkeypatch, tmp_path):
     assert report.splits["train"].complete and report.splits["val"].complete
 
 
-def test_an_error_in_the_next_split_closes_every_bar(monkeypatch, tmp_path):
-    bars = []
-    monkeypatch.setattr(reading, "open_progress_bar", lambda **kw: bars.append(Bar(**kw)) or bars[-1])
-    manager = data_gradients.ClassificationAnalysisManager(
-        classification_raw_batches(0), None, num_classes=4, log_dir=str(tmp_path), verbose=False)
-    reader = SplitReader(manager.splitter, manager.builder, max_batches=None, progress=True)
-    pipeline = HeldPipeline()
+def test_an_error_in_the_next_split_closes_every_bar(setup):
+    bars, reader, pipeline = setup
 
     def failing():
         yield classification_raw_batches(1)[0]
