@@ -71,8 +71,10 @@ def test_a_freed_aligned_block_is_taken_again_once_its_slack_left_the_cache():
     with_unpark, without = got["with"], got["without"]
     assert with_unpark[-1] - with_unpark[0] <= BLOCK  # the heap may take one block (a first one) ...
     assert with_unpark[-1] == with_unpark[2]  # ... and then every request of its size is served by the freed one
+    # the control, each block on new pages while the cache had room for the slack: measured with glibc 2.36;
+    # a later glibc may place the slack otherwise, so it is asserted up to 2.37 only
     if tuple(int(x) for x in got["version"].split(".")[:2]) < (2, 38):
-        assert without[-1] - without[0] >= 3 * BLOCK  # the control: each took new pages while the cache had room
+        assert without[-1] - without[0] >= 3 * BLOCK
 
 
 def test_unparking_is_part_of_every_tick(monkeypatch):
