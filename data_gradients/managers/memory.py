@@ -23,26 +23,20 @@ layout in some runs), a trim comes every other batch. Where the resident size ca
 """
 from __future__ import annotations
 
-import ctypes
-import functools
 import os
 from typing import Callable, Optional
 
-from data_gradients.managers.heap_slack import unpark_small_chunks
+from data_gradients.managers.heap_slack import glibc, unpark_small_chunks
 
 MIN_MARGIN_BYTES = 16 << 20  # growth of the resident size that calls for a trim, at least
 MARGIN_BATCHES = 2  # ... and at least this many of the largest batch seen
 TRIM_EVERY_BATCHES = 8  # where the resident size cannot be read
 
 
-@functools.lru_cache(maxsize=None)
 def _load_trim() -> Optional[Callable[[int], int]]:
-    """glibc's ``malloc_trim``, looked up once among the symbols this process has loaded (the C library
-    is one of them; ``ctypes.util.find_library`` would run ``ldconfig``, ~2.5 ms a call); None elsewhere."""
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError, TypeError):  # not glibc (musl, macOS); Windows has no CDLL(None)
-        return None
+    """glibc's ``malloc_trim``; None elsewhere."""
+    libc = glibc()
+    return None if libc is None else libc.malloc_trim
 
 
 def release_free_heap() -> bool:
