@@ -190,7 +190,9 @@ class AnalysisManager:
         try:
             with single_threaded_opencv(self.workers > 1 or cluster is not None), \
                     run_pipeline(producers, processes=len(producers) > 1 and use_processes(), on_start=preload) as pipeline:
-                for split, data in self.splits_data.items():  # each split's reading overlaps the last one's analysis
+                for i, (split, data) in enumerate(self.splits_data.items()):  # each overlaps the last one's analysis
+                    if i:  # a loader forks its workers when iterated: never while the preload thread is inside an
+                        finish_preload(self._preload)  # import (a child would wait forever for that module's lock)
                     reader.read(split, data, pipeline, state.splits[split], state.notes, drain=False)
                 split = None
                 reader.drain(pipeline)

@@ -49,3 +49,35 @@ def test_a_module_that_cannot_be_imported_is_left_to_the_writer_and_the_others_s
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_a_later_splits_loader_starts_only_once_the_preload_has_ended(monkeypatch, tmp_path):
+    """A loader forks its workers when iterated; a fork while the preload thread is inside an import leaves
+    the child waiting forever for that module's lock (seen: a CLI run's val DataLoader hung)."""
+    import threading
+
+    from conftest import classification_raw_batches
+
+    import data_gradients
+    import data_gradients.managers.base as base
+
+    started = []
+
+    def slow_preload(writers):
+        thread = threading.Thread(target=threading.Event().wait, args=(0.5,), daemon=True)
+        thread.start()
+        started.append(thread)
+        return thread
+
+    class Val:
+        alive_at_start = None
+
+        def __iter__(self):
+            Val.alive_at_start = started[0].is_alive()
+            return iter(classification_raw_batches(1))
+
+    monkeypatch.setattr(base, "start_preload", slow_preload)
+    data_gradients.ClassificationAnalysisManager(
+        classification_raw_batches(0), Val(), num_classes=4, log_dir=str(tmp_path), verbose=False, workers=2,
+        writers=[]).run()
+    assert len(started) == 1 and Val.alive_at_start is False
