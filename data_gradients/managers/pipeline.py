@@ -41,8 +41,9 @@ class Pipeline:
     producer records it).
     """
 
-    def __init__(self, producers: List[Producer]):
+    def __init__(self, producers: List[Producer], on_start: Optional[Callable[[], None]] = None):
         self.producers = producers
+        self._on_start = on_start  # called at the first batch submitted
         self._seq = 0
         self._threads: List[threading.Thread] = []
         self._error: Optional[BaseException] = None
@@ -60,6 +61,9 @@ class Pipeline:
         return 1 + (len(self._threads) + self._queue.maxsize if self._threads else 0)
 
     def submit(self, batch: Any, split: str, on_done: Callable[[int], None]) -> None:
+        if self._on_start is not None:
+            start, self._on_start = self._on_start, None
+            start()
         seq, self._seq = self._seq, self._seq + 1
         if not self._threads:
             analyse_here(self.producers[0], batch, split, seq, on_done)
@@ -142,8 +146,9 @@ def run_pipeline(producers: List[Producer], processes: bool = False,
     """A pipeline whose workers are always stopped, on success, error or Ctrl-C: worker threads,
     or with ``processes`` (and more than one producer) forked worker processes
     (:mod:`process_pipeline`), unless an extractor could not travel back from one (threads then).
-    ``on_start()`` is called once the workers run: threads at once, processes once forked (so that
-    no thread it starts is inside an import when they are)."""
+    ``on_start()`` is called at the first batch submitted, worker processes forked by then: so is the first
+    loader's own, which forks its workers when iterated (no fork may happen while a thread ``on_start``
+    starts is inside an import: the child would wait forever for that module's lock)."""
     pipeline: Any = None
     if processes and len(producers) > 1:
         from data_gradients.managers.process_pipeline import ProcessPipeline, can_send_back
@@ -151,9 +156,7 @@ def run_pipeline(producers: List[Producer], processes: bool = False,
         if can_send_back(producers[0]):
             pipeline = ProcessPipeline(producers, on_start=on_start)
     if pipeline is None:
-        pipeline = Pipeline(producers)
-        if on_start is not None:
-            on_start()
+        pipeline = Pipeline(producers, on_start=on_start)
     try:
         yield pipeline
     finally:

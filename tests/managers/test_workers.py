@@ -267,11 +267,19 @@ def test_extractors_that_cannot_travel_back_from_a_process_run_in_threads(mode, 
     assert report.results[Local.name].scalars["n"] == {"train": 36, "val": 18}
 
 
-def test_a_thread_pipeline_calls_on_start_at_once():
+@pytest.mark.parametrize("producers", [1, 2])
+def test_a_thread_pipeline_calls_on_start_once_at_the_first_batch(producers):
+    """Not before: the first loader forks its workers when iterated, never while a thread on_start
+    starts (the writers' preload) is inside an import."""
     from data_gradients.managers.pipeline import run_pipeline
 
     seen = []
-    with run_pipeline([Producer([], None), Producer([], None)], processes=False, on_start=lambda: seen.append(1)):
+    with run_pipeline([Producer([], None) for _ in range(producers)], processes=False,
+                      on_start=lambda: seen.append(1)) as pipeline:
+        assert seen == []
+        for _ in range(2):
+            pipeline.submit([], "train", lambda n: None)
+        pipeline.drain()
         assert seen == [1]
 
 
