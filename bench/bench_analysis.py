@@ -20,11 +20,13 @@ legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 
         this process may use, at most 8), and with workers=1, against
         the time 0.3.2 took on this machine (measured once and quoted in issue 8; 0.3.2 needs torchvision,
         which does not install beside this torch, so it cannot run here side by side).
-memory  Peak RSS of the real-resolution pool run at N=500 and N=20000 (workers=2), and the peak
-        PSS (proportional set size) of it and its forked analysis workers together, sampled every 50 ms
-        (they share pages, torch's ~220 MB among them, so their RSS would count those twice): both must
-        stay flat. Each N runs --memory-repeat times (default 3), in turn: every run, the change of the
-        medians, and the widest change over all pairs of one run at each N.
+memory  Peak RSS of real-resolution runs at N=500 and N=20000 (workers=2), and the peak PSS
+        (proportional set size) of the process and its workers together, sampled every 50 ms (they share
+        pages, torch's ~220 MB among them, so their RSS would count those twice): both must stay flat.
+        Two forms (--memory-sources): files, the real suite's (a DataLoader with num_workers=2 decoding
+        JPEG/PNG, N samples going round 500 files), and pool (decoded samples from memory, collated in
+        the analysing process). Each N runs --memory-repeat times (default 3), in turn: every run, the
+        change of the medians, and the widest change over all pairs of one run at each N.
 distributed  720p segmentation from memory, N=2000 + 400 (--distributed-n): one process (workers=1) against two torch.distributed
         ranks (gloo on 127.0.0.1, workers=1 each, a DistributedSampler): seconds of run() up to
         the written report's start (reading, analysis, gathering, merging, computing).
@@ -50,9 +52,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 POOL = 16
+FILES_POOL = 500  # train files the memory suite's files runs go round (val: a fifth)
 REAL = {"segmentation": (720, 1280), "detection": (480, 640), "classification": (224, 224)}
 BATCH = {"segmentation": 8, "detection": 8, "classification": 64}
 DG032_SECONDS = {"segmentation": 45.2, "detection": 24.9, "classification": 4.7}  # issue 8, this machine
@@ -109,20 +113,22 @@ def write_files(task: str, folder: Path, n: int, split: str, size, num_classes: 
 
 
 class FileDataset:
-    """Decodes a JPEG and its label file (PNG mask, or .npy boxes / class id)."""
+    """Decodes a JPEG and its label file (PNG mask, or .npy boxes / class id); ``length`` samples (default: one
+    per file) go round the files in turn, so that a long run needs no more files on disk."""
 
-    def __init__(self, task: str, folder: Path):
+    def __init__(self, task: str, folder: Path, length: Optional[int] = None):
         self.task, self.images = task, sorted(Path(folder).glob("*.jpg"))
+        self.length = len(self.images) if length is None else length
 
     def __len__(self):
-        return len(self.images)
+        return self.length
 
     def __getitem__(self, i):
         import cv2
         import numpy as np
         import torch
 
-        path = self.images[i]
+        path = self.images[i % len(self.images)]
         image = torch.from_numpy(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)).permute(2, 0, 1)
         if self.task == "segmentation":
             return image, torch.from_numpy(cv2.imread(str(path.with_suffix(".png")), cv2.IMREAD_UNCHANGED))
@@ -273,7 +279,8 @@ def child(spec: dict) -> dict:
                                start_method="spawn")
             return {**spec, **json.loads(Path(out).read_text())}
     if spec["source"] == "files":
-        datasets = [FileDataset(task, Path(spec["folder"]) / s) for s in ("train", "val")]
+        lengths = (n, n // 5) if spec.get("cycle") else (None, None)  # the memory suite: N from fewer files
+        datasets = [FileDataset(task, Path(spec["folder"]) / s, m) for s, m in zip(("train", "val"), lengths)]
         loader_kw = dict(num_workers=2, persistent_workers=False)
     else:
         datasets = [PoolDataset(task, m, s, size, k) for m, s in ((n, "train"), (n // 5, "val"))]
@@ -387,22 +394,36 @@ def suite_legacy(tasks, baseline: str = "") -> None:
         print(line)
 
 
-def suite_memory(tasks, sizes=(500, 20000), repeat: int = 3) -> None:
+def suite_memory(tasks, sizes=(500, 20000), repeat: int = 3, sources=("files", "pool")) -> None:
     """Each N ``repeat`` times, the two N in turn: the peak of one run moves with glibc's heap layout (+-20 MB
-    on 720p segmentation, from run to run at one N), so one run per N cannot tell growth from that."""
-    print(f"\n== peak memory, real resolution from memory, workers=2, N={sizes[0]} vs N={sizes[1]}, {repeat} runs of "
-          f"each in turn: RSS of the process; PSS of it and its analysis workers together\n")
+    on 720p segmentation, from run to run at one N), so one run per N cannot tell growth from that.
+
+    files: the real suite's form (JPEG/PNG decoded by a DataLoader with num_workers=2), N samples going round
+    FILES_POOL train files (a fifth of each for val), so that N=20000 needs no 20000 files on disk; the peak
+    RSS is that of the analysing process (the loader's workers apart), the PSS of every process of the run.
+    pool: decoded samples served from memory in the analysing process (num_workers=0): the loader's collation
+    shares the analysis' heap, the harder case for a flat line."""
+    print(f"\n== peak memory, real resolution, workers=2, N={sizes[0]} vs N={sizes[1]}, {repeat} runs of each in turn: "
+          f"RSS of the analysing process; PSS of it and its workers (analysis, and the loader's) together\n")
     for task in tasks:
         size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
-        runs: dict = {n: [] for n in sizes}
-        for _ in range(repeat):
-            for n in sizes:
-                runs[n].append(spawn(source="pool", workers=2, task=task, n=n, size=size, classes=k, pss=True))
-        for key, name in (("peak_rss_mb", "peak RSS"), ("peak_pss_mb", "PSS")):
-            small, large = ([r[key] for r in runs[n]] for n in sizes)
-            med = [statistics.median(v) for v in (small, large)]
-            print(f"{task:14s} {name:8s} N={sizes[0]}: {_mb_runs(small)}  N={sizes[1]}: {_mb_runs(large)}  "
-                  f"medians {med[1] - med[0]:+.0f} MB, widest pair {_widest(small, large):+.0f} MB")
+        with tempfile.TemporaryDirectory() as tmp:
+            if "files" in sources:
+                for split, m in (("train", FILES_POOL), ("val", FILES_POOL // 5)):
+                    write_files(task, Path(tmp) / split, m, split, size, k)
+            for source in sources:
+                extra = dict(folder=tmp, cycle=True) if source == "files" else {}
+                runs: dict = {n: [] for n in sizes}
+                for _ in range(repeat):
+                    for n in sizes:
+                        runs[n].append(spawn(source=source, workers=2, task=task, n=n, size=size, classes=k, pss=True,
+                                             **extra))
+                for key, name in (("peak_rss_mb", "peak RSS"), ("peak_pss_mb", "PSS")):
+                    small, large = ([r[key] for r in runs[n]] for n in sizes)
+                    med = [statistics.median(v) for v in (small, large)]
+                    print(f"{task:14s} {source:5s} {name:8s} N={sizes[0]}: {_mb_runs(small)}  N={sizes[1]}: "
+                          f"{_mb_runs(large)}  medians {med[1] - med[0]:+.0f} MB, widest pair {_widest(small, large):+.0f} MB",
+                          flush=True)
 
 
 def _mb_runs(values) -> str:
@@ -440,6 +461,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each in-memory configuration of the real suite "
                         "(in turn; the median is shown)")
     parser.add_argument("--memory-repeat", type=int, default=3, help="runs of each N of the memory suite (in turn)")
+    parser.add_argument("--memory-sources", nargs="+", default=["files", "pool"], choices=["files", "pool"],
+                        help="the memory suite's forms: files (the real suite's DataLoader) and pool (from memory)")
     parser.add_argument("--distributed-n", type=int, default=2000,
                         help="train images of the distributed suite (val: n/5); the benchmark's N of issue 8. The two "
                              "ranks pay a fixed ~0.15 s (gathering the states, broadcasting the report) that a small N "
@@ -456,7 +479,7 @@ def main() -> None:
     for suite in args.suites:
         {"real": lambda: suite_real(args.tasks, args.n, args.baseline, args.repeat),
          "legacy": lambda: suite_legacy(args.tasks, args.baseline),
-         "memory": lambda: suite_memory(args.tasks, repeat=args.memory_repeat),
+         "memory": lambda: suite_memory(args.tasks, repeat=args.memory_repeat, sources=args.memory_sources),
          "distributed": lambda: suite_distributed(args.distributed_n)}[suite]()
 
 
