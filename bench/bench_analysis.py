@@ -292,6 +292,8 @@ def child(spec: dict) -> dict:
     out = {**spec, "images": images}
     t = time.perf_counter()
     for loader in loaders:
+        if spec.get("cycle"):  # the memory suite's files runs: a decoding pass would double their time
+            break
         for _ in loader:
             pass
     out["iterate_s"] = time.perf_counter() - t
