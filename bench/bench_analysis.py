@@ -291,11 +291,10 @@ def child(spec: dict) -> dict:
     images = sum(len(ds) for ds in datasets)
     out = {**spec, "images": images}
     t = time.perf_counter()
-    for loader in loaders:
-        if spec.get("cycle"):  # the memory suite's files runs: a decoding pass would double their time
-            break
-        for _ in loader:
-            pass
+    if not spec.get("cycle"):  # the memory suite's files runs: a decoding pass would double their time
+        for loader in loaders:
+            for _ in loader:
+                pass
     out["iterate_s"] = time.perf_counter() - t
     if spec["workers"]:
         manager = getattr(data_gradients, f"{task.capitalize()}AnalysisManager")
