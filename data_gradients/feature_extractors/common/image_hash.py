@@ -6,9 +6,7 @@ Two steps per image:
    power of two that divides the image size), are multiplied by a fixed pseudo-random int8 key
    matrix (K rows, :data:`KEY_COLUMNS` columns); bytes that do not fill a last row are kept as
    they are. The products are exact int32 sums (at most 4096 * 128 * 128 = 2**26 in size) of an
-   int8 matrix product, one per batch: ``torch._int_mm`` (VNNI instructions on current x86),
-   about 7x faster than SHA-256 over the pixels; numpy gives the same integers where torch has
-   no such kernel;
+   int8 matrix product, one per batch (:func:`row_products`);
 2. SHA-256 of the shape, the products and the leftover bytes (1/64 to 1/8 of the image), cut to
    8 bytes.
 
@@ -19,10 +17,19 @@ agree with probability at most 2**-128. Different inputs to SHA-256 share 64 bit
 probability about 2**-64, so a pair of different images collides with probability about 2**-64,
 as with SHA-256 over the pixels. The keys come from SHAKE-128 of a fixed string: every process,
 machine and version hashes alike, so states of several producers merge.
+
+The product has two exact kernels, and each process takes the faster one on its first batch
+(:func:`kernel`): ``torch._int_mm``, fast where oneDNN has int8 dot-product instructions (VNNI:
+about 7x faster than SHA-256 over the pixels) and a plain loop elsewhere (measured on an AMD EPYC
+with AVX2 only: 281 ms per 720p batch of 8, 35 ms an image); and float32 matrix products of at most
+:data:`FLOAT_KEY_ROWS` key rows, whose sums of int8 products never exceed 1024 * 128 * 128 = 2**24
+and so are exact integers in float32 whatever order the BLAS adds them in (19 ms per batch there,
+one thread). numpy's int64 product is the reference (and the fallback without torch).
 """
 from __future__ import annotations
 
 import hashlib
+import time
 from functools import lru_cache
 from typing import Any, Dict
 
@@ -38,21 +45,104 @@ MIN_ROW_BYTES = 512  # shorter rows would make the products (hashed by SHA-256) 
 KEY_COLUMNS = 16  # each column lets two different rows agree with probability <= 2**-8
 KEYS = np.frombuffer(hashlib.shake_128(b"data_gradients image_hash: int8 row keys, v1").digest(ROW_BYTES * KEY_COLUMNS),
                      dtype=np.int8).reshape(ROW_BYTES, KEY_COLUMNS)
-_KERNEL: Dict[Any, Any] = {"int_mm": getattr(torch, "_int_mm", None)}  # None once it failed: numpy from then on
+FLOAT_KEY_ROWS = 1024  # key rows per float32 product: its sums stay within 2**24, exact in float32
+FLOAT_BLOCK_ROWS = 128  # rows converted to float32 at a time (2 MB at 4096 bytes a row: they stay in cache)
+PROBE_ROWS = 256  # rows of the probe that picks the kernel (1 MB; ~1 ms with the float kernel)
+INT_MM, FLOAT32, NUMPY = "int_mm", "float32", "numpy"
+_KERNEL: Dict[Any, Any] = {"choice": None}  # the kernel of this process, picked on first use; keys per row length
 
 
 def row_products(rows: np.ndarray) -> np.ndarray:
-    """(M, K) int8 rows times the first K rows of :data:`KEYS`: the exact (M, KEY_COLUMNS) int32 products."""
-    k = rows.shape[1]
-    int_mm = _KERNEL["int_mm"]
-    if int_mm is not None and len(rows):
+    """(M, K) int8 rows times the first K rows of :data:`KEYS`: the exact (M, KEY_COLUMNS) int32 products,
+    by the faster kernel of this process (:func:`kernel`)."""
+    if not len(rows):
+        return np.zeros((0, KEY_COLUMNS), dtype=np.int32)
+    choice = kernel()
+    if choice == INT_MM:
         try:
-            if k not in _KERNEL:
-                _KERNEL[k] = torch.from_numpy(np.array(KEYS[:k]))  # a writeable copy
-            return int_mm(torch.from_numpy(_writeable(rows)), _KERNEL[k]).numpy()
-        except (RuntimeError, NotImplementedError, TypeError):  # a torch without the CPU kernel
-            _KERNEL["int_mm"] = None
-    return rows.astype(np.int32) @ KEYS[:k].astype(np.int32)
+            return _int_mm_products(rows)
+        except (RuntimeError, NotImplementedError, TypeError):  # a torch without the CPU kernel after all
+            _KERNEL["choice"] = choice = FLOAT32
+    if choice == FLOAT32:
+        return _float_products(rows)
+    return _numpy_products(rows)
+
+
+def kernel() -> str:
+    """The kernel this process computes products with: :data:`INT_MM` or :data:`FLOAT32` (the faster on a
+    probe of :data:`PROBE_ROWS` random rows, timed once per process), :data:`NUMPY` without torch. Every
+    kernel gives the same integers: the choice changes the time, never a hash."""
+    choice = _KERNEL["choice"]
+    if choice is None:
+        _KERNEL["choice"] = choice = _probe()
+    return choice
+
+
+def _probe() -> str:
+    if torch is None:
+        return NUMPY
+    if getattr(torch, "_int_mm", None) is None:
+        return FLOAT32
+    rows = np.random.default_rng(0).integers(-128, 128, (PROBE_ROWS, ROW_BYTES), dtype=np.int8)
+    try:
+        _int_mm_products(rows[:8])  # first calls set up the kernels
+    except (RuntimeError, NotImplementedError, TypeError):
+        return FLOAT32
+    _float_products(rows[:8])
+    seconds = {}
+    for name, products in ((INT_MM, _int_mm_products), (FLOAT32, _float_products)):
+        start = time.perf_counter()
+        products(rows)
+        seconds[name] = time.perf_counter() - start
+    return min(seconds, key=seconds.get)
+
+
+def _int_mm_products(rows: np.ndarray) -> np.ndarray:
+    k = rows.shape[1]
+    if (INT_MM, k) not in _KERNEL:
+        _KERNEL[INT_MM, k] = torch.from_numpy(np.array(KEYS[:k]))  # a writeable copy
+    return torch._int_mm(torch.from_numpy(_writeable(rows)), _KERNEL[INT_MM, k]).numpy()
+
+
+def _float_products(rows: np.ndarray) -> np.ndarray:
+    """The products as float32 matrix products of blocks of :data:`FLOAT_KEY_ROWS` columns (exact, see the
+    module docstring), rows converted :data:`FLOAT_BLOCK_ROWS` at a time; the blocks' sums added in int32."""
+    m, k = rows.shape
+    width = min(k, FLOAT_KEY_ROWS)
+    chunks = -(-k // width)
+    if chunks * width != k:  # a row length no image gives (row_bytes: powers of two): zero columns added
+        rows = np.concatenate([rows, np.zeros((m, chunks * width - k), dtype=np.int8)], axis=1)
+    keys = _float_keys(k, width, chunks)
+    block = min(m, FLOAT_BLOCK_ROWS)
+    grouped = np.empty((chunks, block, width), dtype=np.float32)  # block's rows, one product per column block
+    products = np.empty((chunks, block, KEY_COLUMNS), dtype=np.float32)
+    out = np.empty((m, KEY_COLUMNS), dtype=np.int32)
+    for start in range(0, m, block):
+        part = rows[start:start + block]
+        n = len(part)
+        np.copyto(grouped[:, :n].transpose(1, 0, 2), part.reshape(n, chunks, width), casting="unsafe")
+        if torch is not None:  # torch's BLAS, threads as torch is told (numpy's OpenBLAS takes every core)
+            torch.bmm(torch.from_numpy(grouped[:, :n]), keys, out=torch.from_numpy(products[:, :n]))
+        else:
+            np.matmul(grouped[:, :n], keys, out=products[:, :n])
+        np.add.reduce(products[:, :n].astype(np.int32), axis=0, out=out[start:start + n])
+    return out
+
+
+def _float_keys(k: int, width: int, chunks: int) -> Any:
+    """The first ``k`` key rows as float32 (chunks, width, KEY_COLUMNS), zero rows past ``k``; a torch tensor
+    when torch is there."""
+    cached = _KERNEL.get((FLOAT32, k))
+    if cached is None:
+        keys = np.zeros((chunks * width, KEY_COLUMNS), dtype=np.float32)
+        keys[:k] = KEYS[:k]
+        keys = keys.reshape(chunks, width, KEY_COLUMNS)
+        cached = _KERNEL[FLOAT32, k] = torch.from_numpy(keys) if torch is not None else keys
+    return cached
+
+
+def _numpy_products(rows: np.ndarray) -> np.ndarray:
+    return (rows.astype(np.int64) @ KEYS[:rows.shape[1]].astype(np.int64)).astype(np.int32)
 
 
 def _writeable(rows: np.ndarray) -> np.ndarray:

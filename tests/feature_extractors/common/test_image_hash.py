@@ -1,9 +1,10 @@
-"""The image hash: the int8 key product is exact (torch and numpy agree), the hash follows its
+"""The image hash: the int8 key product is exact with every kernel, the hash follows its
 definition for every row length, tells apart images that differ in one byte, and finds the same
 duplicates as SHA-256 over the pixels (the hash it replaced)."""
 from __future__ import annotations
 
 import hashlib
+import time
 
 import numpy as np
 import pytest
@@ -47,27 +48,78 @@ def test_row_bytes_divide_the_image_when_a_power_of_two_from_512_does():
     assert row_bytes(0) == 4096
 
 
-@pytest.mark.parametrize("k", [512, 1024, 4096])
-def test_torch_and_numpy_products_are_the_same_exact_integers(monkeypatch, k):
+KERNELS = [image_hash.INT_MM, image_hash.FLOAT32, image_hash.NUMPY]
+
+
+def worst_rows(k: int) -> np.ndarray:
+    """Rows whose products are the largest in size: per key column, every byte at -128 or 127 with the sign
+    of its key (all products positive: the float32 kernel's sums reach 2**24 per block of 1024), and the
+    opposite signs; plus constant rows."""
+    signs = KEYS[:k].T < 0
+    return np.concatenate([np.where(signs, -128, 127), np.where(signs, 127, -128),
+                           np.full((2, k), -128), np.full((1, k), 127)]).astype(np.int8)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("k", [512, 1024, 2048, 4096, 1500])
+def test_every_kernel_gives_the_exact_integer_products(monkeypatch, kernel, k):
     rng = np.random.default_rng(k)
-    rows = rng.integers(-128, 128, (37, k), dtype=np.int8)
-    rows[0], rows[1] = -128, 127  # the largest sums
+    rows = np.concatenate([worst_rows(k), rng.integers(-128, 128, (300, k), dtype=np.int8)])  # 300: several blocks
     exact = rows.astype(np.int64) @ KEYS[:k].astype(np.int64)
+    if k == 4096:  # one float32 product over the whole row would round these
+        assert np.abs(exact).max() > 2**24
+    monkeypatch.setitem(image_hash._KERNEL, "choice", kernel)
     got = row_products(rows)
     assert got.dtype == np.int32 and np.array_equal(got, exact)
-    monkeypatch.setitem(image_hash._KERNEL, "int_mm", None)
-    assert np.array_equal(row_products(rows), exact)
+    assert np.array_equal(row_products(rows[::2]), exact[::2])  # strided rows
+    assert row_products(rows[:0]).shape == (0, image_hash.KEY_COLUMNS)
 
 
+def test_the_probe_takes_the_faster_kernel(monkeypatch):
+    def slow(rows):
+        time.sleep(0.05)
+        return image_hash._numpy_products(rows)
+
+    monkeypatch.setattr(image_hash, "_int_mm_products", slow)
+    assert image_hash._probe() == image_hash.FLOAT32
+    monkeypatch.undo()
+    monkeypatch.setattr(image_hash, "_float_products", slow)
+    assert image_hash._probe() == image_hash.INT_MM
+    monkeypatch.undo()
+    monkeypatch.setattr(image_hash, "torch", None)
+    assert image_hash._probe() == image_hash.NUMPY
+
+
+def test_the_kernel_is_picked_once_per_process(monkeypatch):
+    calls = []
+    monkeypatch.setitem(image_hash._KERNEL, "choice", None)
+    monkeypatch.setattr(image_hash, "_probe", lambda: calls.append(1) or image_hash.NUMPY)
+    rows = np.ones((3, 512), dtype=np.int8)
+    row_products(rows)
+    row_products(rows)
+    assert calls == [1] and image_hash.kernel() == image_hash.NUMPY
+
+
+def test_a_failing_int_mm_falls_back_to_float32(monkeypatch):
+    def fails(rows):
+        raise NotImplementedError("no int8 kernel")
+
+    monkeypatch.setattr(image_hash, "_int_mm_products", fails)
+    monkeypatch.setitem(image_hash._KERNEL, "choice", image_hash.INT_MM)
+    rows = np.random.default_rng(1).integers(-128, 128, (5, 4096), dtype=np.int8)
+    assert np.array_equal(row_products(rows), rows.astype(np.int64) @ KEYS.astype(np.int64))
+    assert image_hash.kernel() == image_hash.FLOAT32
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("shape", [(3, 64, 64), (3, 720, 64), (3, 224, 224), (3, 16, 32), (3, 45, 61), (3, 7, 9), (1, 1, 1)])
-def test_hashes_follow_the_definition(monkeypatch, shape):
+def test_hashes_follow_the_definition(monkeypatch, kernel, shape):
     images = np.random.default_rng(sum(shape)).integers(0, 256, (3, *shape), dtype=np.uint8)
     images[1] = 255
     expected = [reference_hash(im) for im in images]
+    monkeypatch.setitem(image_hash._KERNEL, "choice", kernel)
     assert image_hashes(images).tolist() == expected
     assert image_hashes(images[::-1]).tolist() == expected[::-1]  # a non-contiguous batch
-    monkeypatch.setitem(image_hash._KERNEL, "int_mm", None)  # numpy products: the same hashes
-    assert image_hashes(images).tolist() == expected
 
 
 def test_known_hash_values_stay_the_same():
