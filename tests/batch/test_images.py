@@ -70,9 +70,11 @@ def test_small_images_are_counted_per_channel_over_the_batch(monkeypatch, limit)
     assert stats.sums.tolist() == images.reshape(9, 3, -1).astype(np.int64).sum(axis=2).tolist()
 
 
+@pytest.mark.parametrize("method", [images_module.JOINT, images_module.SINGLE])
 @pytest.mark.parametrize("limit", [1 << 24, 12, 5, 1])
 @pytest.mark.parametrize("n, c, p", [(1, 3, 1), (1, 3, 7), (4, 3, 10), (3, 1, 9), (2, 2, 6), (5, 4, 3), (2, 5, 11)])
-def test_channels_counted_in_pairs_equal_one_count_per_channel(monkeypatch, limit, n, c, p):
+def test_both_ways_of_counting_channels_give_the_exact_counts(monkeypatch, method, limit, n, c, p):
+    monkeypatch.setitem(images_module._HISTOGRAMS, "method", method)
     monkeypatch.setattr(images_module, "MAX_PIXELS_PER_CALL", limit)
     rng = np.random.default_rng(n * 100 + c * 10 + p)
     planes = rng.integers(0, 256, (n, c, p), dtype=np.uint8)
@@ -84,7 +86,9 @@ def test_channels_counted_in_pairs_equal_one_count_per_channel(monkeypatch, limi
     assert channel_histograms(flat)[:, 0].tolist() == [n * p] * c
 
 
-def test_joint_histograms_stay_within_exact_float32_counts(monkeypatch):
+@pytest.mark.parametrize("method", [images_module.JOINT, images_module.SINGLE])
+def test_histograms_stay_within_exact_float32_counts(monkeypatch, method):
+    monkeypatch.setitem(images_module._HISTOGRAMS, "method", method)
     calls = []
     real = images_module.cv2.calcHist
     monkeypatch.setattr(images_module.cv2, "calcHist", lambda arrays, *a: calls.append(arrays[0].size) or real(arrays, *a))
@@ -93,6 +97,28 @@ def test_joint_histograms_stay_within_exact_float32_counts(monkeypatch):
     stats = pixel_statistics(images)
     assert stats.channel_histograms[:, 9].tolist() == [60, 60, 60] and stats.channel_histograms.sum() == 180
     assert max(calls) <= 10 and stats.sums.tolist() == [[180] * 3] * 3
+
+
+@pytest.mark.parametrize("slow, expected", [(True, "single"), (False, "joint")])
+def test_the_first_large_batch_times_both_ways_and_keeps_the_faster(monkeypatch, slow, expected):
+    monkeypatch.setitem(images_module._HISTOGRAMS, "method", None)
+    monkeypatch.setattr(images_module, "PROBE_PIXELS", 100)
+    real, ways = images_module._channel_histograms, []
+
+    def timed(planes, joint):
+        ways.append(joint)
+        if joint == slow:
+            images_module.time.sleep(0.02)
+        return real(planes, joint)
+
+    monkeypatch.setattr(images_module, "_channel_histograms", timed)
+    small = np.ones((1, 3, 10), dtype=np.uint8)  # below the probe's size: counted one way, nothing decided
+    assert channel_histograms(small)[:, 1].tolist() == [10] * 3 and images_module.histogram_method() is None
+    planes = np.random.default_rng(0).integers(0, 256, (2, 3, 100), dtype=np.uint8)
+    want = [np.bincount(planes[:, ch].ravel(), minlength=256).tolist() for ch in range(3)]
+    assert channel_histograms(planes).tolist() == want
+    assert images_module.histogram_method() == expected and ways == [False, True, False]
+    assert channel_histograms(planes).tolist() == want and ways[-1] == (expected == "joint")
 
 
 def test_pixel_stats_are_built_once_per_batch_for_every_image_feature(monkeypatch):
