@@ -114,17 +114,18 @@ def _float_products(rows: np.ndarray) -> np.ndarray:
         rows = np.concatenate([rows, np.zeros((m, chunks * width - k), dtype=np.int8)], axis=1)
     keys = _float_keys(k, width, chunks)
     block = min(m, FLOAT_BLOCK_ROWS)
-    grouped = np.empty((chunks, block, width), dtype=np.float32)  # block's rows, one product per column block
+    converted = np.empty((block, chunks * width), dtype=np.float32)  # contiguous: converting is fastest so
     products = np.empty((chunks, block, KEY_COLUMNS), dtype=np.float32)
     out = np.empty((m, KEY_COLUMNS), dtype=np.int32)
     for start in range(0, m, block):
         part = rows[start:start + block]
         n = len(part)
-        np.copyto(grouped[:, :n].transpose(1, 0, 2), part.reshape(n, chunks, width), casting="unsafe")
+        np.copyto(converted[:n], part, casting="unsafe")
+        grouped = converted[:n].reshape(n, chunks, width).transpose(1, 0, 2)  # (chunks, n, width), strided
         if torch is not None:  # torch's BLAS, threads as torch is told (numpy's OpenBLAS takes every core)
-            torch.bmm(torch.from_numpy(grouped[:, :n]), keys, out=torch.from_numpy(products[:, :n]))
+            torch.bmm(torch.from_numpy(grouped), keys, out=torch.from_numpy(products[:, :n]))
         else:
-            np.matmul(grouped[:, :n], keys, out=products[:, :n])
+            np.matmul(grouped, keys, out=products[:, :n])
         np.add.reduce(products[:, :n].astype(np.int32), axis=0, out=out[start:start + n])
     return out
 
