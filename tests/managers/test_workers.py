@@ -283,6 +283,23 @@ def test_a_thread_pipeline_calls_on_start_once_at_the_first_batch(producers):
         assert seen == [1]
 
 
+def test_worker_threads_take_the_calling_threads_torch_threads(monkeypatch):
+    """Set again in each worker thread (OpenMP's count is per thread: a new thread would use every core)."""
+    import threading
+
+    import torch
+
+    from data_gradients.managers.pipeline import run_pipeline
+
+    calls = []
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: calls.append((threading.current_thread().name, n)))
+    with run_pipeline([Producer([], None) for _ in range(2)], processes=False) as pipeline:
+        pipeline.submit([], "train", lambda n: None)
+        pipeline.drain()
+    assert sorted(calls) == [("data_gradients-worker-0", 3), ("data_gradients-worker-1", 3)]
+
+
 class Interrupted(Producer):
     """Ctrl-C (a real SIGINT) arrives in the middle of an update in the calling thread."""
 
