@@ -23,7 +23,7 @@ The product has two exact kernels, and each process takes the faster one on its 
 about 7x faster than SHA-256 over the pixels) and a plain loop elsewhere (measured on an AMD EPYC
 with AVX2 only: 281 ms per 720p batch of 8, 35 ms an image); and float32 matrix products of at most
 :data:`FLOAT_KEY_ROWS` key rows, whose sums of int8 products never exceed 1024 * 128 * 128 = 2**24
-and so are exact integers in float32 whatever order the BLAS adds them in (19 ms per batch there,
+and so are exact integers in float32 whatever order the BLAS adds them in (15 ms per batch there,
 one thread). numpy's int64 product is the reference (and the fallback without torch).
 """
 from __future__ import annotations
