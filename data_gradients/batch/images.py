@@ -2,7 +2,6 @@
 per-image pixel statistics every image feature reads, computed once per batch on first use."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Set
 
@@ -20,6 +19,7 @@ from data_gradients.batch.conversion import (  # noqa: F401 - the converters are
     to_uint8_rgb,
 )
 from data_gradients.errors import BatchFormatError
+from data_gradients.fastest_way import fastest
 
 N_VALUES = 256
 MAX_PIXELS_PER_CALL = 1 << 24  # cv2.calcHist counts in float32: exact up to 2**24 per bin
@@ -88,7 +88,7 @@ def channel_histograms(planes: np.ndarray) -> np.ndarray:
     """(C, 256) int64 counts of each value in each channel of (N, C, P) uint8 pixels.
 
     Two exact ways, and each process counts with the faster on its first batch of at least
-    :data:`PROBE_PIXELS` pixels (both are timed on it; :func:`histogram_method`): one ``cv2.calcHist``
+    :data:`PROBE_PIXELS` pixels (both are timed on it): one ``cv2.calcHist``
     per channel, or channels two at a time as their joint histogram (``cv2.calcHist`` over two arrays,
     256 x 256 bins), whose row and column sums are the two channels' counts; an odd channel out pairs
     the first half of its pixels with the second half (an odd last pixel column alone). Joint counting
@@ -102,19 +102,11 @@ def channel_histograms(planes: np.ndarray) -> np.ndarray:
     if method is None:
         if planes.size < PROBE_PIXELS:
             return _channel_histograms(planes, joint=False)
-        seconds = {}
-        for joint in (True, False):
-            start = time.perf_counter()
-            out = _channel_histograms(planes, joint)
-            seconds[joint] = time.perf_counter() - start
-        _HISTOGRAMS["method"] = method = JOINT if seconds[True] < seconds[False] else SINGLE
-        return out
+        method, counts = fastest({JOINT: lambda: _channel_histograms(planes, joint=True),
+                                  SINGLE: lambda: _channel_histograms(planes, joint=False)})
+        _HISTOGRAMS["method"] = method
+        return counts[method]
     return _channel_histograms(planes, joint=method == JOINT)
-
-
-def histogram_method() -> Optional[str]:
-    """How this process counts channel histograms, :data:`JOINT` or :data:`SINGLE`; None before its probe."""
-    return _HISTOGRAMS["method"]
 
 
 def _channel_histograms(planes: np.ndarray, joint: bool) -> np.ndarray:

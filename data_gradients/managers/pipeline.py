@@ -97,9 +97,8 @@ class Pipeline:
 
     # ----------------------------------------------------------------- workers
     def _work(self, producer: Producer) -> None:
-        torch = sys.modules.get("torch")
-        if torch is not None and self._torch_threads is not None:  # the calling thread's value (module docstring)
-            torch.set_num_threads(self._torch_threads)
+        if self._torch_threads is not None:  # the calling thread's value (module docstring)
+            sys.modules["torch"].set_num_threads(self._torch_threads)
         while True:
             item = self._queue.get()
             try:

@@ -2,6 +2,8 @@
 uint8 conversion, whose OpenCV path for channels-last memory gives the same planes as numpy."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -108,16 +110,16 @@ def test_the_first_large_batch_times_both_ways_and_keeps_the_faster(monkeypatch,
     def timed(planes, joint):
         ways.append(joint)
         if joint == slow:
-            images_module.time.sleep(0.02)
+            time.sleep(0.02)
         return real(planes, joint)
 
     monkeypatch.setattr(images_module, "_channel_histograms", timed)
     small = np.ones((1, 3, 10), dtype=np.uint8)  # below the probe's size: counted one way, nothing decided
-    assert channel_histograms(small)[:, 1].tolist() == [10] * 3 and images_module.histogram_method() is None
+    assert channel_histograms(small)[:, 1].tolist() == [10] * 3 and images_module._HISTOGRAMS["method"] is None
     planes = np.random.default_rng(0).integers(0, 256, (2, 3, 100), dtype=np.uint8)
     want = [np.bincount(planes[:, ch].ravel(), minlength=256).tolist() for ch in range(3)]
     assert channel_histograms(planes).tolist() == want
-    assert images_module.histogram_method() == expected and ways == [False, True, False]
+    assert images_module._HISTOGRAMS["method"] == expected and ways == [False, True, False]
     assert channel_histograms(planes).tolist() == want and ways[-1] == (expected == "joint")
 
 

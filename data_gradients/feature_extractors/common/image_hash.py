@@ -29,11 +29,12 @@ one thread). numpy's int64 product is the reference (and the fallback without to
 from __future__ import annotations
 
 import hashlib
-import time
 from functools import lru_cache
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
+
+from data_gradients.fastest_way import fastest
 
 try:
     import torch
@@ -49,7 +50,7 @@ FLOAT_KEY_ROWS = 1024  # key rows per float32 product: its sums stay within 2**2
 FLOAT_BLOCK_ROWS = 128  # rows converted to float32 at a time (2 MB at 4096 bytes a row: they stay in cache)
 PROBE_ROWS = 256  # rows of the probe that picks the kernel (1 MB; ~1 ms with the float kernel)
 INT_MM, FLOAT32, NUMPY = "int_mm", "float32", "numpy"
-_KERNEL: Dict[Any, Any] = {"choice": None}  # the kernel of this process, picked on first use; keys per row length
+_KERNEL: Dict[str, Optional[str]] = {"choice": None}  # the kernel of this process, picked on first use
 
 
 def row_products(rows: np.ndarray) -> np.ndarray:
@@ -89,30 +90,26 @@ def _probe() -> str:
     except (RuntimeError, NotImplementedError, TypeError):
         return FLOAT32
     _float_products(rows[:8])
-    seconds = {}
-    for name, products in ((INT_MM, _int_mm_products), (FLOAT32, _float_products)):
-        start = time.perf_counter()
-        products(rows)
-        seconds[name] = time.perf_counter() - start
-    return min(seconds, key=seconds.get)
+    return fastest({INT_MM: lambda: _int_mm_products(rows), FLOAT32: lambda: _float_products(rows)})[0]
 
 
 def _int_mm_products(rows: np.ndarray) -> np.ndarray:
-    k = rows.shape[1]
-    if (INT_MM, k) not in _KERNEL:
-        _KERNEL[INT_MM, k] = torch.from_numpy(np.array(KEYS[:k]))  # a writeable copy
-    return torch._int_mm(torch.from_numpy(_writeable(rows)), _KERNEL[INT_MM, k]).numpy()
+    return torch._int_mm(torch.from_numpy(_writeable(rows)), _int_mm_keys(rows.shape[1])).numpy()
+
+
+@lru_cache(maxsize=None)
+def _int_mm_keys(k: int) -> Any:
+    return torch.from_numpy(np.array(KEYS[:k]))  # a writeable copy
 
 
 def _float_products(rows: np.ndarray) -> np.ndarray:
     """The products as float32 matrix products of blocks of :data:`FLOAT_KEY_ROWS` columns (exact, see the
     module docstring), rows converted :data:`FLOAT_BLOCK_ROWS` at a time; the blocks' sums added in int32."""
     m, k = rows.shape
-    width = min(k, FLOAT_KEY_ROWS)
-    chunks = -(-k // width)
+    keys = _float_keys(k)
+    chunks, width = keys.shape[:2]
     if chunks * width != k:  # a row length no image gives (row_bytes: powers of two): zero columns added
         rows = np.concatenate([rows, np.zeros((m, chunks * width - k), dtype=np.int8)], axis=1)
-    keys = _float_keys(k, width, chunks)
     block = min(m, FLOAT_BLOCK_ROWS)
     converted = np.empty((block, chunks * width), dtype=np.float32)  # contiguous: converting is fastest so
     products = np.empty((chunks, block, KEY_COLUMNS), dtype=np.float32)
@@ -130,16 +127,16 @@ def _float_products(rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _float_keys(k: int, width: int, chunks: int) -> Any:
-    """The first ``k`` key rows as float32 (chunks, width, KEY_COLUMNS), zero rows past ``k``; a torch tensor
-    when torch is there."""
-    cached = _KERNEL.get((FLOAT32, k))
-    if cached is None:
-        keys = np.zeros((chunks * width, KEY_COLUMNS), dtype=np.float32)
-        keys[:k] = KEYS[:k]
-        keys = keys.reshape(chunks, width, KEY_COLUMNS)
-        cached = _KERNEL[FLOAT32, k] = torch.from_numpy(keys) if torch is not None else keys
-    return cached
+@lru_cache(maxsize=None)
+def _float_keys(k: int) -> Any:
+    """The first ``k`` key rows as float32 (chunks, width, KEY_COLUMNS) blocks of at most :data:`FLOAT_KEY_ROWS`
+    rows, zero rows past ``k``; a torch tensor when torch is there."""
+    width = min(k, FLOAT_KEY_ROWS)
+    chunks = -(-k // width)
+    keys = np.zeros((chunks * width, KEY_COLUMNS), dtype=np.float32)
+    keys[:k] = KEYS[:k]
+    keys = keys.reshape(chunks, width, KEY_COLUMNS)
+    return torch.from_numpy(keys) if torch is not None else keys
 
 
 def _numpy_products(rows: np.ndarray) -> np.ndarray:
