@@ -309,6 +309,11 @@ def child(spec: dict) -> dict:
             out["total_s"] = time.perf_counter() - t
             out["peak_pss_mb"] = pss.peak_mb
         out.update(run_s=report.duration_s, write_s=report.write_s, failed=sorted(report.failed_features))
+        # the kernels this process picked by timing (a wrong pick shows as an outlier: record it)
+        from data_gradients.batch import images as batch_images
+        from data_gradients.feature_extractors.common import image_hash
+
+        out.update(hash_kernel=image_hash._KERNEL["choice"], histograms=batch_images._HISTOGRAMS["method"])
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
@@ -325,6 +330,9 @@ def make_manager(manager, loaders, log_dir: str, workers: int, kw: dict):
         return manager(loaders[0], loaders[1], log_dir=log_dir, verbose=False, **kw)
 
 
+_KERNELS: dict = {}  # task -> the image hash kernel of the first run of that task
+
+
 def spawn(**spec) -> dict:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if spec.get("baseline"):  # that checkout's package is imported first
@@ -333,6 +341,11 @@ def spawn(**spec) -> dict:
     if res.returncode != 0:
         raise SystemExit(f"child {spec} failed:\n{res.stderr[-3000:]}")
     out = json.loads(res.stdout.strip().splitlines()[-1])
+    if out.get("hash_kernel"):  # picked by timing in each process: a run that picked otherwise is flagged
+        first = _KERNELS.setdefault(out["task"], out["hash_kernel"])
+        if out["hash_kernel"] != first:
+            print(f"  !! {out['task']} workers={out.get('workers')}: the image hash's kernel was {out['hash_kernel']}, "
+                  f"{first} in this bench's first run of the task")
     if out.get("failed"):
         print(f"  !! failed features in {spec['task']}: {out['failed']}")
     return out

@@ -102,8 +102,9 @@ def channel_histograms(planes: np.ndarray) -> np.ndarray:
     if method is None:
         if planes.size < PROBE_PIXELS:
             return _channel_histograms(planes, joint=False)
+        # two rounds: each is a whole batch (~50 ms at 720p), and a wrong pick costs < 2x on this one feature
         method, counts = fastest({JOINT: lambda: _channel_histograms(planes, joint=True),
-                                  SINGLE: lambda: _channel_histograms(planes, joint=False)})
+                                  SINGLE: lambda: _channel_histograms(planes, joint=False)}, rounds=2)
         _HISTOGRAMS["method"] = method
         return counts[method]
     return _channel_histograms(planes, joint=method == JOINT)

@@ -71,8 +71,8 @@ def row_products(rows: np.ndarray) -> np.ndarray:
 
 def kernel() -> str:
     """The kernel this process computes products with: :data:`INT_MM` or :data:`FLOAT32` (the faster on a
-    probe of :data:`PROBE_ROWS` random rows, timed once per process), :data:`NUMPY` without torch. Every
-    kernel gives the same integers: the choice changes the time, never a hash."""
+    probe of :data:`PROBE_ROWS` random rows, each timed three times in turn, once per process), :data:`NUMPY`
+    without torch. Every kernel gives the same integers: the choice changes the time, never a hash."""
     choice = _KERNEL["choice"]
     if choice is None:
         _KERNEL["choice"] = choice = _probe()
