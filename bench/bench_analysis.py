@@ -17,9 +17,12 @@ real    Real resolutions: street scenes at 1280x720 with 19 classes (:mod:`stree
         analysing process, DataLoader workers apart; pool: it includes the pool of decoded samples).
 legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 classes, batch 8,
         tensors in memory; the whole run() (analysis and every output) with the default workers (the cores
-        this process may use, at most 8), and with workers=1, against
-        the time 0.3.2 took on this machine (measured once and quoted in issue 8; 0.3.2 needs torchvision,
-        which does not install beside this torch, so it cannot run here side by side).
+        this process may use, at most 8), and with workers=1. With --dg032 PYTHON (the interpreter of a
+        virtualenv holding 0.3.2: bench/dg032/make_venv.sh builds one, with a stand-in for the torchvision
+        that does not install beside this torch), 0.3.2 runs on the same samples right before ours, with
+        its default features and outputs and the library's default threads (bench/dg032/run_dg032.py), and
+        the ratios are against that run; without it, against the times quoted in issue 8, measured on
+        the machine the issue was filed on (not side by side: a different machine gives other ratios).
 memory  Peak RSS of real-resolution runs at N=500 and N=20000 (workers=2), and the peak PSS
         (proportional set size) of the process and its workers together, sampled every 50 ms (they share
         pages, torch's ~220 MB among them, so their RSS would count those twice): both must stay flat.
@@ -39,6 +42,7 @@ calls such as oneDNN's set-up for the image hash (~9 ms once per process; classi
 at N=400, 0.21 at N=2000).
 
 Usage: python bench/bench_analysis.py [--suites real legacy memory distributed] [--tasks segmentation ...] [--n 2000]
+       [--dg032 /tmp/dg032venv/bin/python]
 """
 from __future__ import annotations
 
@@ -59,7 +63,7 @@ POOL = 16
 FILES_POOL = 500  # train files the memory suite's files runs go round (val: a fifth)
 REAL = {"segmentation": (720, 1280), "detection": (480, 640), "classification": (224, 224)}
 BATCH = {"segmentation": 8, "detection": 8, "classification": 64}
-DG032_SECONDS = {"segmentation": 45.2, "detection": 24.9, "classification": 4.7}  # issue 8, this machine
+DG032_SECONDS = {"segmentation": 45.2, "detection": 24.9, "classification": 4.7}  # issue 8, its machine (Intel)
 TARGET_SPEEDUP = {"segmentation": 10, "detection": 10, "classification": 4}
 
 
@@ -389,23 +393,39 @@ def suite_real(tasks, n: int, baseline: str = "", repeat: int = 3) -> None:
               f"{rss['p2']:.0f}")
 
 
-def suite_legacy(tasks, baseline: str = "") -> None:
+def suite_legacy(tasks, baseline: str = "", dg032: str = "") -> None:
     workers = default_workers()
+    source = "measured just before, side by side" if dg032 else "quoted in issue 8, another machine"
     print(f"\n== data-gradients 0.3.2's benchmark: 256x256, 2000 + 400 images, 10 classes, batch 8, in memory; "
-          f"whole run() incl. every output, with the default workers ({workers} here) and with workers=1\n")
+          f"whole run() incl. every output, with the default workers ({workers} here) and with workers=1; "
+          f"0.3.2's time {source}\n")
     head = (f"{'task':14s} {'run() s':>8s} {'of which write s':>16s} {'0.3.2 s':>8s} {'faster':>7s} {'target':>7s} | "
             f"{'workers=1 s':>11s} {'faster':>7s}" + (f" | {'baseline run() s':>16s} {'write s':>7s}" if baseline else ""))
     print(head + "\n" + "-" * len(head))
     for task in tasks:
         common = dict(source="pool", task=task, n=2000, size=(256, 256), classes=10, batch=8)
+        old = run_dg032(dg032, task, common["n"]) if dg032 else DG032_SECONDS[task]
         r, one = spawn(workers=workers, **common), spawn(workers=1, **common)
-        line = (f"{task:14s} {r['total_s']:8.2f} {r['write_s']:16.2f} {DG032_SECONDS[task]:8.1f} "
-                f"{DG032_SECONDS[task] / r['total_s']:6.1f}x {TARGET_SPEEDUP[task]:6d}x | {one['total_s']:11.2f} "
-                f"{DG032_SECONDS[task] / one['total_s']:6.1f}x")
+        line = (f"{task:14s} {r['total_s']:8.2f} {r['write_s']:16.2f} {old:8.1f} "
+                f"{old / r['total_s']:6.1f}x {TARGET_SPEEDUP[task]:6d}x | {one['total_s']:11.2f} "
+                f"{old / one['total_s']:6.1f}x")
         if baseline:
             b = spawn(baseline=baseline, workers=workers, **common)
             line += f" | {b['total_s']:16.2f} {b['write_s']:7.2f}"
-        print(line)
+        print(line, flush=True)
+
+
+def run_dg032(python: str, task: str, n: int) -> float:
+    """Seconds of data-gradients 0.3.2's construction and run() on the legacy suite's samples, run by ``python``
+    (a virtualenv with 0.3.2) in a process of its own; its failed features are flagged."""
+    cmd = [python, str(HERE / "dg032" / "run_dg032.py"), "--task", task, "--n", str(n), "--threads", "0", "--quiet"]
+    res = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if res.returncode != 0:
+        raise SystemExit(f"0.3.2 failed on {task}:\n{res.stderr[-3000:]}")
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    if out["failed"]:
+        print(f"  !! 0.3.2's failed features in {task}: {out['failed']}")
+    return float(out["total_s"])
 
 
 def suite_memory(tasks, sizes=(500, 20000), repeat: int = 3, sources=("files", "pool")) -> None:
@@ -483,6 +503,8 @@ def main() -> None:
                              "shows as a lower speed-up")
     parser.add_argument("--baseline", default="", help="a checkout of an older version (e.g. a git worktree of main): "
                         "the real and legacy suites also run it, side by side")
+    parser.add_argument("--dg032", default="", metavar="PYTHON", help="the python of a virtualenv with data-gradients "
+                        "0.3.2 (bench/dg032/make_venv.sh): the legacy suite runs it side by side")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -492,7 +514,7 @@ def main() -> None:
           f"in the in-memory runs)")
     for suite in args.suites:
         {"real": lambda: suite_real(args.tasks, args.n, args.baseline, args.repeat),
-         "legacy": lambda: suite_legacy(args.tasks, args.baseline),
+         "legacy": lambda: suite_legacy(args.tasks, args.baseline, args.dg032),
          "memory": lambda: suite_memory(args.tasks, repeat=args.memory_repeat, sources=args.memory_sources),
          "distributed": lambda: suite_distributed(args.distributed_n)}[suite]()
 
