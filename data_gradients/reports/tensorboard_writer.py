@@ -31,7 +31,8 @@ import numpy as np
 from data_gradients.reports.report import AnalysisReport
 from data_gradients.results import Histogram, is_value_bins
 
-SAMPLE_PNG_COMPRESS_LEVEL = 3
+SAMPLE_PNG_COMPRESS_LEVEL = 3  # pictures with an alpha channel (JPEG has none)
+SAMPLE_JPEG_QUALITY = 90  # sample pictures: photos, where PNG costs ~20x the time and ~8x the bytes
 SUMMARY_TAG = "0_summary/findings"  # digits sort before letters: the first text card
 RUN_TAG = "1_run/overview"
 HEADLINE = "0_headline"  # digits sort before letters: the headline numbers' charts come first
@@ -53,7 +54,7 @@ class TensorBoardWriter:
 
     The summaries are those torch's ``SummaryWriter`` makes; the files are written by
     ``event_file.EventFile`` (fast checksums, no background thread). Plots go in as the PNG
-    drawn once for every writer (``report.figure_images``); sample pictures are encoded here."""
+    drawn once for every writer (``report.figure_images``); sample pictures are encoded here (JPEG)."""
 
     name = "tensorboard"
     uses_plots = True
@@ -208,7 +209,13 @@ def _image(tag: str, png: bytes, height: int, width: int, channels: int):
 
 
 def _picture(tag: str, img):
-    """A sample picture (HWC uint8 RGB) encoded once; anything else as ``add_image`` would."""
+    """A sample picture (HWC uint8, 1, 3 or 4 channels) encoded once; anything else as ``add_image`` would.
+
+    Grey and RGB pictures as JPEG at quality :data:`SAMPLE_JPEG_QUALITY` without chroma subsampling
+    (colour edges of masks, boxes and legend text stay sharp: mean error ~2.6 of 255 on a segmentation
+    sample, nothing to see at 3x zoom). They are photos, which PNG hardly compresses: 20 detection
+    samples of 256 x 256 took 0.25 s and 2.4 MB as PNG (level 3), 0.011 s and 0.3 MB as JPEG, and the
+    event file's checksum runs over every byte again. RGBA keeps PNG (JPEG has no alpha)."""
     array = np.asarray(img)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] not in (1, 3, 4):
         from torch.utils.tensorboard.summary import image
@@ -217,6 +224,9 @@ def _picture(tag: str, img):
     from PIL import Image
 
     out = io.BytesIO()
-    pixels = np.ascontiguousarray(array if array.shape[2] > 1 else array[..., 0])
-    Image.fromarray(pixels).save(out, format="PNG", compress_level=SAMPLE_PNG_COMPRESS_LEVEL)
+    pixels = Image.fromarray(np.ascontiguousarray(array if array.shape[2] > 1 else array[..., 0]))
+    if array.shape[2] == 4:
+        pixels.save(out, format="PNG", compress_level=SAMPLE_PNG_COMPRESS_LEVEL)
+    else:
+        pixels.save(out, format="JPEG", quality=SAMPLE_JPEG_QUALITY, subsampling=0)
     return _image(tag, out.getvalue(), array.shape[0], array.shape[1], channels=array.shape[2])

@@ -1,13 +1,15 @@
 """The TensorBoard writer's histograms along the stream: cumulative per window, empty runs written
-as one bucket without changing what the Distributions tab draws."""
+as one bucket without changing what the Distributions tab draws; sample pictures as images."""
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import pytest
 from tensorboard.compat.proto.summary_pb2 import HistogramProto
 from tensorboard.plugins.distribution.compressor import compress_histogram_proto
 
-from data_gradients.reports.tensorboard_writer import _histograms_along_stream
+from data_gradients.reports.tensorboard_writer import _histograms_along_stream, _picture
 from data_gradients.results import Histogram
 
 
@@ -53,3 +55,37 @@ def test_value_bins_end_at_their_value_and_a_histogram_without_stream_is_not_wri
     assert (last.value[0].histo.min, last.value[0].histo.max, last.value[0].histo.num) == (0, 255, 3)
     assert _histograms_along_stream("f/c", Histogram(key="c", title="t", x_label="x", counts={"train": counts[0]},
                                                      bin_edges=edges), "train") == []
+
+
+def _photo(h, w, channels):
+    """A smooth picture with a saturated block starting at an odd column (as a mask or box overlay)."""
+    y, x = np.mgrid[0:h, 0:w]
+    picture = np.zeros((h, w, channels), dtype=np.uint8)
+    picture[...] = (np.stack([x * 2 % 256, 160 + 0 * x, y * 3 % 256, 255 + 0 * x], axis=-1)[..., :channels])
+    picture[12:24, 17:33] = (230, 20, 20, 255)[:channels]
+    return picture
+
+
+@pytest.mark.parametrize("channels, fmt", [(3, "JPEG"), (1, "JPEG"), (4, "PNG")])
+def test_sample_pictures_are_compact_images_of_their_size_close_to_the_pixels(channels, fmt):
+    from PIL import Image
+
+    array = _photo(48, 64, channels)
+    summary = _picture("samples/0", array)
+    value = summary.value[0]
+    assert value.tag == "samples/0"
+    assert (value.image.height, value.image.width, value.image.colorspace) == (48, 64, channels)
+    decoded = Image.open(io.BytesIO(value.image.encoded_image_string))
+    assert decoded.format == fmt and decoded.size == (64, 48)
+    pixels = np.asarray(decoded).reshape(48, 64, channels).astype(int)
+    if fmt == "PNG":  # lossless
+        assert np.array_equal(pixels, array)
+    else:
+        assert np.abs(pixels - array).mean() < 2
+        # no chroma subsampling: the colour edge of the block stays sharp (4:2:0 blurs it: max error 135)
+        assert np.abs(pixels - array)[12:24, 15:19].max() < 40
+
+
+def test_pictures_that_are_not_uint8_go_through_tensorboards_own_encoder():
+    value = _picture("samples/1", np.full((4, 5, 3), 0.5, dtype=np.float32)).value[0]
+    assert (value.image.height, value.image.width) == (4, 5)
