@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from tensorboard.compat.proto.summary_pb2 import HistogramProto
 from tensorboard.plugins.distribution.compressor import compress_histogram_proto
+from tensorboard.util import img_mime_type_detector
 
 from data_gradients.reports.tensorboard_writer import _histograms_along_stream, _picture
 from data_gradients.results import Histogram
@@ -77,6 +78,8 @@ def test_sample_pictures_are_compact_images_of_their_size_close_to_the_pixels(ch
     assert (value.image.height, value.image.width, value.image.colorspace) == (48, 64, channels)
     decoded = Image.open(io.BytesIO(value.image.encoded_image_string))
     assert decoded.format == fmt and decoded.size == (64, 48)
+    # what TensorBoard's image plugin answers the browser with
+    assert img_mime_type_detector.from_bytes(value.image.encoded_image_string) == f"image/{fmt.lower()}"
     pixels = np.asarray(decoded).reshape(48, 64, channels).astype(int)
     if fmt == "PNG":  # lossless
         assert np.array_equal(pixels, array)
