@@ -200,11 +200,11 @@ def _histograms_along_stream(tag: str, h: Histogram, split: str):
     return out
 
 
-def _image(tag: str, png: bytes, height: int, width: int, channels: int):
-    """An image summary from PNG bytes (what ``SummaryWriter.add_image`` makes after encoding)."""
+def _image(tag: str, encoded: bytes, height: int, width: int, channels: int):
+    """An image summary from PNG or JPEG bytes (what ``SummaryWriter.add_image`` makes after encoding)."""
     from tensorboard.compat.proto.summary_pb2 import Summary
 
-    image = Summary.Image(height=height, width=width, colorspace=channels, encoded_image_string=png)
+    image = Summary.Image(height=height, width=width, colorspace=channels, encoded_image_string=encoded)
     return Summary(value=[Summary.Value(tag=tag, image=image)])
 
 
