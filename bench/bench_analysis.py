@@ -141,14 +141,15 @@ class FileDataset:
 
 
 class PoolDataset:
-    """n samples served from a fixed pool of decoded tensors (the data itself does not grow with n)."""
+    """n samples served from a fixed pool of decoded tensors (the data itself does not grow with n).
+    ``sample_fn``: what makes a sample (default :func:`sample`; bench/dg032 passes its own)."""
 
-    def __init__(self, task: str, n: int, split: str, size, num_classes: int):
+    def __init__(self, task: str, n: int, split: str, size, num_classes: int, sample_fn=None):
         import torch
 
         self.n, self.pool = n, []
         for i in range(min(POOL, n)):
-            img, label = sample(task, i, split, size, num_classes)
+            img, label = (sample_fn or sample)(task, i, split, size, num_classes)
             label = torch.from_numpy(label) if task != "classification" else int(label)
             self.pool.append((torch.from_numpy(img).permute(2, 0, 1).contiguous(), label))
 
