@@ -2,6 +2,7 @@
 headless Chromium screenshots of its dashboards (``apt-get install -y chromium`` first).
 
 Usage: python tools/tensorboard_screenshots.py LOGDIR [--out DIR] [--tabs timeseries scalars text hparams images]
+       [--tag-filter REGEX]
 
 Every wait is bounded; the server is stopped at the end. The PNGs are ``<out>/<tab>.png``.
 """
@@ -79,12 +80,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("tb_screenshots"))
     parser.add_argument("--tabs", nargs="+", default=TABS[:5])
     parser.add_argument("--size", default="1600,1200")
+    parser.add_argument("--tag-filter", default="", help="a regular expression: only the tags it matches (e.g. _samples)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tensorboard(args.logdir) as url:
         for tab in args.tabs:
             path = args.out / f"{tab}.png"
-            screenshot(f"{url}/#{tab}", path, args.size)
+            screenshot(f"{url}/#{tab}" + (f"&tagFilter={args.tag_filter}" if args.tag_filter else ""), path, args.size)
             print(path)
     return 0
 
