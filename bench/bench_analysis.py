@@ -314,13 +314,25 @@ def child(spec: dict) -> dict:
             out["total_s"] = time.perf_counter() - t
             out["peak_pss_mb"] = pss.peak_mb
         out.update(run_s=report.duration_s, write_s=report.write_s, failed=sorted(report.failed_features))
-        # the kernels this process picked by timing (a wrong pick shows as an outlier: record it)
-        from data_gradients.batch import images as batch_images
-        from data_gradients.feature_extractors.common import image_hash
-
-        out.update(hash_kernel=image_hash._KERNEL["choice"], histograms=batch_images._HISTOGRAMS["method"])
+        out.update(picked_kernels())
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+def picked_kernels() -> dict:
+    """The kernels this process picked by timing (a wrong pick shows as an outlier: recorded); None where
+    the code measured (a --baseline checkout) has no such pick."""
+    import importlib
+
+    picks = {}
+    for key, module, state, field in (("hash_kernel", "data_gradients.feature_extractors.common.image_hash", "_KERNEL",
+                                       "choice"),
+                                      ("histograms", "data_gradients.batch.images", "_HISTOGRAMS", "method")):
+        try:
+            picks[key] = getattr(importlib.import_module(module), state, {}).get(field)
+        except ImportError:
+            picks[key] = None
+    return picks
 
 
 def make_manager(manager, loaders, log_dir: str, workers: int, kw: dict):
