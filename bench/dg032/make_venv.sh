@@ -36,9 +36,8 @@ PIP="$VENV/bin/pip"
     "$(ours tensorboard)" "$(ours jinja2)" "$(ours tqdm)" \
     rapidfuzz seaborn xhtml2pdf==0.2.11 "coverage~=5.3.1" \
     "setuptools<81"  # 0.3.2 imports pkg_resources (data_gradients/assets), gone from setuptools 81 on
-# imagededup: only the ImageDuplicates feature uses it (a lazy import), and that feature is in none of
-# 0.3.2's default configs; installed without its requirements (torchvision, scikit-learn, PyWavelets).
-"$PIP" install -q --no-deps imagededup
+# imagededup, also a requirement, is left out: only the ImageDuplicates feature imports it (inside a method),
+# and none of 0.3.2's default configs has that feature (it would need the real torchvision anyway).
 
 # ---- the torchvision stand-in: only what 0.3.2 imports at import time and on the managers' code paths
 SITE=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
