@@ -14,9 +14,10 @@ not foreseen fails instead of hanging).
 The samples: those of bench_analysis.py's ``sample()`` / ``PoolDataset`` (N samples going round a pool of
 16 decoded samples per split). ``sample()`` imports our own package's generators
 (``data_gradients.demo.*``), which this venv cannot import (here ``data_gradients`` is 0.3.2), so the three
-generator modules are loaded from their source files in this checkout (``--ours``) under private names, with
-their two imports of our package (an exception class and a tuple of box formats, used only by code paths
-the generators do not take) replaced by local definitions: the very same code, not a copy that could drift.
+generator modules are loaded from their source files in this checkout (``--ours``) and registered under
+their own names (0.3.2 has no ``data_gradients.demo``), with their two imports of our package (an
+exception class and a tuple of box formats, used only by code paths the generators do not take) replaced
+by local definitions: the very same code, not a copy that could drift.
 Detection labels: our ``(n, 5)`` float32 rows ``class, x1, y1, x2, y2`` in pixels, zero-padded per batch
 to a ``(B, P, 5)`` tensor (0.3.2's detection format; all-zero rows are dropped by 0.3.2 as padding).
 One change to the data: our generator's deliberately corrupt NaN boxes (pool samples 7 of train and of val,
@@ -59,31 +60,18 @@ def load_generator(ours: Path, name: str) -> types.ModuleType:
     left = re.findall(r"^\s*(?:from|import) data_gradients\b.*$", src, flags=re.M)
     if left:
         raise SystemExit(f"{path} imports more of our package than this script replaces: {left}")
-    mod = types.ModuleType(f"_ours_demo_{name}")
+    mod = types.ModuleType(f"data_gradients.demo.{name}")  # 0.3.2 has no data_gradients.demo: no clash
     mod.__file__ = str(path)
-    sys.modules[mod.__name__] = mod  # dataclasses look their module up there
+    sys.modules[mod.__name__] = mod  # where bench_analysis.sample()'s imports (and dataclasses) look it up
     exec(compile(src, str(path), "exec"), mod.__dict__)
     return mod
 
 
-def make_sample_fn(ours: Path):
-    """bench_analysis.sample() at 256x256 (the non-REAL sizes), from our generator modules."""
-    import numpy as np
-
-    seg = load_generator(ours, "datasets")
-    det = load_generator(ours, "detection_data")
-    cls = load_generator(ours, "classification_data")
-
-    def sample(task: str, i: int, split: str, size, num_classes: int):
-        if task == "segmentation":
-            img, mask = seg.render_sample(0, split, i, size, num_classes)
-            return img, mask.astype(np.uint8)
-        if task == "detection":
-            return det.render_detection_sample(0, split, i, size, num_classes)
-        img, classes = cls.render_classification_sample(0, split, i, size, num_classes)
-        return img, classes[0]
-
-    return sample
+def use_our_generators(ours: Path) -> None:
+    """Our three generator modules, loaded from source and registered as ``data_gradients.demo.*``, so that
+    ``bench_analysis.sample()`` imports them here although ``data_gradients`` itself is 0.3.2."""
+    for name in ("datasets", "detection_data", "classification_data"):
+        load_generator(ours, name)
 
 
 def without_nan_boxes(sample, dropped: list):
@@ -154,10 +142,11 @@ def main() -> None:
 
     task, n = args.task, args.n
     sys.path.insert(0, str(Path(args.ours) / "bench"))
-    from bench_analysis import PoolDataset  # its module imports nothing of our package
+    from bench_analysis import PoolDataset, sample  # the module imports nothing of our package at import time
 
+    use_our_generators(Path(args.ours))
     dropped: list = []
-    sample = without_nan_boxes(make_sample_fn(Path(args.ours)), dropped)
+    sample = without_nan_boxes(sample, dropped)
     datasets = [PoolDataset(task, m, s, SIZE, NUM_CLASSES, sample_fn=sample) for m, s in ((n, "train"), (n // 5, "val"))]
     collate = padded_detection_collate if task == "detection" else None
     loaders = [DataLoader(ds, batch_size=BATCH, shuffle=False, num_workers=0, collate_fn=collate) for ds in datasets]
