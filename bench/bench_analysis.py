@@ -506,6 +506,28 @@ def default_workers() -> int:
     return dw()
 
 
+def cpu_line(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU the figures come from: model, family/model numbers and the instruction sets the picked kernels
+    depend on (int8 dot products, VNNI: the image hash's ``torch._int_mm`` is fast only with them). This
+    project's machine has changed under it (Intel with VNNI, AMD Zen 3 without, AMD Zen 4 with), and its
+    figures moved 2-10x with it: every printed run says which one it was."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return "cpu: unknown (no /proc/cpuinfo)"
+    fields = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+        if not line.strip() and fields:
+            break  # the first processor is enough
+    flags = set(fields.get("flags", "").split())
+    sets = [name for name, flag in (("AVX2", "avx2"), ("AVX-512", "avx512f"), ("AVX-512 VNNI", "avx512_vnni"),
+                                    ("AVX-VNNI", "avx_vnni"), ("AMX", "amx_int8"), ("SHA", "sha_ni")) if flag in flags]
+    return (f"cpu: {fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')}); "
+            f"{', '.join(sets) or 'none of AVX2, AVX-512, VNNI, SHA'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     suites = ["real", "legacy", "memory", "distributed"]
@@ -532,7 +554,7 @@ def main() -> None:
         print(json.dumps(child(json.loads(args.child))))
         return
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one torch thread per process (and one OpenCV thread "
-          f"in the in-memory runs)")
+          f"in the in-memory runs)\n{cpu_line()}")
     for suite in args.suites:
         {"real": lambda: suite_real(args.tasks, args.n, args.baseline, args.repeat),
          "legacy": lambda: suite_legacy(args.tasks, args.baseline, args.dg032),
