@@ -354,7 +354,8 @@ def make_manager(manager, loaders, log_dir: str, workers: int, kw: dict):
         return manager(loaders[0], loaders[1], log_dir=log_dir, verbose=False, **kw)
 
 
-_KERNELS: dict = {}  # task -> the image hash kernel of the first run of that task
+_KERNELS: dict = {}  # task -> the image hash kernel of the first run of that task (the histograms' two ways are
+# often within 20 % of each other, so their pick flips from run to run without costing much: not flagged)
 
 
 def spawn(**spec) -> dict:
@@ -365,11 +366,11 @@ def spawn(**spec) -> dict:
     if res.returncode != 0:
         raise SystemExit(f"child {spec} failed:\n{res.stderr[-3000:]}")
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    if out.get("hash_kernel"):  # picked by timing in each process: a run that picked otherwise is flagged
+    if out.get("hash_kernel"):  # picked by timing in each process (3-18x apart here): a run that picked otherwise is flagged
         first = _KERNELS.setdefault(out["task"], out["hash_kernel"])
         if out["hash_kernel"] != first:
-            print(f"  !! {out['task']} workers={out.get('workers')}: the image hash's kernel was {out['hash_kernel']}, "
-                  f"{first} in this bench's first run of the task")
+            run = f"{out['task']} {out.get('source')} workers={out.get('workers')} {out.get('mode') or ''}".rstrip()
+            print(f"  !! {run}: the image hash's kernel was {out['hash_kernel']}, {first} in this bench's first run of the task")
     if out.get("failed"):
         print(f"  !! failed features in {spec['task']}: {out['failed']}")
     return out
