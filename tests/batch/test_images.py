@@ -72,10 +72,10 @@ def test_small_images_are_counted_per_channel_over_the_batch(monkeypatch, limit)
     assert stats.sums.tolist() == images.reshape(9, 3, -1).astype(np.int64).sum(axis=2).tolist()
 
 
-@pytest.mark.parametrize("method", [images_module.JOINT, images_module.SINGLE])
+@pytest.mark.parametrize("method", [images_module.JOINT, images_module.SINGLE, images_module.PAIRS])
 @pytest.mark.parametrize("limit", [1 << 24, 12, 5, 1])
 @pytest.mark.parametrize("n, c, p", [(1, 3, 1), (1, 3, 7), (4, 3, 10), (3, 1, 9), (2, 2, 6), (5, 4, 3), (2, 5, 11)])
-def test_both_ways_of_counting_channels_give_the_exact_counts(monkeypatch, method, limit, n, c, p):
+def test_every_way_of_counting_channels_gives_the_exact_counts(monkeypatch, method, limit, n, c, p):
     monkeypatch.setitem(images_module._HISTOGRAMS, "method", method)
     monkeypatch.setattr(images_module, "MAX_PIXELS_PER_CALL", limit)
     rng = np.random.default_rng(n * 100 + c * 10 + p)
@@ -88,7 +88,7 @@ def test_both_ways_of_counting_channels_give_the_exact_counts(monkeypatch, metho
     assert channel_histograms(flat)[:, 0].tolist() == [n * p] * c
 
 
-@pytest.mark.parametrize("method", [images_module.JOINT, images_module.SINGLE])
+@pytest.mark.parametrize("method", [images_module.JOINT, images_module.SINGLE, images_module.PAIRS])
 def test_histograms_stay_within_exact_float32_counts(monkeypatch, method):
     monkeypatch.setitem(images_module._HISTOGRAMS, "method", method)
     calls = []
@@ -101,17 +101,17 @@ def test_histograms_stay_within_exact_float32_counts(monkeypatch, method):
     assert max(calls) <= 10 and stats.sums.tolist() == [[180] * 3] * 3
 
 
-@pytest.mark.parametrize("slow, expected", [(True, "single"), (False, "joint")])
-def test_the_first_large_batch_times_both_ways_and_keeps_the_faster(monkeypatch, slow, expected):
+@pytest.mark.parametrize("expected", ["single", "joint", "pairs"])
+def test_the_first_large_batch_times_every_way_and_keeps_the_fastest(monkeypatch, expected):
     monkeypatch.setitem(images_module._HISTOGRAMS, "method", None)
     monkeypatch.setattr(images_module, "PROBE_PIXELS", 100)
     real, ways = images_module._channel_histograms, []
 
-    def timed(planes, joint):
-        ways.append(joint)
-        if joint == slow:
+    def timed(planes, method):
+        ways.append(method)
+        if method != expected:
             time.sleep(0.02)
-        return real(planes, joint)
+        return real(planes, method)
 
     monkeypatch.setattr(images_module, "_channel_histograms", timed)
     small = np.ones((1, 3, 10), dtype=np.uint8)  # below the probe's size: counted one way, nothing decided
@@ -120,8 +120,38 @@ def test_the_first_large_batch_times_both_ways_and_keeps_the_faster(monkeypatch,
     want = [np.bincount(planes[:, ch].ravel(), minlength=256).tolist() for ch in range(3)]
     assert channel_histograms(planes).tolist() == want
     # the small batch counted one channel at a time, then each way twice in turn
-    assert images_module._HISTOGRAMS["method"] == expected and ways == [False] + [True, False] * 2
-    assert channel_histograms(planes).tolist() == want and ways[-1] == (expected == "joint")
+    assert images_module._HISTOGRAMS["method"] == expected and ways == ["single"] + ["single", "joint", "pairs"] * 2
+    assert channel_histograms(planes).tolist() == want and ways[-1] == expected
+
+
+def test_an_odd_pixel_count_is_probed_without_pairs(monkeypatch):
+    monkeypatch.setitem(images_module._HISTOGRAMS, "method", None)
+    monkeypatch.setattr(images_module, "PROBE_PIXELS", 100)
+    real, ways = images_module._channel_histograms, []
+    monkeypatch.setattr(images_module, "_channel_histograms", lambda planes, method: ways.append(method) or real(planes, method))
+    planes = np.random.default_rng(1).integers(0, 256, (2, 3, 101), dtype=np.uint8)  # 101 pixels: no uint16 view
+    assert channel_histograms(planes).tolist() == [np.bincount(planes[:, ch].ravel(), minlength=256).tolist()
+                                                   for ch in range(3)]
+    assert sorted(set(ways)) == ["joint", "single"]
+
+
+@pytest.mark.parametrize("shape, offset", [((2, 3, 9), 0), ((3, 3, 10), 1), ((1, 1, 2), 1)])
+def test_pairs_fall_back_to_single_where_no_uint16_view_exists(monkeypatch, shape, offset):
+    """An odd pixel count, or pixels at an odd address (a view into a larger buffer): one histogram per channel."""
+    monkeypatch.setitem(images_module._HISTOGRAMS, "method", images_module.PAIRS)
+    size = int(np.prod(shape))
+    buffer = np.random.default_rng(size).integers(0, 256, size + offset, dtype=np.uint8)
+    planes = buffer[offset:].reshape(shape)
+    assert images_module._pairs_view(planes, 0) is None or (shape[2] % 2 == 0 and offset == 0)
+    want = [np.bincount(planes[:, ch].ravel(), minlength=256).tolist() for ch in range(shape[1])]
+    assert channel_histograms(planes).tolist() == want
+
+
+def test_pairs_count_both_pixels_of_every_pair():
+    """Pairs whose two pixels differ, in both orders, and runs of one value: each pixel counted once."""
+    planes = np.array([[[0, 255, 255, 0, 7, 7, 1, 2]], [[2, 1, 9, 9, 9, 9, 255, 255]]], dtype=np.uint8)
+    counts = images_module._channel_histograms(planes, images_module.PAIRS)
+    assert counts[0].tolist() == np.bincount(planes.ravel(), minlength=256).tolist()
 
 
 def test_pixel_stats_are_built_once_per_batch_for_every_image_feature(monkeypatch):
