@@ -25,7 +25,7 @@ N_VALUES = 256
 MAX_PIXELS_PER_CALL = 1 << 24  # cv2.calcHist counts in float32: exact up to 2**24 per bin
 PLANE_PIXELS_PER_IMAGE = (2**31 - 1) // 255  # from this plane size on (~8.4 MP), int32 sums could overflow: per plane
 _VALUES = np.arange(N_VALUES, dtype=np.int64)
-PROBE_PIXELS = 1 << 20  # the first batch with this many pixels times both ways of counting channel histograms
+PROBE_PIXELS = 1 << 20  # the first batch with this many pixels times every way of counting channel histograms
 JOINT, SINGLE, PAIRS = "joint", "single", "pairs"
 _HISTOGRAMS: Dict[str, Optional[str]] = {"method": None}  # this process's way, once probed
 
