@@ -57,14 +57,19 @@ def growth(unpark):
 
 
 aligned_block_taken_and_freed()  # a mapped block freed: glibc's mmap threshold rises above it, later ones come from the heap
+kept = libc.malloc((1 << 18) + int(sys.argv[4]))  # carved from the top of the heap: the next blocks fall after it
 print(json.dumps({"version": libc.gnu_get_libc_version().decode(), "without": growth(False), "with": growth(True)}))
 """
 
 
 @glibc
-def test_a_freed_aligned_block_is_taken_again_once_its_slack_left_the_cache():
-    """In a fresh interpreter (what an earlier test left free in this one's heap could serve the blocks)."""
-    out = subprocess.run([sys.executable, "-c", SCENARIO, heap_slack.__file__, str(BLOCK), str(CYCLES)],
+@pytest.mark.parametrize("shift", [0, 16, 32, 48])
+def test_a_freed_aligned_block_is_taken_again_once_its_slack_left_the_cache(shift):
+    """In a fresh interpreter (what an earlier test left free in this one's heap could serve the blocks), with
+    the blocks ``shift`` bytes further along modulo the 64-byte alignment, so that the slack cut off around them
+    takes each of its sizes (one of the four puts a 96-byte chunk behind every block: unparking only the 32- to
+    80-byte chunks left the heap growing by a block per request there)."""
+    out = subprocess.run([sys.executable, "-c", SCENARIO, heap_slack.__file__, str(BLOCK), str(CYCLES), str(shift)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
