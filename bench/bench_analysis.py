@@ -336,7 +336,8 @@ def picked_kernels() -> dict:
                                        "choice"),
                                       ("histograms", "data_gradients.batch.images", "_HISTOGRAMS", "method")):
         try:
-            picks[key] = getattr(importlib.import_module(module), state, {}).get(field)
+            found = getattr(importlib.import_module(module), state, {})
+            picks[key] = found.get(field) if isinstance(found, dict) else found.choice  # older checkouts: dicts
         except ImportError:
             picks[key] = None
     return picks

@@ -19,15 +19,15 @@ from data_gradients.batch.conversion import (  # noqa: F401 - the converters are
     to_uint8_rgb,
 )
 from data_gradients.errors import BatchFormatError
-from data_gradients.fastest_way import fastest
+from data_gradients.fastest_way import FastestInUse
 
 N_VALUES = 256
 MAX_PIXELS_PER_CALL = 1 << 24  # cv2.calcHist counts in float32: exact up to 2**24 per bin
 PLANE_PIXELS_PER_IMAGE = (2**31 - 1) // 255  # from this plane size on (~8.4 MP), int32 sums could overflow: per plane
 _VALUES = np.arange(N_VALUES, dtype=np.int64)
-PROBE_PIXELS = 1 << 20  # the first batch with this many pixels times every way of counting channel histograms
+PROBE_PIXELS = 1 << 20  # batches with this many pixels are timed, each by one way, until the fastest is known
 JOINT, SINGLE, PAIRS = "joint", "single", "pairs"
-_HISTOGRAMS: Dict[str, Optional[str]] = {"method": None}  # this process's way, once probed
+_HISTOGRAMS = FastestInUse((SINGLE, JOINT, PAIRS), rounds=2)  # this process's way: .choice, once timed
 
 
 class PixelStats:
@@ -87,8 +87,9 @@ def pixel_statistics(images: np.ndarray) -> PixelStats:
 def channel_histograms(planes: np.ndarray) -> np.ndarray:
     """(C, 256) int64 counts of each value in each channel of (N, C, P) uint8 pixels.
 
-    Three exact ways, and each process counts with the fastest on its first batch of at least
-    :data:`PROBE_PIXELS` pixels (all are timed on it, twice each, in turn):
+    Three exact ways, and each process counts with the fastest (:class:`~data_gradients.fastest_way.FastestInUse`):
+    its first batches of at least :data:`PROBE_PIXELS` pixels are counted by each way in turn, twice each, and
+    timed per pixel (smaller batches take ``single`` meanwhile); nothing is counted twice:
 
     - ``single``: one ``cv2.calcHist`` per channel;
     - ``joint``: channels two at a time as their joint histogram (``cv2.calcHist`` over two arrays,
@@ -106,16 +107,13 @@ def channel_histograms(planes: np.ndarray) -> np.ndarray:
     counts at most :data:`MAX_PIXELS_PER_CALL` pixels or pairs (float32 counts stay exact); the marginal
     sums are exact integers in float64.
     """
-    method = _HISTOGRAMS["method"]
-    if method is None:
-        if planes.size < PROBE_PIXELS:
-            return _channel_histograms(planes, SINGLE)
-        ways = (SINGLE, JOINT, PAIRS) if _pairs_view(planes, 0) is not None else (SINGLE, JOINT)
-        # two rounds: each is a whole batch (~50 ms at 720p), and a wrong pick costs < 2x on this one feature
-        method, counts = fastest({way: (lambda way=way: _channel_histograms(planes, way)) for way in ways}, rounds=2)
-        _HISTOGRAMS["method"] = method
-        return counts[method]
-    return _channel_histograms(planes, method)
+    picker = _HISTOGRAMS
+    if picker.choice is not None:
+        return _channel_histograms(planes, picker.choice)
+    if planes.size < PROBE_PIXELS:
+        return _channel_histograms(planes, SINGLE)
+    way = picker.next_way((SINGLE, JOINT, PAIRS) if _pairs_view(planes, 0) is not None else (SINGLE, JOINT))
+    return picker.timed(way, lambda: _channel_histograms(planes, way), planes.size)
 
 
 def _pairs_view(planes: np.ndarray, channel: int) -> Optional[np.ndarray]:

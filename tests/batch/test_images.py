@@ -19,6 +19,7 @@ from data_gradients.batch.images import (
     to_uint8_rgb,
 )
 from data_gradients.context import AnalysisContext
+from data_gradients.fastest_way import FastestInUse
 from data_gradients.feature_extractors.common.brightness import ImageBrightness
 from data_gradients.feature_extractors.common.channel_stats import ImageChannelStats
 from data_gradients.feature_extractors.common.color_histogram import ColorDistribution
@@ -76,7 +77,7 @@ def test_small_images_are_counted_per_channel_over_the_batch(monkeypatch, limit)
 @pytest.mark.parametrize("limit", [1 << 24, 12, 5, 1])
 @pytest.mark.parametrize("n, c, p", [(1, 3, 1), (1, 3, 7), (4, 3, 10), (3, 1, 9), (2, 2, 6), (5, 4, 3), (2, 5, 11)])
 def test_every_way_of_counting_channels_gives_the_exact_counts(monkeypatch, method, limit, n, c, p):
-    monkeypatch.setitem(images_module._HISTOGRAMS, "method", method)
+    monkeypatch.setattr(images_module._HISTOGRAMS, "choice", method)
     monkeypatch.setattr(images_module, "MAX_PIXELS_PER_CALL", limit)
     rng = np.random.default_rng(n * 100 + c * 10 + p)
     planes = rng.integers(0, 256, (n, c, p), dtype=np.uint8)
@@ -90,7 +91,7 @@ def test_every_way_of_counting_channels_gives_the_exact_counts(monkeypatch, meth
 
 @pytest.mark.parametrize("method", [images_module.JOINT, images_module.SINGLE, images_module.PAIRS])
 def test_histograms_stay_within_exact_float32_counts(monkeypatch, method):
-    monkeypatch.setitem(images_module._HISTOGRAMS, "method", method)
+    monkeypatch.setattr(images_module._HISTOGRAMS, "choice", method)
     calls = []
     real = images_module.cv2.calcHist
     monkeypatch.setattr(images_module.cv2, "calcHist", lambda arrays, *a: calls.append(arrays[0].size) or real(arrays, *a))
@@ -101,44 +102,66 @@ def test_histograms_stay_within_exact_float32_counts(monkeypatch, method):
     assert max(calls) <= 10 and stats.sums.tolist() == [[180] * 3] * 3
 
 
-@pytest.mark.parametrize("expected", ["single", "joint", "pairs"])
-def test_the_first_large_batch_times_every_way_and_keeps_the_fastest(monkeypatch, expected):
-    monkeypatch.setitem(images_module._HISTOGRAMS, "method", None)
+def _recording_ways(monkeypatch, slow_except=None):
+    """A fresh picker, batches of 100 pixels and more timed, and the list of the ways that counted (the ways
+    other than ``slow_except`` made 20 ms slower)."""
+    monkeypatch.setattr(images_module, "_HISTOGRAMS", FastestInUse((images_module.SINGLE, images_module.JOINT,
+                                                                    images_module.PAIRS), rounds=2))
     monkeypatch.setattr(images_module, "PROBE_PIXELS", 100)
     real, ways = images_module._channel_histograms, []
 
-    def timed(planes, method):
+    def recorded(planes, method):
         ways.append(method)
-        if method != expected:
+        if slow_except is not None and method != slow_except:
             time.sleep(0.02)
         return real(planes, method)
 
-    monkeypatch.setattr(images_module, "_channel_histograms", timed)
-    small = np.ones((1, 3, 10), dtype=np.uint8)  # below the probe's size: counted one way, nothing decided
-    assert channel_histograms(small)[:, 1].tolist() == [10] * 3 and images_module._HISTOGRAMS["method"] is None
-    planes = np.random.default_rng(0).integers(0, 256, (2, 3, 100), dtype=np.uint8)
-    want = [np.bincount(planes[:, ch].ravel(), minlength=256).tolist() for ch in range(3)]
-    assert channel_histograms(planes).tolist() == want
-    # the small batch counted one channel at a time, then each way twice in turn
-    assert images_module._HISTOGRAMS["method"] == expected and ways == ["single"] + ["single", "joint", "pairs"] * 2
-    assert channel_histograms(planes).tolist() == want and ways[-1] == expected
+    monkeypatch.setattr(images_module, "_channel_histograms", recorded)
+    return ways
 
 
-def test_an_odd_pixel_count_is_probed_without_pairs(monkeypatch):
-    monkeypatch.setitem(images_module._HISTOGRAMS, "method", None)
-    monkeypatch.setattr(images_module, "PROBE_PIXELS", 100)
-    real, ways = images_module._channel_histograms, []
-    monkeypatch.setattr(images_module, "_channel_histograms", lambda planes, method: ways.append(method) or real(planes, method))
-    planes = np.random.default_rng(1).integers(0, 256, (2, 3, 101), dtype=np.uint8)  # 101 pixels: no uint16 view
-    assert channel_histograms(planes).tolist() == [np.bincount(planes[:, ch].ravel(), minlength=256).tolist()
-                                                   for ch in range(3)]
-    assert sorted(set(ways)) == ["joint", "single"]
+def _exact(planes):
+    return [np.bincount(planes[:, ch].ravel(), minlength=256).tolist() for ch in range(planes.shape[1])]
+
+
+@pytest.mark.parametrize("expected", ["single", "joint", "pairs"])
+def test_large_batches_are_counted_by_each_way_in_turn_until_the_fastest_is_known(monkeypatch, expected):
+    ways = _recording_ways(monkeypatch, slow_except=expected)
+    small = np.ones((1, 3, 10), dtype=np.uint8)  # below the probe's size: counted one way, not timed
+    assert channel_histograms(small)[:, 1].tolist() == [10] * 3 and images_module._HISTOGRAMS.trials == []
+    rng = np.random.default_rng(0)
+    for k in range(6):
+        planes = rng.integers(0, 256, (2, 3, 100), dtype=np.uint8)
+        assert channel_histograms(planes).tolist() == _exact(planes)  # every batch counted once, exactly
+        assert images_module._HISTOGRAMS.choice == (expected if k == 5 else None)
+    assert ways == ["single"] + ["single", "joint", "pairs"] * 2
+    planes = rng.integers(0, 256, (3, 3, 100), dtype=np.uint8)
+    assert channel_histograms(planes).tolist() == _exact(planes) and ways[-1] == expected and len(ways) == 8
+
+
+def test_batches_with_an_odd_pixel_count_are_not_timed_with_pairs(monkeypatch):
+    ways = _recording_ways(monkeypatch, slow_except="joint")
+    rng = np.random.default_rng(1)
+    for _ in range(12):  # 101 pixels: no uint16 view; the pick waits for pairs, up to 12 trials
+        planes = rng.integers(0, 256, (2, 3, 101), dtype=np.uint8)
+        assert channel_histograms(planes).tolist() == _exact(planes)
+    assert ways == ["single", "joint"] * 6 and images_module._HISTOGRAMS.choice == "joint"
+
+
+def test_pairs_are_timed_on_the_first_batches_that_allow_them(monkeypatch):
+    ways = _recording_ways(monkeypatch, slow_except="pairs")
+    rng = np.random.default_rng(2)
+    for p in (101, 100, 101, 100, 101, 100):
+        planes = rng.integers(0, 256, (2, 3, p), dtype=np.uint8)
+        assert channel_histograms(planes).tolist() == _exact(planes)
+    assert ways == ["single", "joint", "single", "pairs", "joint", "pairs"]
+    assert images_module._HISTOGRAMS.choice == "pairs"
 
 
 @pytest.mark.parametrize("shape, offset", [((2, 3, 9), 0), ((3, 3, 10), 1), ((1, 1, 2), 1)])
 def test_pairs_fall_back_to_single_where_no_uint16_view_exists(monkeypatch, shape, offset):
     """An odd pixel count, or pixels at an odd address (a view into a larger buffer): one histogram per channel."""
-    monkeypatch.setitem(images_module._HISTOGRAMS, "method", images_module.PAIRS)
+    monkeypatch.setattr(images_module._HISTOGRAMS, "choice", images_module.PAIRS)
     size = int(np.prod(shape))
     buffer = np.random.default_rng(size).integers(0, 256, size + offset, dtype=np.uint8)
     planes = buffer[offset:].reshape(shape)
