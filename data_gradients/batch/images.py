@@ -112,7 +112,7 @@ def channel_histograms(planes: np.ndarray) -> np.ndarray:
         return _channel_histograms(planes, picker.choice)
     if planes.size < PROBE_PIXELS:
         return _channel_histograms(planes, SINGLE)
-    way = picker.next_way((SINGLE, JOINT, PAIRS) if _pairs_view(planes, 0) is not None else (SINGLE, JOINT))
+    way = picker.next_way(picker.ways if _pairs_view(planes, 0) is not None else (SINGLE, JOINT))
     return picker.timed(way, lambda: _channel_histograms(planes, way), planes.size)
 
 

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from data_gradients.reports.raster.canvas import Canvas, on_white, rgb, with_resolution
+from data_gradients.reports.raster.canvas import Canvas, on_white, rgb
 from data_gradients.reports.raster.legend import Entry, best_place, drawn_pixels, legend_size
 from data_gradients.reports.raster.text import DPI, line_height, px, text_box, text_mask
 
@@ -68,36 +65,6 @@ def test_colours_mix_with_white_and_the_png_keeps_pixels_and_resolution():
     canvas.fill(0, 0, 8, 8, (10, 20, 30))
     image = Image.open(io.BytesIO(canvas.png()))
     assert np.array_equal(np.asarray(image), canvas.pixels) and round(image.info["dpi"][0]) == DPI
-
-
-def _chunks(png: bytes):
-    """(type, data, CRC matches) of each chunk of a PNG, in order."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    at, out = 8, []
-    while at < len(png):
-        (length,) = struct.unpack(">I", png[at:at + 4])
-        kind, data = png[at + 4:at + 8], png[at + 8:at + 8 + length]
-        (crc,) = struct.unpack(">I", png[at + 8 + length:at + 12 + length])
-        out.append((kind, data, crc == zlib.crc32(kind + data)))
-        at += 12 + length
-    return out
-
-
-def test_the_png_records_its_resolution_in_a_valid_chunk_before_the_pixels():
-    rng = np.random.default_rng(0)
-    canvas = Canvas(37, 23)  # odd sizes, noisy pixels: every row filtered and compressed
-    canvas.pixels[...] = rng.integers(0, 256, canvas.pixels.shape, dtype=np.uint8)
-    png = canvas.png()
-    chunks = _chunks(png)
-    kinds = [k for k, _, _ in chunks]
-    assert all(ok for _, _, ok in chunks) and kinds[0] == b"IHDR" and kinds[-1] == b"IEND"
-    assert kinds.count(b"pHYs") == 1 and kinds.index(b"pHYs") < kinds.index(b"IDAT")
-    per_metre = struct.unpack(">IIB", dict((k, d) for k, d, _ in chunks)[b"pHYs"])
-    assert per_metre == (round(DPI / 0.0254), round(DPI / 0.0254), 1)
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), canvas.pixels)
-    assert with_resolution(png, 300) == png  # one already there: kept
-    with pytest.raises(ValueError, match="IHDR"):
-        with_resolution(b"GIF89a" + bytes(40), DPI)
 
 
 def test_the_legend_goes_where_it_covers_least():
