@@ -36,8 +36,8 @@ def any_phases(monkeypatch):
 
 @pytest.fixture
 def short_chunks(monkeypatch):
-    """Passes of 3 planes of 64 x 64 (1 to 3 planes of the sizes below): 7 planes end with a short last pass."""
-    monkeypatch.setattr(ar, "CHUNK_PIXELS", 3 * 64 * 64)
+    """Passes of 3 x 64 x 64 row sums (1 to 3 planes of the sizes below): 7 planes end with a short last pass."""
+    monkeypatch.setattr(ar, "CHUNK_FLOATS", 3 * 64 * 64)
 
 
 @pytest.mark.parametrize("rows", range(64, 128))
@@ -82,7 +82,7 @@ def test_strided_rows_are_read_as_they_are(any_phases):
 
 
 def test_passes_of_the_production_size_with_a_short_last_one():
-    per_pass = ar.CHUNK_PIXELS // (112 * 112)
+    per_pass = ar.CHUNK_FLOATS // (64 * 112)
     assert 2 <= per_pass < 29  # 29 planes of 112 x 112: several passes, the last one short
     for kind in range(3):
         tall = planes(kind, 29, 112, 112, 7 + kind)
