@@ -79,7 +79,7 @@ class SegmentationView:
         if self.lookup is not None:  # the uint8 labels masks were looked up from: compared as they are
             labels = np.ascontiguousarray(self.lookup[0]).reshape(shape)
             run_ops.differ(labels, starts)
-            start = np.flatnonzero(starts.view(bool))
+            start, row, x0 = run_ops.nonzero_cells(starts, itype)
             label, table = labels.ravel()[start], self.lookup[1]  # the labels starting runs, looked up
             if table.dtype == np.int32 and table.shape == (256,):  # by OpenCV: numpy would widen them first
                 value = cv2.LUT(label.reshape(1, -1), table).reshape(-1)
@@ -89,7 +89,7 @@ class SegmentationView:
         elif flat.dtype == np.int32:  # the canonical batch: id + 1 as uint8 (saturating), compared by OpenCV
             small = cv2.convertScaleAbs(flat, dst=run_ops.scratch("small", flat.shape), alpha=1, beta=1)
             run_ops.differ(small, starts)
-            start = np.flatnonzero(starts.view(bool))
+            start, row, x0 = run_ops.nonzero_cells(starts, itype)
             value = small.ravel()[start].astype(itype)
             if (value == 255).any():  # an id too large for uint8: compare the ids themselves
                 value = None
@@ -97,11 +97,8 @@ class SegmentationView:
                 value -= 1
         if value is None:  # (only when masks were given: a lookup always sets value)
             np.not_equal(flat[:, 1:], flat[:, :-1], out=starts.view(bool)[:, 1:])
-            start = np.flatnonzero(starts.view(bool))
+            start, row, x0 = run_ops.nonzero_cells(starts, itype)
             value = flat.ravel()[start].astype(itype)
-        start = start.astype(itype)  # gathers above used it as intp; stored small
-        row = start // itype(self.w)
-        x0 = start - row * itype(self.w)
         x1 = np.empty_like(x0)  # a run ends before the next one starts: runs never cross a row end
         x1[:-1] = start[1:] - row[:-1] * itype(self.w) - 1
         x1[-1] = self.w - 1

@@ -67,3 +67,19 @@ def test_union_joins_the_trees_of_every_pair_at_their_smallest_node():
                 for k in merged:
                     groups[k] = merged
         assert parent.tolist() == [min(groups[i]) for i in range(n)]
+
+
+@pytest.mark.parametrize("by_numpy", [False, True])
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+@pytest.mark.parametrize("shape,density", [((7, 13), 0.3), ((40, 1), 0.5), ((1, 50), 0.1), ((30, 64), 0.0),
+                                           ((30, 64), 1.0), ((0, 5), 0.5)])
+def test_nonzero_cells_are_flatnonzero_with_rows_and_columns(monkeypatch, by_numpy, itype, shape, density):
+    if by_numpy:  # the path of arrays too large for cv2.findNonZero's int32 points
+        monkeypatch.setattr(run_ops, "FIND_NONZERO_CELLS", 1)
+    rng = np.random.default_rng(5)
+    flags = ((rng.random(shape) < density) * rng.integers(1, 256, shape)).astype(np.uint8)
+    start, row, col = run_ops.nonzero_cells(flags, itype)
+    expected = np.flatnonzero(flags)
+    for got, want in ((start, expected), (row, expected // max(shape[1], 1)), (col, expected % max(shape[1], 1))):
+        assert got.dtype == itype
+        np.testing.assert_array_equal(got, want)
