@@ -26,8 +26,9 @@ legacy  data-gradients 0.3.2's own benchmark: 256x256, 2000 train + 400 val, 10 
         the machine the issue was filed on (not side by side: a different machine gives other ratios).
         An untimed run of ours on 80 images comes first (WARM_UP_N).
 memory  Peak RSS of real-resolution runs at N=500 and N=20000 (workers=2), and the peak PSS
-        (proportional set size) of the process and its workers together, sampled every 50 ms (they share
-        pages, torch's ~220 MB among them, so their RSS would count those twice): both must stay flat.
+        (proportional set size) of the process and its analysis and drawing workers together, sampled every
+        50 ms (they share pages, torch's ~220 MB among them, so their RSS would count those twice): both
+        must stay flat. The files form shows the PSS of the DataLoader's decoding workers apart (torch's).
         Two forms (--memory-sources): files, the real suite's (a DataLoader with num_workers=2 decoding
         JPEG/PNG, N samples going round 500 files), and pool (decoded samples from memory, collated in
         the analysing process). Each N runs --memory-repeat times (default 3), in turn: every run, the
@@ -210,17 +211,22 @@ def rank_child(rank: int, world: int, port: int, spec: dict, out: str) -> None:
 class PssSampler:
     """Peak over the run of the proportional set size (PSS) of this process and all its descendants,
     sampled every ``every`` s: forked analysis workers share pages with this process, so their RSS
-    would count those pages twice; PSS shares each page between the processes mapping it."""
+    would count those pages twice; PSS shares each page between the processes mapping it.
 
-    def __init__(self, every: float = 0.05, enabled: bool = True):
+    ``loader_pids``: a folder where the DataLoader's workers leave a file named by their pid
+    (:func:`record_loader_worker`): their PSS peaks apart, in ``loader_peak_mb`` (``peak_mb``: the rest,
+    the analysing process and its analysis and drawing workers)."""
+
+    def __init__(self, every: float = 0.05, enabled: bool = True, loader_pids: Optional[str] = None):
         import threading
 
         self.every, self.peak_mb, self._stop, self.enabled = every, float("nan"), threading.Event(), enabled
+        self.loader_pids, self.loader_peak_mb = loader_pids, float("nan")
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self):
         if self.enabled:
-            self.peak_mb = 0.0
+            self.peak_mb = self.loader_peak_mb = 0.0
             self._thread.start()
         return self
 
@@ -231,7 +237,20 @@ class PssSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            self.peak_mb = max(self.peak_mb, sum(_pss_kb(pid) for pid in _family(os.getpid())) / 1024)
+            loader = {int(f.name) for f in Path(self.loader_pids).iterdir()} if self.loader_pids else set()
+            ours = theirs = 0
+            for pid in _family(os.getpid()):
+                if pid in loader:
+                    theirs += _pss_kb(pid)
+                else:
+                    ours += _pss_kb(pid)
+            self.peak_mb = max(self.peak_mb, ours / 1024)
+            self.loader_peak_mb = max(self.loader_peak_mb, theirs / 1024)
+
+
+def record_loader_worker(folder: str, worker_id: int) -> None:
+    """A DataLoader ``worker_init_fn`` (with the folder bound): leaves a file named by this worker's pid."""
+    (Path(folder) / str(os.getpid())).touch()
 
 
 def _family(pid: int) -> list:
@@ -296,10 +315,16 @@ def child(spec: dict) -> dict:
             mp.start_processes(rank_child, args=(spec["ranks"], port, spec, out), nprocs=spec["ranks"],
                                start_method="spawn")
             return {**spec, **json.loads(Path(out).read_text())}
+    pid_dir = None  # the files form's memory runs: where the loader's workers leave their pids
     if spec["source"] == "files":
         lengths = (n, n // 5) if spec.get("cycle") else (None, None)  # the memory suite: N from fewer files
         datasets = [FileDataset(task, Path(spec["folder"]) / s, m) for s, m in zip(("train", "val"), lengths)]
         loader_kw = dict(num_workers=2, persistent_workers=False)
+        if spec.get("pss"):
+            import functools
+
+            pid_dir = tempfile.mkdtemp(prefix="dg_loader_pids_")
+            loader_kw["worker_init_fn"] = functools.partial(record_loader_worker, pid_dir)
     else:
         datasets = [PoolDataset(task, m, s, size, k) for m, s in ((n, "train"), (n // 5, "val"))]
         loader_kw = dict(num_workers=0)
@@ -322,10 +347,15 @@ def child(spec: dict) -> dict:
                 kw["writers"] = []
             m = make_manager(manager, loaders, tmp, spec["workers"], kw)
             t = time.perf_counter()
-            with PssSampler(enabled=bool(spec.get("pss"))) as pss:  # reading smaps takes the run's mmap lock:
-                report = m.run()  # only where memory is what is measured
+            # reading smaps takes the run's mmap lock: only where memory is what is measured
+            with PssSampler(enabled=bool(spec.get("pss")), loader_pids=pid_dir) as pss:
+                report = m.run()
             out["total_s"] = time.perf_counter() - t
-            out["peak_pss_mb"] = pss.peak_mb
+            out["peak_pss_mb"], out["loader_pss_mb"] = pss.peak_mb, pss.loader_peak_mb
+        if pid_dir:
+            import shutil
+
+            shutil.rmtree(pid_dir, ignore_errors=True)
         out.update(run_s=report.duration_s, write_s=report.write_s, failed=sorted(report.failed_features))
         out.update(picked_kernels())
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -480,11 +510,14 @@ def suite_memory(tasks, sizes=(500, 20000), repeat: int = 3, sources=("files", "
 
     files: the real suite's form (JPEG/PNG decoded by a DataLoader with num_workers=2), N samples going round
     FILES_POOL train files (a fifth of each for val), so that N=20000 needs no 20000 files on disk; the peak
-    RSS is that of the analysing process (the loader's workers apart), the PSS of every process of the run.
+    RSS is that of the analysing process (the loader's workers apart); the PSS is split: ours (the analysing
+    process and its analysis and drawing workers) and the loader's decoding workers (torch's, known by the
+    pid each leaves from its ``worker_init_fn``), which grow on their own (detection: +40 MB each from N=500 to N=20000).
     pool: decoded samples served from memory in the analysing process (num_workers=0): the loader's collation
     shares the analysis' heap, the harder case for a flat line."""
     print(f"\n== peak memory, real resolution, workers=2, N={sizes[0]} vs N={sizes[1]}, {repeat} runs of each in turn: "
-          f"RSS of the analysing process; PSS of it and its workers (analysis, and the loader's) together\n")
+          f"RSS of the analysing process; PSS of it and its analysis and drawing workers together (ours), and "
+          f"of the DataLoader's decoding workers (loader, files form)\n")
     for task in tasks:
         size, k = REAL[task], {"segmentation": 19, "detection": 10, "classification": 100}[task]
         with tempfile.TemporaryDirectory() as tmp:
@@ -498,10 +531,13 @@ def suite_memory(tasks, sizes=(500, 20000), repeat: int = 3, sources=("files", "
                     for n in sizes:
                         runs[n].append(spawn(source=source, workers=2, task=task, n=n, size=size, classes=k, pss=True,
                                              **extra))
-                for key, name in (("peak_rss_mb", "peak RSS"), ("peak_pss_mb", "PSS")):
+                rows = [("peak_rss_mb", "peak RSS"), ("peak_pss_mb", "PSS")]
+                if source == "files":  # the loader's decoding workers apart: torch's processes, not ours
+                    rows = [("peak_rss_mb", "peak RSS"), ("peak_pss_mb", "PSS ours"), ("loader_pss_mb", "PSS loader")]
+                for key, name in rows:
                     small, large = ([r[key] for r in runs[n]] for n in sizes)
                     med = [statistics.median(v) for v in (small, large)]
-                    print(f"{task:14s} {source:5s} {name:8s} N={sizes[0]}: {_mb_runs(small)}  N={sizes[1]}: "
+                    print(f"{task:14s} {source:5s} {name:10s} N={sizes[0]}: {_mb_runs(small)}  N={sizes[1]}: "
                           f"{_mb_runs(large)}  medians {med[1] - med[0]:+.0f} MB, widest pair {_widest(small, large):+.0f} MB",
                           flush=True)
 
