@@ -395,6 +395,20 @@ _KERNELS: dict = {}  # task -> the image hash kernel of the first run of that ta
 # often within 20 % of each other, so their pick flips from run to run without costing much: not flagged)
 
 
+def import_from(checkout: str) -> None:
+    """Make ``import data_gradients`` take the package of ``checkout``, and check that it does. PYTHONPATH alone
+    is not enough: an editable install (``./dev setup``'s) puts a finder in ``sys.meta_path`` that answers
+    before ``sys.path`` is searched, so the baseline would silently be this checkout again."""
+    sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")
+                        and "__editable__" not in repr(f)]
+    root = os.path.realpath(checkout)
+    sys.path.insert(0, root)
+    import data_gradients
+
+    if not os.path.realpath(data_gradients.__file__).startswith(root + os.sep):
+        raise SystemExit(f"the baseline {checkout} was not imported: data_gradients came from {data_gradients.__file__}")
+
+
 def spawn(**spec) -> dict:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if spec.get("baseline"):  # that checkout's package is imported first
@@ -612,7 +626,10 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(json.loads(args.child))))
+        spec = json.loads(args.child)
+        if spec.get("baseline"):
+            import_from(spec["baseline"])
+        print(json.dumps(child(spec)))
         return
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one torch thread per process (and one OpenCV thread "
           f"in the in-memory runs)\n{cpu_line()}")
