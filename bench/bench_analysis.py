@@ -323,7 +323,7 @@ def child(spec: dict) -> dict:
         if spec.get("pss"):
             import functools
 
-            pid_dir = tempfile.mkdtemp(prefix="dg_loader_pids_")
+            pid_dir = tempfile.mkdtemp(prefix="dg_loader_pids_")  # removed at the end of this run
             loader_kw["worker_init_fn"] = functools.partial(record_loader_worker, pid_dir)
     else:
         datasets = [PoolDataset(task, m, s, size, k) for m, s in ((n, "train"), (n // 5, "val"))]
@@ -352,13 +352,13 @@ def child(spec: dict) -> dict:
                 report = m.run()
             out["total_s"] = time.perf_counter() - t
             out["peak_pss_mb"], out["loader_pss_mb"] = pss.peak_mb, pss.loader_peak_mb
-        if pid_dir:
-            import shutil
-
-            shutil.rmtree(pid_dir, ignore_errors=True)
         out.update(run_s=report.duration_s, write_s=report.write_s, failed=sorted(report.failed_features))
         out.update(picked_kernels())
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if pid_dir:
+        import shutil
+
+        shutil.rmtree(pid_dir, ignore_errors=True)
     return out
 
 
