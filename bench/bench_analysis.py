@@ -410,9 +410,7 @@ def import_from(checkout: str) -> None:
 
 
 def spawn(**spec) -> dict:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if spec.get("baseline"):  # that checkout's package is imported first
-        env["PYTHONPATH"] = os.pathsep.join([spec["baseline"], env.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # a baseline checkout's package: imported by the child (import_from)
     res = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True, env=env)
     if res.returncode != 0:
         raise SystemExit(f"child {spec} failed:\n{res.stderr[-3000:]}")
