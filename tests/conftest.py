@@ -89,6 +89,23 @@ def python_ctrl_c():
     signal.signal(signal.SIGINT, previous)
 
 
+@pytest.fixture(scope="module", params=["compiled", "numpy"])
+def run_path(request):
+    """The module's tests once with the compiled loops over mask runs (:mod:`data_gradients.batch.run_kernels`)
+    and once with numpy's ways, which must give the same results (module scope: hypothesis' tests take no
+    per-test fixture). Use with ``pytestmark = pytest.mark.usefixtures("run_path")``."""
+    from data_gradients.batch import run_kernels
+
+    kernels = run_kernels.KERNELS
+    if request.param == "compiled":
+        assert kernels is not None, ("the C extension data_gradients.batch._run_kernels is not built (or is stale): "
+                                     "install a C compiler and the Python headers, then ./dev setup")
+    else:
+        run_kernels.KERNELS = None
+    yield request.param
+    run_kernels.KERNELS = kernels
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

@@ -27,7 +27,7 @@ from typing import Dict, Optional, Tuple
 import cv2
 import numpy as np
 
-from data_gradients.batch import run_ops
+from data_gradients.batch import run_kernels, run_ops
 
 
 class _once:
@@ -59,10 +59,18 @@ class SegmentationView:
         self.lookup = lookup
         self.n, self.h, self.w = masks.shape if masks is not None else lookup[0].shape
 
+    @property
+    def _compiled(self) -> bool:
+        """Whether the compiled loops (:mod:`run_kernels`) take the runs' pairs, components and erosion: built,
+        and the batch is below 2**31 pixels (int32 runs)."""
+        return run_kernels.KERNELS is not None and self._all_runs["row"].dtype == np.int32
+
     # ------------------------------------------------------------------ runs
     @_once
     def _all_runs(self) -> Dict[str, np.ndarray]:
-        """Every run of the (N*H, W) image, counted or not: ``start`` (flat index), ``row``, ``x0``, ``x1``, ``value``.
+        """Every run of the (N*H, W) image, counted or not: ``row``, ``x0``, ``x1``, ``value`` (and ``label`` from a
+        lookup); ``start`` (flat index) from numpy's scan, the counted runs (:attr:`runs`) under ``counted`` from the
+        compiled one.
 
         Indices are int32 when the batch has fewer than 2**31 pixels (half the memory traffic of int64).
         """
@@ -72,6 +80,11 @@ class SegmentationView:
         if size == 0:
             empty = np.zeros(0, dtype=itype)
             return {"start": empty, "row": empty, "x0": empty, "x1": empty, "value": empty}
+        if run_kernels.KERNELS is not None and itype is np.int32:  # one compiled scan, counted runs apart
+            if self.lookup is not None and self.lookup[1].dtype == np.int32 and self.lookup[1].shape == (256,):
+                return run_kernels.mask_runs(self.lookup[0].reshape(shape), self.h, self.lookup[1])
+            if self.lookup is None and self.masks.dtype == np.int32:
+                return run_kernels.mask_runs(self.masks.reshape(shape), self.h)
         starts = run_ops.scratch("starts", shape)
         starts[:, 0] = 1
         value = None
@@ -135,6 +148,8 @@ class SegmentationView:
     def runs(self) -> Dict[str, np.ndarray]:
         """Counted runs in raster order: ``row`` (image * H + y), ``x0``, ``x1`` (inclusive), ``cls``, ``image``."""
         a = self._all_runs
+        if "counted" in a:  # found by the compiled scan
+            return a["counted"]
         keep = np.flatnonzero(a["value"] >= 0)
         row = a["row"][keep]
         return {"row": row, "x0": a["x0"][keep], "x1": a["x1"][keep], "cls": a["value"][keep],
@@ -159,6 +174,9 @@ class SegmentationView:
     # ------------------------------------------------------------------ pairs of runs in adjacent rows
     @_once
     def _pairs(self) -> Dict[str, np.ndarray]:
+        if self._compiled:  # one merge of each pair of rows' counted runs
+            r = self.runs
+            return run_kernels.run_pairs(r["row"], r["x0"], r["x1"], r["cls"], self.h)
         a = self._all_runs
         start, row, x0, value = a["start"], a["row"], a["x0"], a["value"]
         itype = start.dtype.type
@@ -234,6 +252,8 @@ class SegmentationView:
         shape, a run starting under another class: ~10% of them at 720p) are resolved over the trees
         alone, not over every run."""
         n_runs = len(self.runs["row"])
+        if self._compiled:
+            return run_kernels.run_components(n_runs, self.pairs4, self.pairs_diag)
         u = np.concatenate([self.pairs4[0], self.pairs_diag[0]])
         v = np.concatenate([self.pairs4[1], self.pairs_diag[1]])
         first = self._pairs["pairs4_first"]
@@ -260,6 +280,12 @@ class SegmentationView:
         r, (comp, first) = self.runs, self._run_components
         k = len(first)
         first = first.astype(np.int64, copy=False)
+        if self._compiled:
+            area, left, right, bottom = run_kernels.component_boxes(comp, k, r["row"], r["x0"], r["x1"])
+            top = r["row"][first].astype(np.int64)
+            return {"cls": r["cls"][first].astype(np.int64), "image": r["image"][first].astype(np.int64),
+                    "area": area, "width": right - left + 1, "height": bottom - top + 1, "top": top,
+                    "bottom": bottom, "first_run": first}
         bottom = np.full(k, -1, dtype=r["row"].dtype)  # ufunc.at is fast only when the dtypes agree
         left = np.full(k, self.w, dtype=r["x0"].dtype)
         right = np.full(k, -1, dtype=r["x1"].dtype)
@@ -277,6 +303,8 @@ class SegmentationView:
     def run_survives(self) -> np.ndarray:
         """bool per counted run: some pixel of it survives a 3x3 erosion of its class."""
         r = self.runs
+        if self._compiled:  # found with the pairs
+            return self._pairs["survives"]
         low = self.pairs4[1]
         a, b, c, d = self.pairs4_columns
         lo = np.maximum(a, c) + 1

@@ -1,9 +1,12 @@
 """Known answers for the shared per-batch view of segmentation masks (runs, pairs, components, erosion)."""
 import cv2
 import numpy as np
+import pytest
 
 from data_gradients.batch import SegmentationBatchBuilder, run_ops
 from data_gradients.batch.segmentation_view import SegmentationView
+
+pytestmark = pytest.mark.usefixtures("run_path")  # compiled loops over runs, and numpy's ways
 
 
 def view(*masks):

@@ -15,6 +15,8 @@ from data_gradients.feature_extractors.segmentation.components import (
     histogram_median,
 )
 
+pytestmark = pytest.mark.usefixtures("run_path")  # compiled loops over runs, and numpy's ways
+
 IGNORE = 255
 
 

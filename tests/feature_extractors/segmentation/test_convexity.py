@@ -14,6 +14,8 @@ from data_gradients.feature_extractors.segmentation.convexity import (
     component_convexity,
 )
 
+pytestmark = pytest.mark.usefixtures("run_path")  # compiled loops over runs, and numpy's ways
+
 IGNORE = 255
 
 

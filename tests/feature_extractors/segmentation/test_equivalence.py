@@ -30,6 +30,8 @@ from data_gradients.feature_extractors.segmentation.heatmap import SegmentationC
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 from street_scenes import street_scene  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("run_path")  # compiled loops over runs, and numpy's ways
+
 KERNEL = np.ones((3, 3), dtype=np.uint8)
 FEATURES = (SegmentationClassFrequency, SegmentationComponents, SegmentationClassHeatmap, SegmentationConvexity,
             SegmentationErosion, SegmentationCooccurrence)

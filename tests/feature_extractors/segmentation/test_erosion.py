@@ -8,6 +8,8 @@ from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.segmentation.erosion import SegmentationErosion
 
+pytestmark = pytest.mark.usefixtures("run_path")  # compiled loops over runs, and numpy's ways
+
 IGNORE = 255
 
 
