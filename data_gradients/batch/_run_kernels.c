@@ -10,6 +10,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -367,11 +368,158 @@ static PyObject *component_boxes(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* perimeter_counts(component, x0, x1, up4, low4, up_diag, axis, diag)
+ *
+ * The contour of every component as whole numbers of steps (convexity.run_perimeters: the length is
+ * axis + diag * sqrt(2), taken by the caller): a run's horizontal steps are walked twice, less once per column
+ * pair covered from above or below; each 4-adjacent pair of runs [a, b] above [c, d] has two end windows, a
+ * vertical step where a == c (b == d), else a diagonal one; a corner-only pair, two diagonal steps. Both
+ * outputs int64, one per component, filled here. */
+static PyObject *perimeter_counts(PyObject *self, PyObject *args)
+{
+    Py_buffer b_comp, b_x0, b_x1, b_u4, b_l4, b_ud, b_axis, b_diag;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*w*w*", &b_comp, &b_x0, &b_x1, &b_u4, &b_l4, &b_ud, &b_axis, &b_diag))
+        return NULL;
+    Py_ssize_t n = b_comp.len / 8, n4 = b_u4.len / 8, nd = b_ud.len / 8, k = b_axis.len / 8;
+    const int64_t *comp = (const int64_t *)b_comp.buf, *u4 = (const int64_t *)b_u4.buf;
+    const int64_t *l4 = (const int64_t *)b_l4.buf, *ud = (const int64_t *)b_ud.buf;
+    int ok = b_x0.len / 4 >= n && b_x1.len / 4 >= n && b_l4.len / 8 == n4 && b_diag.len / 8 == k;
+    for (Py_ssize_t i = 0; i < n && ok; i++)
+        ok = comp[i] >= 0 && comp[i] < k;
+    for (Py_ssize_t i = 0; i < n4 && ok; i++)
+        ok = u4[i] >= 0 && u4[i] < n && l4[i] >= 0 && l4[i] < n;
+    for (Py_ssize_t i = 0; i < nd && ok; i++)
+        ok = ud[i] >= 0 && ud[i] < n;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "perimeter_counts: wrong lengths, or a run or component out of range");
+    } else {
+        const int32_t *x0 = (const int32_t *)b_x0.buf, *x1 = (const int32_t *)b_x1.buf;
+        int64_t *axis = (int64_t *)b_axis.buf, *diag = (int64_t *)b_diag.buf;
+        Py_BEGIN_ALLOW_THREADS
+        memset(axis, 0, (size_t)k * 8);
+        memset(diag, 0, (size_t)k * 8);
+        for (Py_ssize_t i = 0; i < n; i++)
+            axis[comp[i]] += 2 * ((int64_t)x1[i] - x0[i]);
+        for (Py_ssize_t i = 0; i < n4; i++) {
+            int64_t a = x0[u4[i]], b = x1[u4[i]], c = x0[l4[i]], d = x1[l4[i]];
+            int64_t lo1 = c > a - 1 ? c : a - 1, hi1 = d - 1 < b ? d - 1 : b;
+            int64_t lo2 = a > c - 1 ? a : c - 1, hi2 = b - 1 < d ? b - 1 : d;
+            int64_t covered = (hi1 >= lo1 ? hi1 - lo1 + 1 : 0) + (hi2 >= lo2 ? hi2 - lo2 + 1 : 0);
+            int64_t ends = (a != c) + (b != d);
+            int64_t owner = comp[u4[i]];
+            axis[owner] += 2 - ends - covered;
+            diag[owner] += ends;
+        }
+        for (Py_ssize_t i = 0; i < nd; i++)
+            diag[comp[ud[i]]] += 2;
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&b_comp); PyBuffer_Release(&b_x0); PyBuffer_Release(&b_x1); PyBuffer_Release(&b_u4);
+    PyBuffer_Release(&b_l4); PyBuffer_Release(&b_ud); PyBuffer_Release(&b_axis); PyBuffer_Release(&b_diag);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* The length of the convex part (bulging to larger x) of the chain of points (x[y], y), y = 0..m-1: its
+ * vertices are the points left after dropping, as long as any is, a point not strictly beyond the segment
+ * joining its neighbours (one pass of a monotone chain gives the same vertices); the steps between
+ * consecutive vertices summed in order, each hypot(dx, dy). ``sx``, ``sy``: room for m points. */
+static double convex_chain_length(const int64_t *x, Py_ssize_t m, int64_t *sx, int64_t *sy)
+{
+    Py_ssize_t top = 0;
+    for (Py_ssize_t y = 0; y < m; y++) {
+        while (top >= 2 && (sx[top - 1] - sx[top - 2]) * (y - sy[top - 2]) <=
+                               (x[y] - sx[top - 2]) * (sy[top - 1] - sy[top - 2]))
+            top--;
+        sx[top] = x[y];
+        sy[top] = y;
+        top++;
+    }
+    double length = 0.0;
+    for (Py_ssize_t i = 1; i < top; i++)
+        length += hypot((double)(sx[i] - sx[i - 1]), (double)(sy[i] - sy[i - 1]));
+    return length;
+}
+
+/* hull_parts(component, row, x0, x1, top, height, left, right, sx, sy, ends, right_chain, left_chain)
+ *
+ * For convexity.run_hull_lengths: per component (top row and rows given, every row between held by
+ * some run of it), the widths of its first and last rows summed (``ends``, int64) and the lengths of the
+ * convex parts of its right chain (last column of each row) and of its left chain (first column, mirrored),
+ * float64. ``left``, ``right``, ``sx``, ``sy``: int64 scratch, as many as rows of all components. */
+static PyObject *hull_parts(PyObject *self, PyObject *args)
+{
+    Py_buffer b_comp, b_row, b_x0, b_x1, b_top, b_height, b_left, b_right, b_sx, b_sy, b_ends, b_rc, b_lc;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*w*w*w*w*w*w*w*", &b_comp, &b_row, &b_x0, &b_x1, &b_top, &b_height,
+                          &b_left, &b_right, &b_sx, &b_sy, &b_ends, &b_rc, &b_lc))
+        return NULL;
+    Py_ssize_t n = b_comp.len / 8, k = b_top.len / 8, total = 0;
+    const int64_t *comp = (const int64_t *)b_comp.buf, *top = (const int64_t *)b_top.buf;
+    const int64_t *height = (const int64_t *)b_height.buf;
+    const int32_t *row = (const int32_t *)b_row.buf;
+    int ok = b_row.len / 4 >= n && b_x0.len / 4 >= n && b_x1.len / 4 >= n && b_height.len / 8 == k &&
+             b_ends.len / 8 == k && b_rc.len / 8 == k && b_lc.len / 8 == k;
+    for (Py_ssize_t c = 0; c < k && ok; c++) {
+        ok = height[c] >= 1;
+        total += height[c];
+    }
+    ok = ok && b_left.len / 8 >= total && b_right.len / 8 >= total && b_sx.len / 8 >= total && b_sy.len / 8 >= total;
+    for (Py_ssize_t i = 0; i < n && ok; i++)
+        ok = comp[i] >= 0 && comp[i] < k && row[i] >= top[comp[i]] && row[i] < top[comp[i]] + height[comp[i]];
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "hull_parts: wrong lengths, or a run outside its component's rows");
+    } else {
+        const int32_t *x0 = (const int32_t *)b_x0.buf, *x1 = (const int32_t *)b_x1.buf;
+        int64_t *left = (int64_t *)b_left.buf, *right = (int64_t *)b_right.buf;
+        int64_t *sx = (int64_t *)b_sx.buf, *sy = (int64_t *)b_sy.buf, *ends = (int64_t *)b_ends.buf;
+        double *rc = (double *)b_rc.buf, *lc = (double *)b_lc.buf;
+        Py_BEGIN_ALLOW_THREADS
+        int64_t *offset = sx;  /* the first slot of each component's rows, then scratch for the chains */
+        Py_ssize_t at = 0;
+        for (Py_ssize_t c = 0; c < k; c++) {
+            offset[c] = at;
+            at += height[c];
+        }
+        for (Py_ssize_t s = 0; s < total; s++) {
+            left[s] = INT64_MAX;
+            right[s] = INT64_MIN;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int64_t s = offset[comp[i]] + row[i] - top[comp[i]];
+            if (x0[i] < left[s]) left[s] = x0[i];
+            if (x1[i] > right[s]) right[s] = x1[i];
+        }
+        /* the offsets are done with: sx, sy now hold the chains' points */
+        at = 0;
+        for (Py_ssize_t c = 0; c < k; c++) {
+            Py_ssize_t m = (Py_ssize_t)height[c];
+            int64_t *l = left + at, *r = right + at;
+            ends[c] = (r[0] - l[0]) + (r[m - 1] - l[m - 1]);
+            for (Py_ssize_t y = 0; y < m; y++)
+                l[y] = -l[y];  /* mirrored: the left chain bulges to larger x too */
+            rc[c] = convex_chain_length(r, m, sx, sy);
+            lc[c] = convex_chain_length(l, m, sx, sy);
+            at += m;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&b_comp); PyBuffer_Release(&b_row); PyBuffer_Release(&b_x0); PyBuffer_Release(&b_x1);
+    PyBuffer_Release(&b_top); PyBuffer_Release(&b_height); PyBuffer_Release(&b_left); PyBuffer_Release(&b_right);
+    PyBuffer_Release(&b_sx); PyBuffer_Release(&b_sy); PyBuffer_Release(&b_ends); PyBuffer_Release(&b_rc);
+    PyBuffer_Release(&b_lc);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"mask_runs", mask_runs, METH_VARARGS, "Runs of uint8 labels looked up, or of int32 ids (see run_kernels.mask_runs)."},
     {"run_pairs", run_pairs, METH_VARARGS, "Same-class pairs of runs in adjacent rows, and erosion survival (see run_kernels.run_pairs)."},
     {"run_components", run_components, METH_VARARGS, "Union-find over run pairs (see run_kernels.run_components)."},
     {"component_boxes", component_boxes, METH_VARARGS, "Area and bounding box per component."},
+    {"perimeter_counts", perimeter_counts, METH_VARARGS, "Axis and diagonal contour steps per component."},
+    {"hull_parts", hull_parts, METH_VARARGS, "End widths and convex chain lengths per component."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -381,7 +529,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_run_kernels", "Comp
 PyMODINIT_FUNC PyInit__run_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 1) < 0) {  /* run_kernels.VERSION: the signatures */
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 2) < 0) {  /* run_kernels.VERSION: the signatures */
         Py_DECREF(m);
         return NULL;
     }

@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-VERSION = 1  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+VERSION = 2  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 try:
     from data_gradients.batch import _run_kernels as KERNELS
 except ImportError:  # not built: numpy everywhere
@@ -114,3 +114,28 @@ def component_boxes(comp: np.ndarray, k: int, row: np.ndarray, x0: np.ndarray,
     area, left, right, bottom = (np.empty(k, dtype=np.int64) for _ in range(4))
     KERNELS.component_boxes(comp, _int32(row), _int32(x0), _int32(x1), area, left, right, bottom)
     return area, left, right, bottom
+
+
+def perimeter_counts(comp: np.ndarray, k: int, x0: np.ndarray, x1: np.ndarray, pairs4: Tuple[np.ndarray, np.ndarray],
+                     pairs_diag: Tuple[np.ndarray, np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+    """(axis, diagonal) int64 contour steps of each of ``k`` components (the perimeter is axis + diagonal * sqrt(2):
+    see :func:`~data_gradients.feature_extractors.segmentation.convexity.run_perimeters`)."""
+    axis, diag = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64)
+    KERNELS.perimeter_counts(np.ascontiguousarray(comp, dtype=np.int64), _int32(x0), _int32(x1),
+                             *(np.ascontiguousarray(a, dtype=np.int64) for a in (*pairs4, pairs_diag[0])), axis, diag)
+    return axis, diag
+
+
+def hull_parts(comp: np.ndarray, row: np.ndarray, x0: np.ndarray, x1: np.ndarray, top: np.ndarray,
+               height: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per component (``top`` row and ``height`` rows, int64): the widths of its first and last rows summed
+    (int64, as pixel-centre distances) and the lengths of the convex parts of its right and left chains
+    (float64): see :func:`~data_gradients.feature_extractors.segmentation.convexity.run_hull_lengths`."""
+    k = len(top)
+    top, height = np.ascontiguousarray(top, dtype=np.int64), np.ascontiguousarray(height, dtype=np.int64)
+    total = int(height.sum())
+    scratch = [_scratch(name, total, np.int64) for name in ("left", "right", "sx", "sy")]
+    ends, right, left = np.empty(k, dtype=np.int64), np.empty(k), np.empty(k)
+    KERNELS.hull_parts(np.ascontiguousarray(comp, dtype=np.int64), _int32(row), _int32(x0), _int32(x1), top, height,
+                       *scratch, ends, right, left)
+    return ends, right, left

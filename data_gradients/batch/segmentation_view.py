@@ -60,7 +60,7 @@ class SegmentationView:
         self.n, self.h, self.w = masks.shape if masks is not None else lookup[0].shape
 
     @property
-    def _compiled(self) -> bool:
+    def compiled(self) -> bool:
         """Whether the compiled loops (:mod:`run_kernels`) take the runs' pairs, components and erosion: built,
         and the batch is below 2**31 pixels (int32 runs)."""
         return run_kernels.KERNELS is not None and self._all_runs["row"].dtype == np.int32
@@ -174,7 +174,7 @@ class SegmentationView:
     # ------------------------------------------------------------------ pairs of runs in adjacent rows
     @_once
     def _pairs(self) -> Dict[str, np.ndarray]:
-        if self._compiled:  # one merge of each pair of rows' counted runs
+        if self.compiled:  # one merge of each pair of rows' counted runs
             r = self.runs
             return run_kernels.run_pairs(r["row"], r["x0"], r["x1"], r["cls"], self.h)
         a = self._all_runs
@@ -252,7 +252,7 @@ class SegmentationView:
         shape, a run starting under another class: ~10% of them at 720p) are resolved over the trees
         alone, not over every run."""
         n_runs = len(self.runs["row"])
-        if self._compiled:
+        if self.compiled:
             return run_kernels.run_components(n_runs, self.pairs4, self.pairs_diag)
         u = np.concatenate([self.pairs4[0], self.pairs_diag[0]])
         v = np.concatenate([self.pairs4[1], self.pairs_diag[1]])
@@ -280,7 +280,7 @@ class SegmentationView:
         r, (comp, first) = self.runs, self._run_components
         k = len(first)
         first = first.astype(np.int64, copy=False)
-        if self._compiled:
+        if self.compiled:
             area, left, right, bottom = run_kernels.component_boxes(comp, k, r["row"], r["x0"], r["x1"])
             top = r["row"][first].astype(np.int64)
             return {"cls": r["cls"][first].astype(np.int64), "image": r["image"][first].astype(np.int64),
@@ -303,7 +303,7 @@ class SegmentationView:
     def run_survives(self) -> np.ndarray:
         """bool per counted run: some pixel of it survives a 3x3 erosion of its class."""
         r = self.runs
-        if self._compiled:  # found with the pairs
+        if self.compiled:  # found with the pairs
             return self._pairs["survives"]
         low = self.pairs4[1]
         a, b, c, d = self.pairs4_columns

@@ -169,6 +169,24 @@ def test_bad_arguments_are_refused():
                           buf, np.zeros(2, np.int32))
     with pytest.raises(ValueError, match="out of range"):
         KERNELS.component_boxes(np.array([5]), buf[:1], buf[:1], buf[:1], *(np.zeros(2, np.int64) for _ in range(4)))
+    one = np.zeros(1, dtype=np.int64)
+    with pytest.raises(ValueError, match="out of range"):  # a pair naming run 1 of a single run
+        run_kernels.perimeter_counts(one, 1, buf[:1], buf[:1], (one, one + 1), (one, one))
+    with pytest.raises(ValueError, match="outside its component"):  # the run's row 3 is not the component's row 0
+        run_kernels.hull_parts(one, np.array([3], np.int32), buf[:1], buf[:1], one, one + 1)
+
+
+def test_hull_chains_drop_every_point_not_beyond_its_neighbours():
+    # one component: rows 0..4 of a diamond with a dent on the right: right ends 2, 3, 1, 3, 2; left 2, 1, 0, 1, 2
+    x0 = np.array([2, 1, 0, 1, 2], np.int32)
+    x1 = np.array([2, 3, 1, 3, 2], np.int32)
+    row = np.arange(5, dtype=np.int32)
+    comp = np.zeros(5, np.int64)
+    ends, right, left = run_kernels.hull_parts(comp, row, x0, x1, np.zeros(1, np.int64), np.array([5], np.int64))
+    assert ends.tolist() == [0]  # one-pixel first and last rows
+    # right chain (2,0) (3,1) (3,3) (2,4): the dent at row 2 goes; left chain (2,0) (0,2) (2,4) (mirrored)
+    assert right[0] == pytest.approx(2 * np.sqrt(2) + 2)
+    assert left[0] == pytest.approx(4 * np.sqrt(2))
 
 
 def test_threads_each_keep_their_own_scratch():

@@ -24,7 +24,7 @@ from typing import List, Sequence
 import cv2
 import numpy as np
 
-from data_gradients.batch import SegmentationBatch
+from data_gradients.batch import SegmentationBatch, run_kernels
 from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
@@ -88,6 +88,9 @@ def run_perimeters(view: SegmentationView) -> np.ndarray:
     r, comp = view.runs, view.run_component
     k = len(view.components["cls"])
     x0, x1 = r["x0"], r["x1"]
+    if view.compiled:  # the same whole numbers of steps, counted by a compiled loop
+        axis, diag = run_kernels.perimeter_counts(comp, k, x0, x1, view.pairs4, view.pairs_diag)
+        return axis.astype(np.float64) + diag.astype(np.float64) * np.sqrt(2.0)
     axis, diag = np.zeros(k), np.zeros(k)
     axis += np.bincount(comp, weights=2 * (x1 - x0), minlength=k)
     u, low = view.pairs4
@@ -114,6 +117,9 @@ def run_hull_lengths(view: SegmentationView) -> np.ndarray:
     height = cp["height"]
     if height.size == 0:
         return np.zeros(0)
+    if view.compiled:  # the same chains and sums, by a compiled loop
+        ends, right, left = run_kernels.hull_parts(comp, r["row"], r["x0"], r["x1"], cp["top"], height)
+        return ends.astype(np.float64) + right + left
     offset = np.concatenate(([0], np.cumsum(height)[:-1]))
     slot = (offset - cp["top"])[comp] + r["row"]  # (component, row) -> one slot per row of each component
     total = int(height.sum())
