@@ -513,6 +513,51 @@ static PyObject *hull_parts(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* cell_counts(row, x0, x1, cls, height, width, grid, counts)
+ *
+ * Pixels of each class in each cell of a grid x grid grid, summed over the runs (counted runs of images of
+ * height x width; ``cls`` below the classes of ``counts``): row y of an image is in grid row y * grid // height,
+ * column x in grid column x * grid // width, so grid column c holds the columns ceil(c * width / grid) to
+ * ceil((c + 1) * width / grid) - 1. ``counts`` (int64, classes x grid x grid) is zeroed here. */
+static PyObject *cell_counts(PyObject *self, PyObject *args)
+{
+    Py_buffer b_row, b_x0, b_x1, b_cls, b_counts;
+    Py_ssize_t height, width, grid;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnnw*", &b_row, &b_x0, &b_x1, &b_cls, &height, &width, &grid, &b_counts))
+        return NULL;
+    Py_ssize_t n = b_row.len / 4, cells = grid * grid, classes = grid > 0 ? b_counts.len / 8 / (grid * grid) : 0;
+    const int32_t *row = (const int32_t *)b_row.buf, *x0 = (const int32_t *)b_x0.buf;
+    const int32_t *x1 = (const int32_t *)b_x1.buf, *cls = (const int32_t *)b_cls.buf;
+    int ok = height > 0 && width > 0 && grid > 0 && b_x0.len / 4 >= n && b_x1.len / 4 >= n && b_cls.len / 4 >= n;
+    for (Py_ssize_t i = 0; i < n && ok; i++)
+        ok = cls[i] >= 0 && cls[i] < classes && row[i] >= 0 && x0[i] >= 0 && x0[i] <= x1[i] && x1[i] < width;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "cell_counts: bad sizes, or a run outside the image or the classes");
+    } else {
+        int64_t *counts = (int64_t *)b_counts.buf;
+        Py_BEGIN_ALLOW_THREADS
+        memset(counts, 0, (size_t)(classes * cells) * 8);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int64_t gy = (int64_t)(row[i] % height) * grid / height;
+            int64_t *line = counts + cls[i] * cells + gy * grid;
+            int64_t a = x0[i], b = x1[i];
+            int64_t c = a * grid / width, last = b * grid / width;
+            for (; c <= last; c++) {
+                int64_t start = (c * width + grid - 1) / grid, end = ((c + 1) * width + grid - 1) / grid - 1;
+                if (start < a) start = a;
+                if (end > b) end = b;
+                line[c] += end - start + 1;
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&b_row); PyBuffer_Release(&b_x0); PyBuffer_Release(&b_x1); PyBuffer_Release(&b_cls);
+    PyBuffer_Release(&b_counts);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"mask_runs", mask_runs, METH_VARARGS, "Runs of uint8 labels looked up, or of int32 ids (see run_kernels.mask_runs)."},
     {"run_pairs", run_pairs, METH_VARARGS, "Same-class pairs of runs in adjacent rows, and erosion survival (see run_kernels.run_pairs)."},
@@ -520,6 +565,7 @@ static PyMethodDef methods[] = {
     {"component_boxes", component_boxes, METH_VARARGS, "Area and bounding box per component."},
     {"perimeter_counts", perimeter_counts, METH_VARARGS, "Axis and diagonal contour steps per component."},
     {"hull_parts", hull_parts, METH_VARARGS, "End widths and convex chain lengths per component."},
+    {"cell_counts", cell_counts, METH_VARARGS, "Pixels per class and grid cell, from the runs."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -529,7 +575,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_run_kernels", "Comp
 PyMODINIT_FUNC PyInit__run_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 2) < 0) {  /* run_kernels.VERSION: the signatures */
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 3) < 0) {  /* run_kernels.VERSION: the signatures */
         Py_DECREF(m);
         return NULL;
     }

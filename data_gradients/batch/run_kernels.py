@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-VERSION = 2  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+VERSION = 3  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 try:
     from data_gradients.batch import _run_kernels as KERNELS
 except ImportError:  # not built: numpy everywhere
@@ -139,3 +139,13 @@ def hull_parts(comp: np.ndarray, row: np.ndarray, x0: np.ndarray, x1: np.ndarray
     KERNELS.hull_parts(np.ascontiguousarray(comp, dtype=np.int64), _int32(row), _int32(x0), _int32(x1), top, height,
                        *scratch, ends, right, left)
     return ends, right, left
+
+
+def cell_counts(runs: Dict[str, np.ndarray], n_ids: int, grid: int, height: int, width: int) -> np.ndarray:
+    """(n_ids, grid, grid) int64 pixels of each class in each grid cell, summed over the counted ``runs`` (as
+    :attr:`~data_gradients.batch.segmentation_view.SegmentationView.runs` gives them) of images of height x width:
+    see :func:`~data_gradients.feature_extractors.segmentation.heatmap._run_cell_counts`."""
+    counts = np.empty((n_ids, grid, grid), dtype=np.int64)
+    KERNELS.cell_counts(*(_int32(runs[k]) for k in ("row", "x0", "x1", "cls")), int(height), int(width), int(grid),
+                        counts)
+    return counts

@@ -8,6 +8,7 @@ import pytest
 from data_gradients.batch import run_kernels
 from data_gradients.batch.segmentation_view import SegmentationView
 from data_gradients.feature_extractors.segmentation.convexity import run_hull_lengths, run_perimeters
+from data_gradients.feature_extractors.segmentation.heatmap import _run_cell_counts
 
 KERNELS = run_kernels.KERNELS
 IGNORE = 255
@@ -92,6 +93,10 @@ def _assert_same(a, b):
     np.testing.assert_array_equal(a.class_pixels(8), b.class_pixels(8))
     np.testing.assert_array_equal(a.__dict__["_perimeters"], b.__dict__["_perimeters"])
     np.testing.assert_array_equal(a.__dict__["_hulls"], b.__dict__["_hulls"])
+    k = int(b.runs["cls"].max()) + 1 if len(b.runs["cls"]) else 1
+    for grid in (32, 7, 1):  # cells narrower than a pixel, cells of several columns, one cell
+        np.testing.assert_array_equal(run_kernels.cell_counts(a.runs, k, grid, a.h, a.w),
+                                      _run_cell_counts(b.runs, k, grid, b.h, b.w))
 
 
 @pytest.mark.parametrize("case", range(len(_cases())))
@@ -172,6 +177,8 @@ def test_bad_arguments_are_refused():
     one = np.zeros(1, dtype=np.int64)
     with pytest.raises(ValueError, match="out of range"):  # a pair naming run 1 of a single run
         run_kernels.perimeter_counts(one, 1, buf[:1], buf[:1], (one, one + 1), (one, one))
+    with pytest.raises(ValueError, match="outside the image or the classes"):  # class 2 of a 2-class grid
+        run_kernels.cell_counts({"row": buf[:1], "x0": buf[:1], "x1": buf[:1], "cls": buf[:1] + 2}, 2, 4, 3, 5)
     with pytest.raises(ValueError, match="outside its component"):  # the run's row 3 is not the component's row 0
         run_kernels.hull_parts(one, np.array([3], np.int32), buf[:1], buf[:1], one, one + 1)
 

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from data_gradients.batch import SegmentationBatch
+from data_gradients.batch import SegmentationBatch, run_kernels
 from data_gradients.feature_extractors.base import FeatureExtractor
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.results import Heatmap
@@ -58,7 +58,10 @@ class SegmentationClassHeatmap(FeatureExtractor):
         cell_pixels = self._cell_pixels(h, w)
         # all samples share H, W, so the sum over samples of (pixels / cell pixels) is
         # (summed pixels) / cell pixels: the pixels of each (class, cell) of the batch, from its runs
-        counts = _run_cell_counts(batch.view.runs, n_ids, g, h, w).reshape(n_ids, g2)
+        if batch.view.compiled:
+            counts = run_kernels.cell_counts(batch.view.runs, n_ids, g, h, w).reshape(n_ids, g2)
+        else:
+            counts = _run_cell_counts(batch.view.runs, n_ids, g, h, w).reshape(n_ids, g2)
         filled = cell_pixels > 0
         share = np.zeros((n_ids, g2), dtype=np.float64)
         share[:, filled] = counts[:, filled] / cell_pixels[filled]

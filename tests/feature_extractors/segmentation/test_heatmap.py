@@ -6,6 +6,8 @@ from data_gradients.batch import SegmentationBatchBuilder
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.segmentation.heatmap import SegmentationClassHeatmap
 
+pytestmark = pytest.mark.usefixtures("run_path")  # compiled loops over runs, and numpy's ways
+
 IGNORE = 255
 G = SegmentationClassHeatmap.grid
 
