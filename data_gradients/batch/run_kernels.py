@@ -4,8 +4,10 @@ in and out. :data:`KERNELS` is None where the extension was not built (no C comp
 the same results (the tests compare both on every case).
 
 Each function here wants int32 run coordinates (batches below 2**31 pixels; the view keeps numpy beyond)
-and gives int64 indices into the runs. On eight 720p street scenes the loops replace ~25 ms of numpy
-passes by ~4 ms (``bench/bench_segmentation_features.py``).
+and gives int64 indices into the runs. On 720p street scenes (Intel Xeon, Ice Lake, one thread), the label
+features of a batch cost 1.65 ms per image against numpy's 3.98 (``bench/bench_segmentation_features.py
+--baseline``); for a batch of eight, the view's runs, pairs, components and erosion 7.9 ms against 31.6, and
+convexity 3.3 against 7.5.
 """
 from __future__ import annotations
 

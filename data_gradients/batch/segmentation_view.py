@@ -17,6 +17,10 @@ over the pixels (the run starts) every statistic costs O(runs):
   i.e. when an interval ``[max(a, c) + 1, min(b, d) - 1]`` of a pair (R, run above)
   meets such an interval of a pair (R, run below).
 
+Where the C extension is built (:mod:`run_kernels`), compiled loops give the same results in a
+few passes: one scan of the masks for the runs, one merge per pair of rows for the pairs and the
+erosion survival, a sequential union-find; the numpy ways below stay for the rest.
+
 The view belongs to the batch (:attr:`SegmentationBatch.view`); features read it and
 never change it.
 """
@@ -61,8 +65,8 @@ class SegmentationView:
 
     @property
     def compiled(self) -> bool:
-        """Whether the compiled loops (:mod:`run_kernels`) take the runs' pairs, components and erosion: built,
-        and the batch is below 2**31 pixels (int32 runs)."""
+        """Whether the compiled loops (:mod:`run_kernels`) take the runs' pairs, components and erosion here (and
+        convexity and the heatmap in their features): built, and the batch is below 2**31 pixels (int32 runs)."""
         return run_kernels.KERNELS is not None and self._all_runs["row"].dtype == np.int32
 
     # ------------------------------------------------------------------ runs
