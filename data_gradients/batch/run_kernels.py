@@ -59,8 +59,10 @@ def mask_runs(masks: np.ndarray, height: int, table: Optional[np.ndarray] = None
         masks, table = np.ascontiguousarray(masks, dtype=np.uint8), _int32(table)
         if table.shape != (256,):
             raise ValueError(f"mask_runs: the table must have 256 entries, not {table.shape}")
-    else:
-        masks, table = _int32(masks), np.zeros(0, dtype=np.int32)
+    elif masks.dtype == np.int32:
+        masks, table = np.ascontiguousarray(masks), np.zeros(0, dtype=np.int32)
+    else:  # a cast to int32 could wrap large ids and merge their runs
+        raise ValueError(f"mask_runs: masks must be uint8 labels with a table, or int32 ids, not {masks.dtype}")
     room = min(rows * width, rows * RUNS_PER_ROW_GUESS)
     keys = ("row", "x0", "x1", "value", "c_row", "c_x0", "c_x1", "c_cls", "c_image")
     while True:

@@ -162,6 +162,8 @@ def test_bad_arguments_are_refused():
     labels = np.zeros((4, 5), dtype=np.uint8)
     with pytest.raises(ValueError, match="256 entries"):
         run_kernels.mask_runs(labels, 2, np.zeros(10, dtype=np.int32))
+    with pytest.raises(ValueError, match="int32 ids"):  # int64 ids would be cut to 32 bits
+        run_kernels.mask_runs(labels.astype(np.int64), 2)
     with pytest.raises(ValueError, match="whole number"):
         run_kernels.mask_runs(labels, 3, _table())
     with pytest.raises(ValueError, match="one length"):
