@@ -12,10 +12,11 @@ convexity 3.3 against 7.5.
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
+
+from data_gradients.batch import run_ops
 
 VERSION = 3  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 
@@ -38,22 +39,11 @@ except ImportError:  # not built: numpy everywhere
 if getattr(KERNELS, "VERSION", None) != VERSION or stale(KERNELS):
     KERNELS = None
 
-_SCRATCH = threading.local()
 RUNS_PER_ROW_GUESS = 32  # room made for the runs of a batch before counting them (street scenes: ~18 a row)
 
 
 def _int32(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int32)
-
-
-def _scratch(name: str, size: int, dtype) -> np.ndarray:
-    """A buffer of at least ``size`` items reused by every batch of this thread (results are copied out of it):
-    fresh arrays would pay their page faults again each batch, ~0.7 ms for the pairs of eight 720p masks."""
-    buf = getattr(_SCRATCH, name, None)
-    if buf is None or buf.size < size:
-        buf = np.empty(max(size, 1), dtype=dtype)
-        setattr(_SCRATCH, name, buf)
-    return buf
 
 
 def mask_runs(masks: np.ndarray, height: int, table: Optional[np.ndarray] = None) -> Dict[str, Any]:
@@ -80,8 +70,8 @@ def mask_runs(masks: np.ndarray, height: int, table: Optional[np.ndarray] = None
     room = min(rows * width, rows * RUNS_PER_ROW_GUESS)
     keys = ("row", "x0", "x1", "value", "c_row", "c_x0", "c_x1", "c_cls", "c_image")
     while True:
-        out = {k: _scratch(k, room, np.int32)[:room] for k in keys}
-        label = _scratch("label", room, np.uint8)[:room]
+        out = {k: run_ops.scratch(k, room, np.int32) for k in keys}
+        label = run_ops.scratch("label", room, np.uint8)
         n, m = KERNELS.mask_runs(masks, masks.itemsize, rows, width, int(height), table, out["row"], out["x0"],
                                  out["x1"], label, out["value"], *(out[k] for k in keys[4:]))
         if n <= room:
@@ -103,8 +93,8 @@ def run_pairs(row: np.ndarray, x0: np.ndarray, x1: np.ndarray, cls: np.ndarray, 
     n = len(row)
     if not (len(x0) == len(x1) == len(cls) == n) or height < 1:
         raise ValueError("run_pairs: row, x0, x1 and cls must have one length, and height must be >= 1")
-    u4, l4, ud, ld = (_scratch(k, 2 * n, np.int64) for k in ("u4", "l4", "ud", "ld"))
-    lo, hi = _scratch("lo", 2 * n, np.int32), _scratch("hi", 2 * n, np.int32)
+    u4, l4, ud, ld = (run_ops.scratch(k, 2 * n, np.int64) for k in ("u4", "l4", "ud", "ld"))
+    lo, hi = run_ops.scratch("lo", 2 * n, np.int32), run_ops.scratch("hi", 2 * n, np.int32)
     survives = np.empty(n, dtype=np.uint8)
     n4, nd = KERNELS.run_pairs(row, x0, x1, cls, int(height), u4, l4, ud, ld, lo, hi, survives)
     return {"pairs4": (u4[:n4].copy(), l4[:n4].copy()), "pairs_diag": (ud[:nd].copy(), ld[:nd].copy()),
@@ -119,8 +109,8 @@ def run_components(n_runs: int, *pairs: Tuple[np.ndarray, np.ndarray]) -> Tuple[
     lists = [np.ascontiguousarray(a, dtype=np.int64) for pair in pairs for a in pair]
     if len(lists) == 2:
         lists += [np.zeros(0, dtype=np.int64)] * 2
-    comp, first = np.empty(n_runs, dtype=np.int64), _scratch("first", n_runs, np.int64)
-    k = KERNELS.run_components(int(n_runs), *lists, _scratch("parent", n_runs, np.int64), comp, first)
+    comp, first = np.empty(n_runs, dtype=np.int64), run_ops.scratch("first", n_runs, np.int64)
+    k = KERNELS.run_components(int(n_runs), *lists, run_ops.scratch("parent", n_runs, np.int64), comp, first)
     return comp, first[:k].copy()
 
 
@@ -152,7 +142,7 @@ def hull_parts(comp: np.ndarray, row: np.ndarray, x0: np.ndarray, x1: np.ndarray
     k = len(top)
     top, height = np.ascontiguousarray(top, dtype=np.int64), np.ascontiguousarray(height, dtype=np.int64)
     total = int(height.sum())
-    scratch = [_scratch(name, total, np.int64) for name in ("left", "right", "sx", "sy")]
+    scratch = [run_ops.scratch(name, total, np.int64) for name in ("left", "right", "sx", "sy")]
     ends, right, left = np.empty(k, dtype=np.int64), np.empty(k), np.empty(k)
     KERNELS.hull_parts(np.ascontiguousarray(comp, dtype=np.int64), _int32(row), _int32(x0), _int32(x1), top, height,
                        *scratch, ends, right, left)
