@@ -11,33 +11,15 @@ convexity 3.3 against 7.5.
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
 from data_gradients.batch import run_ops
+from data_gradients.batch.compiled import load
 
 VERSION = 3  # of the functions' signatures: a build of other sources (a stale editable install) is not used
-
-
-def stale(module) -> bool:
-    """Whether the C source beside the built ``module`` is newer than it: an editable install not rebuilt since
-    its source changed, whose loops may not be the source's (``./dev setup`` rebuilds it). Installed wheels hold
-    no source, so they are never stale."""
-    built = getattr(module, "__file__", None)
-    if not built:
-        return False
-    source = os.path.join(os.path.dirname(built), "_run_kernels.c")
-    return os.path.exists(source) and os.path.getmtime(source) > os.path.getmtime(built)
-
-
-try:
-    from data_gradients.batch import _run_kernels as KERNELS
-except ImportError:  # not built: numpy everywhere
-    KERNELS = None
-if getattr(KERNELS, "VERSION", None) != VERSION or stale(KERNELS):
-    KERNELS = None
+KERNELS = load("_run_kernels", VERSION)
 
 RUNS_PER_ROW_GUESS = 32  # room made for the runs of a batch before counting them (street scenes: ~18 a row)
 

@@ -19,23 +19,6 @@ def test_the_extension_is_built():
     assert KERNELS.VERSION == run_kernels.VERSION
 
 
-def test_a_build_older_than_its_source_is_stale(tmp_path):
-    import os
-    import types
-
-    built, source = tmp_path / "_run_kernels.so", tmp_path / "_run_kernels.c"
-    built.write_bytes(b"")
-    module = types.SimpleNamespace(__file__=str(built))
-    assert not run_kernels.stale(module)  # no source beside it: an installed wheel
-    source.write_text("/* */")
-    os.utime(built, (1000, 1000))
-    os.utime(source, (2000, 2000))
-    assert run_kernels.stale(module)
-    os.utime(built, (3000, 3000))
-    assert not run_kernels.stale(module)
-    assert not run_kernels.stale(types.SimpleNamespace())  # a module without a file
-
-
 def _scenes(rng, n, h, w, k):
     """Blocky label images (uint8, IGNORE not counted): bands, boxes, thin poles, speckles; runs longer and
     shorter than the 16 and 8 bytes the scan compares at a time."""

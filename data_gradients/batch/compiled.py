@@ -1,0 +1,37 @@
+"""Loading the optional C extensions of :mod:`data_gradients.batch` (``_run_kernels``, ``_pixel_kernels``).
+
+A module is used only when it was built (a C compiler at install time), from sources with the signatures its
+Python wrapper expects (a ``VERSION`` constant), and not before its C source last changed (an editable install
+not rebuilt). Otherwise :func:`load` gives None and the callers take their numpy and OpenCV ways, which give the
+same results.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+from typing import Optional
+
+
+def stale(module) -> bool:
+    """Whether the C source beside the built ``module`` (``<name>.c`` next to its ``.so``) is newer than it: an
+    editable install not rebuilt since its source changed, whose loops may not be the source's (``./dev setup``
+    rebuilds it). Installed wheels hold no source, so they are never stale."""
+    built = getattr(module, "__file__", None)
+    if not built:
+        return False
+    name = os.path.basename(built).split(".", 1)[0]
+    source = os.path.join(os.path.dirname(built), name + ".c")
+    return os.path.exists(source) and os.path.getmtime(source) > os.path.getmtime(built)
+
+
+def load(name: str, version: int) -> Optional[ModuleType]:
+    """The extension ``data_gradients.batch.<name>``, or None where it is not built, was built with signatures
+    other than ``version``, or is :func:`stale`."""
+    try:
+        module = importlib.import_module(f"data_gradients.batch.{name}")
+    except ImportError:
+        return None
+    if getattr(module, "VERSION", None) != version or stale(module):
+        return None
+    return module
