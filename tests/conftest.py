@@ -106,6 +106,23 @@ def run_path(request):
     run_kernels.KERNELS = kernels
 
 
+@pytest.fixture(scope="module", params=["compiled", "opencv"])
+def pixel_path(request):
+    """The module's tests once with the compiled loops over image pixels (:mod:`data_gradients.batch.pixel_kernels`)
+    and once with the OpenCV and numpy ways, which must give the same bytes. Use with
+    ``pytestmark = pytest.mark.usefixtures("pixel_path")``."""
+    from data_gradients.batch import pixel_kernels
+
+    kernels = pixel_kernels.KERNELS
+    if request.param == "compiled":
+        assert kernels is not None, ("the C extension data_gradients.batch._pixel_kernels is not built (or is stale): "
+                                     "install a C compiler and the Python headers, then ./dev setup")
+    else:
+        pixel_kernels.KERNELS = None
+    yield request.param
+    pixel_kernels.KERNELS = kernels
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

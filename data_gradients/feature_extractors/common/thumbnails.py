@@ -6,13 +6,14 @@ a grey thumbnail (integer BT.601 luma of the channel thumbnails). The aspect rat
 every image gives the same grid, so the scores read from it do not depend on the resolution.
 
 Reading the full-resolution pixels is the cost, so the reduction reads as little as it can, and
-the whole batch goes through two OpenCV calls (:func:`compute_thumbnails`):
+the whole batch goes through a few calls (:func:`compute_thumbnails`):
 
 1. rows are taken with a step (the largest divisor of H up to ``H // (4 * SIZE)``: at least 4
    rows are averaged per thumbnail row; a 720p image is read on every 2nd row), a strided view
    OpenCV reads without a copy;
 2. 2 x 2 area means (OpenCV's fastest resize) while both sides stay at least ``SIZE`` (an odd
-   side loses its last row or column first);
+   side loses its last row or column first): with the compiled pixel loops, all of them in one pass
+   that writes only the last (the same bytes: ``(a + b + c + d + 2) >> 2`` each step);
 3. an area resize of that (``SIZE`` to ``2 * SIZE - 1`` rows) to ``SIZE`` x ``SIZE`` (OpenCV's bytes,
    computed by :func:`.area_resize.area_resize` in vectorised calls where that is provably the same).
    Images smaller than ``SIZE`` go straight to step 3 (enlarged).
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from data_gradients.batch import pixel_kernels
 from data_gradients.feature_extractors.common.area_resize import area_resize
 
 SIZE = 64  # thumbnail side, pixels
@@ -54,15 +56,28 @@ def _largest_divisor(n: int, at_most: int) -> int:
     return 1
 
 
+def halvings(rows: int, cols: int, size: int) -> int:
+    """How many 2 x 2 halvings :func:`compute_thumbnails` makes of planes of ``rows`` x ``cols`` (after the row
+    step) on the way to ``size``: a first one even with odd rows (the last row left out), then more while the
+    rows are even, both sides staying at least ``size``."""
+    times = 0
+    if rows % 2 and rows // 2 >= size and cols // 2 >= size:
+        rows, cols, times = rows // 2, cols // 2, 1
+    while rows % 2 == 0 and rows // 2 >= size and cols // 2 >= size:
+        rows, cols, times = rows // 2, cols // 2, times + 1
+    return times
+
+
 def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
-    """:class:`Thumbnails` of (N, 3, H, W) uint8 images, in a few OpenCV calls for the whole batch.
+    """:class:`Thumbnails` of (N, 3, H, W) uint8 images, in a few calls for the whole batch.
 
     The N * 3 planes are one tall (N * 3 * H, W) image: rows are taken with a step that divides H,
-    then halved (2 x 2 area means) while both sides stay at least ``size``, each halving one call
-    for the batch (H even: no cell crosses from one plane into the next; an odd H is cut by one
-    row plane by plane first; an odd width loses its last column); a last area resize to
-    (N * 3 * size, size) has the same row scale for every plane, so the planes' borders fall on
-    cell borders. Each plane's thumbnail is what it would be alone, whatever the batch.
+    then halved (2 x 2 area means) :func:`halvings` times: with the compiled pixel loops, all the
+    halvings in one pass that writes only the result (:func:`~data_gradients.batch.pixel_kernels.halve`);
+    else one OpenCV call for the batch each (H even: no cell crosses from one plane into the next; an
+    odd H is cut by one row plane by plane first; an odd width loses its last column). A last area
+    resize to (N * 3 * size, size) has the same row scale for every plane, so the planes' borders fall
+    on cell borders. Each plane's thumbnail is what it would be alone, whatever the batch.
     """
     n, _, h, w = images.shape
     if n == 0 or h == 0 or w == 0:
@@ -70,22 +85,37 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
     else:
         step = _largest_divisor(h, h // (ROWS_PER_CELL * size))
         rows, cols = h // step, w
-        tall = np.ascontiguousarray(images).reshape(n * 3 * h, w)[::step]
-        if rows % 2 and rows // 2 >= size and cols // 2 >= size:  # odd rows: halve plane by plane
-            rows, cols = rows - 1, cols - cols % 2
-            stack = tall.reshape(n * 3, rows + 1, w)
-            half = np.empty((n * 3, rows // 2, cols // 2), dtype=np.uint8)
-            for k in range(n * 3):
-                cv2.resize(stack[k, :rows, :cols], (cols // 2, rows // 2), dst=half[k], interpolation=cv2.INTER_AREA)
-            tall, rows, cols = half.reshape(-1, cols // 2), rows // 2, cols // 2
-        while rows % 2 == 0 and rows // 2 >= size and cols // 2 >= size:
-            cols -= cols % 2
-            tall = cv2.resize(tall[:, :cols], (cols // 2, n * 3 * rows // 2), interpolation=cv2.INTER_AREA)
-            rows, cols = rows // 2, cols // 2
+        times = halvings(rows, cols, size)
+        if times and pixel_kernels.KERNELS is not None:
+            tall = pixel_kernels.halve(np.ascontiguousarray(images).reshape(n * 3, h, w)[:, ::step], times)
+            rows, cols = rows >> times, cols >> times
+            tall = tall.reshape(n * 3 * rows, cols)
+        else:
+            tall, rows, cols = _opencv_halvings(images, step, size)
         if (rows, cols) != (size, size):  # cv2.resize INTER_AREA, in vectorised calls where that is exact
             tall = area_resize(tall, n * 3, size, size)
         planes = tall.reshape(n, 3, size, size)
     return Thumbnails(planes, grey_of(planes))
+
+
+def _opencv_halvings(images: np.ndarray, step: int, size: int):
+    """``(tall, rows, cols)``: the rows of (N, 3, H, W) ``images`` taken with ``step`` and halved as
+    :func:`halvings` says by ``cv2.resize`` calls for the whole batch, stacked (N * 3 * rows, cols)."""
+    n, _, h, w = images.shape
+    rows, cols = h // step, w
+    tall = np.ascontiguousarray(images).reshape(n * 3 * h, w)[::step]
+    if rows % 2 and rows // 2 >= size and cols // 2 >= size:  # odd rows: halve plane by plane
+        rows, cols = rows - 1, cols - cols % 2
+        stack = tall.reshape(n * 3, rows + 1, w)
+        half = np.empty((n * 3, rows // 2, cols // 2), dtype=np.uint8)
+        for k in range(n * 3):
+            cv2.resize(stack[k, :rows, :cols], (cols // 2, rows // 2), dst=half[k], interpolation=cv2.INTER_AREA)
+        tall, rows, cols = half.reshape(-1, cols // 2), rows // 2, cols // 2
+    while rows % 2 == 0 and rows // 2 >= size and cols // 2 >= size:
+        cols -= cols % 2
+        tall = cv2.resize(tall[:, :cols], (cols // 2, n * 3 * rows // 2), interpolation=cv2.INTER_AREA)
+        rows, cols = rows // 2, cols // 2
+    return tall, rows, cols
 
 
 def grey_of(planes: np.ndarray) -> np.ndarray:

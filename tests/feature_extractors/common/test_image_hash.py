@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from data_gradients.batch import ImageBatch
+from data_gradients.batch import ImageBatch, pixel_kernels
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.common import duplicates, image_hash
 from data_gradients.feature_extractors.common.duplicates import Duplicates
@@ -49,6 +49,28 @@ def test_row_bytes_divide_the_image_when_a_power_of_two_from_512_does():
 
 
 KERNELS = [image_hash.INT_MM, image_hash.FLOAT32, image_hash.NUMPY]
+if getattr(pixel_kernels.KERNELS, "VNNI", 0):  # test_vnni_is_used_where_the_cpu_has_it: wherever the CPU can
+    KERNELS.append(image_hash.VNNI)
+
+
+def _cpu_has_vnni() -> bool:
+    """From Linux's /proc/cpuinfo (elsewhere: what the module says, which is then only checked for consistency)."""
+    try:
+        text = open("/proc/cpuinfo").read()
+    except OSError:
+        return bool(pixel_kernels.KERNELS.VNNI)
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return {"avx512f", "avx512bw", "avx512_vnni"} <= set(flags)
+
+
+def test_vnni_is_used_where_the_cpu_has_it():
+    assert pixel_kernels.KERNELS is not None, "data_gradients.batch._pixel_kernels is not built (or stale): ./dev setup"
+    has = _cpu_has_vnni()
+    assert pixel_kernels.KERNELS.VNNI == int(has)
+    assert (image_hash._probe() == image_hash.VNNI) == has
+    if not has:
+        with pytest.raises(RuntimeError, match="VNNI"):
+            pixel_kernels.key_products(np.zeros((1, 64), np.int8), np.zeros((16, 16, 4), np.uint8))
 
 
 def worst_rows(k: int) -> np.ndarray:
@@ -76,6 +98,8 @@ def test_every_kernel_gives_the_exact_integer_products(monkeypatch, kernel, k):
 
 
 def test_the_probe_takes_the_faster_kernel(monkeypatch):
+    monkeypatch.setattr(pixel_kernels, "KERNELS", None)  # without the compiled VNNI loop: the faster of the others
+
     def slow(rows):
         time.sleep(0.05)
         return image_hash._numpy_products(rows)
@@ -83,9 +107,11 @@ def test_the_probe_takes_the_faster_kernel(monkeypatch):
     monkeypatch.setattr(image_hash, "_int_mm_products", slow)
     assert image_hash._probe() == image_hash.FLOAT32
     monkeypatch.undo()
+    monkeypatch.setattr(pixel_kernels, "KERNELS", None)
     monkeypatch.setattr(image_hash, "_float_products", slow)
     assert image_hash._probe() == image_hash.INT_MM
     monkeypatch.undo()
+    monkeypatch.setattr(pixel_kernels, "KERNELS", None)
     monkeypatch.setattr(image_hash, "torch", None)
     assert image_hash._probe() == image_hash.NUMPY
 

@@ -12,6 +12,8 @@ from data_gradients.demo.datasets import render_sample
 from data_gradients.feature_extractors.common.image_quality import ImageQuality, perceived_levels, quality_scores
 from data_gradients.feature_extractors.common.thumbnails import compute_thumbnails
 
+pytestmark = pytest.mark.usefixtures("pixel_path")  # compiled pixel loops and OpenCV ways alike
+
 CTX = AnalysisContext(task="segmentation", num_classes=6, class_ids=tuple(range(6)))
 CHECKS = ("dark", "overexposed", "low_information", "blurry", "grayscale")
 

@@ -3,6 +3,7 @@ known answer through a real manager: a JPEG q75, 0.5x copy of a train photo in v
 unrelated photo is not."""
 import cv2
 import numpy as np
+import pytest
 import skimage.data
 import torch
 
@@ -10,6 +11,8 @@ from data_gradients import ClassificationAnalysisManager
 from data_gradients.batch import ImageBatch
 from data_gradients.context import AnalysisContext
 from data_gradients.feature_extractors.common.near_duplicates import RADIUS, NearDuplicates
+
+pytestmark = pytest.mark.usefixtures("pixel_path")  # compiled pixel loops and OpenCV ways alike
 
 CTX = AnalysisContext(task="classification", num_classes=3, class_ids=(0, 1, 2))
 

@@ -1,6 +1,7 @@
 """Thumbnails: area averages, the same for an image whatever its batch, built once per batch."""
 import cv2
 import numpy as np
+import pytest
 
 from data_gradients.batch import ImageBatch
 from data_gradients.feature_extractors.common.thumbnails import (
@@ -10,6 +11,8 @@ from data_gradients.feature_extractors.common.thumbnails import (
     grey_thumbnails,
     plane_thumbnail,
 )
+
+pytestmark = pytest.mark.usefixtures("pixel_path")  # compiled pixel loops and OpenCV ways alike
 
 
 def test_whole_factors_are_block_means():

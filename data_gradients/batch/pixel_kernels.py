@@ -1,0 +1,73 @@
+"""Compiled loops over image pixels (the C extension ``_pixel_kernels``), with numpy arrays in and out.
+:data:`KERNELS` is None where the extension was not built (no C compiler at install time): the callers
+(the thumbnails, the image-quality scores and the image hash) then take
+their OpenCV and numpy ways, which give the same bytes (``tests/batch/test_pixel_kernels.py`` compares them).
+"""
+from __future__ import annotations
+
+from typing import Tuple
+
+import numpy as np
+
+from data_gradients.batch.compiled import load
+
+VERSION = 1  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+KERNELS = load("_pixel_kernels", VERSION)
+
+
+def halve(planes: np.ndarray, times: int = 1) -> np.ndarray:
+    """``times`` successive 2 x 2 area means ``(a + b + c + d + 2) >> 2`` of (P, R, C) uint8 planes, each step
+    leaving out an odd last row or column: what as many calls of ``cv2.resize(plane[:r - r % 2, :c - c % 2],
+    (c // 2, r // 2), interpolation=cv2.INTER_AREA)`` give, in one pass that writes only the result. Rows and
+    planes may be strided (a view taking every k-th row of contiguous images)."""
+    p, rows, cols = planes.shape
+    if planes.dtype != np.uint8:
+        raise ValueError(f"halve: planes must be uint8, not {planes.dtype}")
+    if not 1 <= times <= 30:
+        raise ValueError(f"halve: times must be 1 to 30, got {times}")
+    if planes.strides[2] != 1 or planes.strides[1] < cols or planes.strides[0] < 0 or (p > 1 and planes.strides[0] == 0):
+        planes = np.ascontiguousarray(planes)
+    out = np.empty((p, rows >> times, cols >> times), dtype=np.uint8)
+    if out.size:
+        base, start = _memory(planes)
+        KERNELS.halve(base[start:], p, rows, cols, planes.strides[0], planes.strides[1], times, out)
+    return out
+
+
+def _memory(a: np.ndarray) -> Tuple[np.ndarray, int]:
+    """The flat uint8 array ``a``'s memory lies in, and the offset of ``a``'s first byte in it."""
+    base = a
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if not base.flags.c_contiguous:
+        raise ValueError("halve: planes must be views of contiguous memory")
+    flat = base.reshape(-1).view(np.uint8)
+    return flat, a.__array_interface__["data"][0] - flat.__array_interface__["data"][0]
+
+
+def key_products(rows: np.ndarray, packed: np.ndarray) -> np.ndarray:
+    """(M, 16) int32: the (M, K) uint8 or int8 ``rows``, read as int8, times a (K, 16) int8 key matrix given as
+    ``packed``: (K / 4, 16, 4) uint8, for every 4 bytes of a row each column's 4 keys, plus 128. Exact integers;
+    K a multiple of 64 up to 4096; only where :data:`KERNELS` has ``VNNI`` (AVX-512 VNNI)."""
+    rows = np.ascontiguousarray(rows).view(np.uint8)
+    m, k = rows.shape
+    out = np.empty((m, 16), dtype=np.int32)
+    KERNELS.key_products(rows, m, k, np.ascontiguousarray(packed, dtype=np.uint8), out)
+    return out
+
+
+def image_scores(planes: np.ndarray, grey: np.ndarray, squares: np.ndarray):
+    """Per thumbnail of (N, 3, S, S) uint8 ``planes`` and (N, S, S) uint8 ``grey``: ``(levels, greys, laplacian,
+    spread)``: (N, 256) int64 counts of the perceived-brightness levels ``min(rint(sqrt(squares[0][R] +
+    squares[1][G] + squares[2][B])), 255)`` (float32 ``squares`` (3, 256), added in that order) and of the grey
+    values; (N, 2) int64 sum and sum of squares of the 4-neighbour Laplacian of the grey inner pixels; (N,) int64
+    largest channel spread (max - min of R, G, B) of a pixel."""
+    n, _, side, _ = planes.shape
+    planes, grey = np.ascontiguousarray(planes, dtype=np.uint8), np.ascontiguousarray(grey, dtype=np.uint8)
+    if grey.shape != (n, side, side) or planes.shape != (n, 3, side, side):
+        raise ValueError(f"image_scores: planes {planes.shape} and grey {grey.shape} are no square thumbnails")
+    squares = np.ascontiguousarray(squares, dtype=np.float32)
+    levels, greys = np.empty((n, 256), dtype=np.int64), np.empty((n, 256), dtype=np.int64)
+    laplacian, spread = np.empty((n, 2), dtype=np.int64), np.empty(n, dtype=np.int64)
+    KERNELS.image_scores(planes, grey, n, side, squares, levels, greys, laplacian, spread)
+    return levels, greys, laplacian, spread

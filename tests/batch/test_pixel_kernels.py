@@ -1,0 +1,127 @@
+"""The compiled loops over image pixels give the bytes OpenCV's and numpy's ways give, and refuse bad input."""
+import cv2
+import numpy as np
+import pytest
+
+from data_gradients.batch import pixel_kernels
+from data_gradients.feature_extractors.common import image_hash, image_quality, thumbnails
+from data_gradients.feature_extractors.common.image_hash import KEYS
+
+KERNELS = pixel_kernels.KERNELS
+
+
+def test_the_extension_is_built():
+    assert KERNELS is not None, "data_gradients.batch._pixel_kernels is not built (or stale): ./dev setup with a C compiler"
+    assert KERNELS.VERSION == pixel_kernels.VERSION
+
+
+def opencv_halvings(plane: np.ndarray, times: int) -> np.ndarray:
+    for _ in range(times):
+        r, c = plane.shape
+        plane = cv2.resize(np.ascontiguousarray(plane[:r - r % 2, :c - c % 2]), (c // 2, r // 2),
+                           interpolation=cv2.INTER_AREA)
+    return plane
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 2), (3, 5), (16, 16), (33, 47), (64, 100), (131, 67), (240, 322)])
+@pytest.mark.parametrize("times", [1, 2, 3])
+def test_halve_equals_opencv_halvings(rows, cols, times):
+    rng = np.random.default_rng(rows * cols + times)
+    planes = rng.integers(0, 256, (4, rows, cols), dtype=np.uint8)
+    planes[1] = 255  # the largest sums: (4 * 255 + 2) >> 2 must not wrap
+    planes[2] = rng.integers(0, 2, (rows, cols)) * 255  # halves everywhere: OpenCV rounds them up
+    got = pixel_kernels.halve(planes, times)
+    assert got.dtype == np.uint8 and got.shape == (4, rows >> times, cols >> times)
+    for k in range(4):
+        if got[k].size:
+            assert np.array_equal(got[k], opencv_halvings(planes[k], times)), k
+
+
+@pytest.mark.parametrize("step", [2, 3])
+def test_halve_reads_strided_rows_of_contiguous_images(step):
+    rng = np.random.default_rng(step)
+    images = rng.integers(0, 256, (5, 96, 70), dtype=np.uint8)
+    view = images[:, ::step]
+    assert not view.flags.c_contiguous
+    got = pixel_kernels.halve(view, 2)
+    for k in range(5):
+        assert np.array_equal(got[k], opencv_halvings(np.ascontiguousarray(view[k]), 2))
+    assert np.array_equal(pixel_kernels.halve(images[1:4, ::step], 1), pixel_kernels.halve(np.ascontiguousarray(view[1:4]), 1))
+
+
+def test_halve_refuses_other_dtypes_and_step_counts():
+    with pytest.raises(ValueError, match="uint8"):
+        pixel_kernels.halve(np.zeros((1, 8, 8), np.uint16))
+    with pytest.raises(ValueError, match="times"):
+        pixel_kernels.halve(np.zeros((1, 8, 8), np.uint8), 0)
+    with pytest.raises(ValueError, match="buffers too small"):  # the C checks its own reads
+        KERNELS.halve(np.zeros(10, np.uint8), 1, 8, 8, 64, 8, 1, np.zeros(16, np.uint8))
+    assert pixel_kernels.halve(np.zeros((2, 1, 9), np.uint8)).shape == (2, 0, 4)
+
+
+@pytest.mark.parametrize("shape", [(480, 640), (720, 1280), (1080, 1920), (224, 224), (256, 256), (129, 300), (517, 333),
+                                   (131, 128), (300, 129), (63, 80), (128, 64)])
+def test_thumbnails_are_the_same_compiled_or_with_opencv(monkeypatch, shape):
+    rng = np.random.default_rng(sum(shape))
+    images = rng.integers(0, 256, (3, 3, *shape), dtype=np.uint8)
+    images[1] = cv2.GaussianBlur(images[1].reshape(-1, shape[1]), (9, 9), 3).reshape(3, *shape)
+    compiled = thumbnails.compute_thumbnails(images)
+    monkeypatch.setattr(pixel_kernels, "KERNELS", None)
+    reference = thumbnails.compute_thumbnails(images)
+    assert np.array_equal(compiled.planes, reference.planes) and np.array_equal(compiled.grey, reference.grey)
+
+
+def test_halvings_follow_the_opencv_steps():
+    assert thumbnails.halvings(480, 640, 64) == 2 and thumbnails.halvings(224, 224, 64) == 1
+    assert thumbnails.halvings(360, 1280, 64) == 2 and thumbnails.halvings(270, 1920, 64) == 1  # 720p, 1080p rows
+    assert thumbnails.halvings(131, 300, 64) == 1  # odd rows: one halving, the last row left out
+    assert thumbnails.halvings(127, 300, 64) == 0 and thumbnails.halvings(256, 127, 64) == 0
+
+
+def test_image_scores_count_the_perceived_levels_of_every_colour():
+    rgb = np.empty((4096, 3, 64, 64), np.uint8)  # all 2**24 colours, 4096 per thumbnail
+    colours = np.arange(2**24, dtype=np.uint32).reshape(4096, 64, 64)
+    for c in range(3):
+        rgb[:, c] = (colours >> (8 * (2 - c))) & 255
+    grey = thumbnails.grey_of(rgb)
+    levels, greys, _, spread = pixel_kernels.image_scores(rgb, grey, image_quality._SQUARE_TABLE)
+    assert np.array_equal(levels, image_quality.image_histograms(image_quality.perceived_levels(rgb.reshape(4096, 3, -1))))
+    assert np.array_equal(greys, image_quality.image_histograms(grey.reshape(4096, -1)))
+    assert np.array_equal(spread, (rgb.max(axis=1).astype(int) - rgb.min(axis=1)).reshape(4096, -1).max(axis=1))
+
+
+def test_image_scores_laplacian_sums_equal_opencv():
+    rng = np.random.default_rng(3)
+    grey = rng.integers(0, 256, (6, 64, 64), dtype=np.uint8)
+    grey[0] = (np.indices((64, 64)).sum(axis=0) % 2 * 255).astype(np.uint8)  # the largest Laplacian
+    planes = np.repeat(grey[:, None], 3, axis=1)
+    _, _, lap, spread = pixel_kernels.image_scores(planes, grey, image_quality._SQUARE_TABLE)
+    for i in range(6):
+        ref = cv2.Laplacian(grey[i], cv2.CV_16S, ksize=1)[1:-1, 1:-1].astype(np.int64)
+        assert lap[i].tolist() == [ref.sum(), (ref * ref).sum()]
+    assert not spread.any()
+    with pytest.raises(ValueError, match="square thumbnails"):
+        pixel_kernels.image_scores(planes[:, :, :32], grey, image_quality._SQUARE_TABLE)
+
+
+@pytest.mark.parametrize("k", [64, 512, 1024, 4096])
+@pytest.mark.parametrize("m", [1, 3, 4, 9])
+def test_key_products_are_the_exact_integer_products(k, m):
+    rng = np.random.default_rng(k + m)
+    rows = rng.integers(-128, 128, (m, k), dtype=np.int8)
+    rows[0] = np.where(KEYS[:k, 0] < 0, -128, 127)  # the largest product of column 0
+    if not KERNELS.VNNI:  # test_image_hash.py checks from /proc/cpuinfo that this CPU really has none
+        with pytest.raises(RuntimeError, match="VNNI"):
+            image_hash._vnni_products(rows)
+        return
+    got = image_hash._vnni_products(rows)
+    assert got.dtype == np.int32 and np.array_equal(got, rows.astype(np.int64) @ KEYS[:k].astype(np.int64))
+    assert np.array_equal(image_hash._vnni_products(rows.view(np.uint8)), got)  # the bytes, whatever their dtype
+
+
+def test_key_products_refuse_rows_of_other_lengths():
+    packed = np.zeros((25, 16, 4), np.uint8)
+    with pytest.raises(ValueError, match="multiple of 64"):
+        KERNELS.key_products(np.zeros(100, np.uint8), 1, 100, packed, np.zeros(16, np.int32))
+    with pytest.raises(ValueError, match="too small"):
+        KERNELS.key_products(np.zeros(64, np.uint8), 2, 64, packed, np.zeros(16, np.int32))
