@@ -201,6 +201,50 @@ static PyObject *key_products(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* pair_counts(pixels, images, channels, plane, table): adds to ``table`` (channels x 65536 uint32) the counts of
+ * the 16-bit values of each channel's pixels taken two at a time (native byte order): the pairs' joint histogram,
+ * whose row and column sums are the channel's value counts. ``pixels``: (images, channels, plane) uint8, the plane
+ * even. One increment for two pixels, and neighbouring pixels are alike, so the few bins they touch stay cached;
+ * the caller keeps every bin below 2**32 (fewer than 2**32 pairs a call). */
+static PyObject *pair_counts(PyObject *self, PyObject *args)
+{
+    Py_buffer b_pix, b_table;
+    Py_ssize_t images, channels, plane;
+    if (!PyArg_ParseTuple(args, "y*nnnw*", &b_pix, &images, &channels, &plane, &b_table))
+        return NULL;
+    int ok = images >= 0 && channels >= 0 && plane >= 0 && plane % 2 == 0 && b_table.len / 4 / 65536 >= channels
+             && (images * channels == 0 || b_pix.len / (images * channels) >= plane)
+             && images * (plane / 2) < ((Py_ssize_t)1 << 32);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "pair_counts: an odd plane, 2**32 pairs or more, or buffers too small");
+    } else {
+        const uint8_t *pix = (const uint8_t *)b_pix.buf;
+        uint32_t *table = (uint32_t *)b_table.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < images; i++)
+            for (Py_ssize_t a = 0; a < channels; a++) {
+                const uint8_t *p = pix + (i * channels + a) * plane;
+                uint32_t *t = table + a * 65536;
+                Py_ssize_t j = 0;
+                for (; j + 8 <= plane; j += 8) {
+                    uint64_t w;
+                    memcpy(&w, p + j, 8);
+                    t[w & 0xFFFF]++; t[(w >> 16) & 0xFFFF]++; t[(w >> 32) & 0xFFFF]++; t[w >> 48]++;
+                }
+                for (; j < plane; j += 2) {
+                    uint16_t v;
+                    memcpy(&v, p + j, 2);
+                    t[v]++;
+                }
+            }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&b_pix); PyBuffer_Release(&b_table);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* image_scores(planes, grey, images, side, squares, levels, greys, laplacian, spread): per (side x side)
  * thumbnail i, from its (3, side, side) channel planes and (side, side) grey plane (uint8, contiguous):
  * - ``levels[i]`` (256 int64): counts of min(rint(sqrt(squares[0][R] + squares[1][G] + squares[2][B])), 255),
@@ -270,6 +314,7 @@ static PyObject *image_scores(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"halve", halve, METH_VARARGS, "Successive 2 x 2 area means of strided planes (see pixel_kernels.halve)."},
+    {"pair_counts", pair_counts, METH_VARARGS, "Joint histograms of neighbouring pixel pairs per channel (see pixel_kernels.channel_histograms)."},
     {"key_products", key_products, METH_VARARGS, "int8 rows times the image-hash keys, AVX-512 VNNI (see pixel_kernels.key_products)."},
     {"image_scores", image_scores, METH_VARARGS, "Per-thumbnail counts behind the image-quality scores."},
     {NULL, NULL, 0, NULL},

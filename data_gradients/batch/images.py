@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional, Set
 import cv2
 import numpy as np
 
+from data_gradients.batch import pixel_kernels
 from data_gradients.batch.conversion import (  # noqa: F401 - the converters are used from here too
     IMAGE_PROBLEMS,
     NOTE_16_BIT,
@@ -87,7 +88,10 @@ def pixel_statistics(images: np.ndarray) -> PixelStats:
 def channel_histograms(planes: np.ndarray) -> np.ndarray:
     """(C, 256) int64 counts of each value in each channel of (N, C, P) uint8 pixels.
 
-    Three exact ways, and each process counts with the fastest (:class:`~data_gradients.fastest_way.FastestInUse`):
+    With the compiled pixel loops and an even P: :func:`~data_gradients.batch.pixel_kernels.channel_histograms`,
+    the ``pairs`` way below in one compiled pass (on 640 x 480 detection images, Intel Xeon (Ice Lake), one
+    thread: 0.34 ms per image against 0.42 for OpenCV's ``pairs``, 0.50 ``joint`` and 0.53 ``single``).
+    Otherwise three exact ways, and each process counts with the fastest (:class:`~data_gradients.fastest_way.FastestInUse`):
     its first batches of at least :data:`PROBE_PIXELS` pixels are counted by each way in turn, twice each, and
     timed per pixel (smaller batches take ``single`` meanwhile); nothing is counted twice:
 
@@ -107,6 +111,9 @@ def channel_histograms(planes: np.ndarray) -> np.ndarray:
     counts at most :data:`MAX_PIXELS_PER_CALL` pixels or pairs (float32 counts stay exact); the marginal
     sums are exact integers in float64.
     """
+    n, c, p = planes.shape
+    if pixel_kernels.KERNELS is not None and p % 2 == 0 and n * (p // 2) < 2**32:
+        return pixel_kernels.channel_histograms(planes)
     picker = _HISTOGRAMS
     if picker.choice is not None:
         return _channel_histograms(planes, picker.choice)

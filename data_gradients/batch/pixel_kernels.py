@@ -1,6 +1,6 @@
 """Compiled loops over image pixels (the C extension ``_pixel_kernels``), with numpy arrays in and out.
 :data:`KERNELS` is None where the extension was not built (no C compiler at install time): the callers
-(the thumbnails, the image-quality scores and the image hash) then take
+(the channel histograms, the thumbnails, the image-quality scores and the image hash) then take
 their OpenCV and numpy ways, which give the same bytes (``tests/batch/test_pixel_kernels.py`` compares them).
 """
 from __future__ import annotations
@@ -43,6 +43,17 @@ def _memory(a: np.ndarray) -> Tuple[np.ndarray, int]:
         raise ValueError("halve: planes must be views of contiguous memory")
     flat = base.reshape(-1).view(np.uint8)
     return flat, a.__array_interface__["data"][0] - flat.__array_interface__["data"][0]
+
+
+def channel_histograms(planes: np.ndarray) -> np.ndarray:
+    """(C, 256) int64 counts of each value in each channel of (N, C, P) uint8 pixels, P even and fewer than 2**32
+    pairs a channel (the caller checks): each channel's pixels counted two at a time as 16-bit values into a
+    65,536-bin joint histogram (one increment for two pixels; neighbours are alike, so the bins they touch stay
+    cached), whose row and column sums, added, are the channel's counts, whichever byte is the high one."""
+    n, c, p = planes.shape
+    table = np.zeros((c, 256, 256), dtype=np.uint32)
+    KERNELS.pair_counts(np.ascontiguousarray(planes, dtype=np.uint8), n, c, p, table)
+    return table.sum(axis=1, dtype=np.int64) + table.sum(axis=2, dtype=np.int64)
 
 
 def key_products(rows: np.ndarray, packed: np.ndarray) -> np.ndarray:

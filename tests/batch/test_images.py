@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from data_gradients.batch import ClassificationBatchBuilder, ImageBatch
+from data_gradients.batch import ClassificationBatchBuilder, ImageBatch, pixel_kernels
 from data_gradients.batch import images as images_module
 from data_gradients.batch.images import (
     channel_histograms,
@@ -24,6 +24,8 @@ from data_gradients.feature_extractors.common.brightness import ImageBrightness
 from data_gradients.feature_extractors.common.channel_stats import ImageChannelStats
 from data_gradients.feature_extractors.common.color_histogram import ColorDistribution
 from data_gradients.feature_extractors.common.image_hash import _writeable
+
+pytestmark = pytest.mark.usefixtures("pixel_path")  # compiled pixel loops and OpenCV ways alike
 
 
 def batch(images) -> ImageBatch:
@@ -77,6 +79,7 @@ def test_small_images_are_counted_per_channel_over_the_batch(monkeypatch, limit)
 @pytest.mark.parametrize("limit", [1 << 24, 12, 5, 1])
 @pytest.mark.parametrize("n, c, p", [(1, 3, 1), (1, 3, 7), (4, 3, 10), (3, 1, 9), (2, 2, 6), (5, 4, 3), (2, 5, 11)])
 def test_every_way_of_counting_channels_gives_the_exact_counts(monkeypatch, method, limit, n, c, p):
+    monkeypatch.setattr(pixel_kernels, "KERNELS", None)  # OpenCV's ways, one by one
     monkeypatch.setattr(images_module._HISTOGRAMS, "choice", method)
     monkeypatch.setattr(images_module, "MAX_PIXELS_PER_CALL", limit)
     rng = np.random.default_rng(n * 100 + c * 10 + p)
@@ -91,6 +94,7 @@ def test_every_way_of_counting_channels_gives_the_exact_counts(monkeypatch, meth
 
 @pytest.mark.parametrize("method", [images_module.JOINT, images_module.SINGLE, images_module.PAIRS])
 def test_histograms_stay_within_exact_float32_counts(monkeypatch, method):
+    monkeypatch.setattr(pixel_kernels, "KERNELS", None)  # OpenCV's ways, one by one
     monkeypatch.setattr(images_module._HISTOGRAMS, "choice", method)
     calls = []
     real = images_module.cv2.calcHist
@@ -104,7 +108,8 @@ def test_histograms_stay_within_exact_float32_counts(monkeypatch, method):
 
 def _recording_ways(monkeypatch, slow_except=None):
     """A fresh picker, batches of 100 pixels and more timed, and the list of the ways that counted (the ways
-    other than ``slow_except`` made 20 ms slower)."""
+    other than ``slow_except`` made 20 ms slower); without the compiled loops, which take no pick."""
+    monkeypatch.setattr(pixel_kernels, "KERNELS", None)
     monkeypatch.setattr(images_module, "_HISTOGRAMS", FastestInUse((images_module.SINGLE, images_module.JOINT,
                                                                     images_module.PAIRS), rounds=2))
     monkeypatch.setattr(images_module, "PROBE_PIXELS", 100)

@@ -11,6 +11,8 @@ import pytest
 from data_gradients.feature_extractors.common import area_resize as ar
 from data_gradients.feature_extractors.common import thumbnails as th
 
+pytestmark = pytest.mark.usefixtures("pixel_path")  # compiled pixel loops and OpenCV ways alike
+
 COLS = [64, 65, 77, 96, 100, 111, 112, 120, 127, 128, 160, 192, 200, 320, 333, 448, 512, 513]
 
 
