@@ -201,26 +201,53 @@ static PyObject *key_products(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* pair_counts(pixels, images, channels, plane, table): adds to ``table`` (channels x 65536 uint32) the counts of
- * the 16-bit values of each channel's pixels taken two at a time (native byte order): the pairs' joint histogram,
- * whose row and column sums are the channel's value counts. ``pixels``: (images, channels, plane) uint8, the plane
- * even. One increment for two pixels, and neighbouring pixels are alike, so the few bins they touch stay cached;
- * the caller keeps every bin below 2**32 (fewer than 2**32 pairs a call). */
-static PyObject *pair_counts(PyObject *self, PyObject *args)
+/* The sum of the ``n`` bytes at ``p``: 16 at a time with SSE2's sums of absolute differences from zero. */
+static int64_t byte_sum(const uint8_t *p, Py_ssize_t n)
 {
-    Py_buffer b_pix, b_table;
+    int64_t total = 0;
+    Py_ssize_t j = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    while (j + 16 <= n) {  /* 64-bit lanes, flushed every 2**20 steps (far below their range) */
+        __m128i acc = zero;
+        Py_ssize_t stop = j + ((Py_ssize_t)16 << 20) < n ? j + ((Py_ssize_t)16 << 20) : n;
+        for (; j + 16 <= stop; j += 16)
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(p + j)), zero));
+        int64_t lanes[2];
+        _mm_storeu_si128((__m128i *)lanes, acc);
+        total += lanes[0] + lanes[1];
+    }
+#endif
+    for (; j < n; j++)
+        total += p[j];
+    return total;
+}
+
+/* channel_counts(pixels, images, channels, plane, table, counts, sums): ``counts`` (channels x 256 int64) = each
+ * channel's value counts over the batch, and ``sums`` (images x channels int64) = each plane's sum, of
+ * ``pixels`` (images, channels, plane) uint8, the plane even. The pixels are counted two at a time, as 16-bit
+ * values, into ``table`` (channels x 65536 uint32 scratch, zeroed here): the pairs' joint histogram, whose row
+ * and column sums are the channel's value counts (whichever byte is the high one). One increment for two
+ * pixels, and neighbouring pixels are alike, so the few bins they touch stay cached. Fewer than 2**32 pairs a
+ * channel (the caller checks; so is this function). */
+static PyObject *channel_counts(PyObject *self, PyObject *args)
+{
+    Py_buffer b_pix, b_table, b_counts, b_sums;
     Py_ssize_t images, channels, plane;
-    if (!PyArg_ParseTuple(args, "y*nnnw*", &b_pix, &images, &channels, &plane, &b_table))
+    if (!PyArg_ParseTuple(args, "y*nnnw*w*w*", &b_pix, &images, &channels, &plane, &b_table, &b_counts, &b_sums))
         return NULL;
     int ok = images >= 0 && channels >= 0 && plane >= 0 && plane % 2 == 0 && b_table.len / 4 / 65536 >= channels
+             && b_counts.len / 8 / 256 >= channels && b_sums.len / 8 >= images * channels
              && (images * channels == 0 || b_pix.len / (images * channels) >= plane)
              && images * (plane / 2) < ((Py_ssize_t)1 << 32);
     if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "pair_counts: an odd plane, 2**32 pairs or more, or buffers too small");
+        PyErr_SetString(PyExc_ValueError, "channel_counts: an odd plane, 2**32 pairs or more, or buffers too small");
     } else {
         const uint8_t *pix = (const uint8_t *)b_pix.buf;
         uint32_t *table = (uint32_t *)b_table.buf;
+        int64_t *counts = (int64_t *)b_counts.buf, *sums = (int64_t *)b_sums.buf;
         Py_BEGIN_ALLOW_THREADS
+        memset(table, 0, (size_t)channels * 65536 * 4);
         for (Py_ssize_t i = 0; i < images; i++)
             for (Py_ssize_t a = 0; a < channels; a++) {
                 const uint8_t *p = pix + (i * channels + a) * plane;
@@ -236,10 +263,25 @@ static PyObject *pair_counts(PyObject *self, PyObject *args)
                     memcpy(&v, p + j, 2);
                     t[v]++;
                 }
+                sums[i * channels + a] = byte_sum(p, plane);
             }
+        for (Py_ssize_t a = 0; a < channels; a++) {  /* each byte value: its row and its column of the table */
+            const uint32_t *t = table + a * 65536;
+            int64_t *c = counts + a * 256;
+            memset(c, 0, 256 * 8);
+            for (int hi = 0; hi < 256; hi++) {
+                int64_t row = 0;
+                for (int lo = 0; lo < 256; lo++) {
+                    uint32_t v = t[hi * 256 + lo];
+                    row += v;
+                    c[lo] += v;
+                }
+                c[hi] += row;
+            }
+        }
         Py_END_ALLOW_THREADS
     }
-    PyBuffer_Release(&b_pix); PyBuffer_Release(&b_table);
+    PyBuffer_Release(&b_pix); PyBuffer_Release(&b_table); PyBuffer_Release(&b_counts); PyBuffer_Release(&b_sums);
     if (!ok)
         return NULL;
     Py_RETURN_NONE;
@@ -314,7 +356,7 @@ static PyObject *image_scores(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"halve", halve, METH_VARARGS, "Successive 2 x 2 area means of strided planes (see pixel_kernels.halve)."},
-    {"pair_counts", pair_counts, METH_VARARGS, "Joint histograms of neighbouring pixel pairs per channel (see pixel_kernels.channel_histograms)."},
+    {"channel_counts", channel_counts, METH_VARARGS, "Value counts per channel and sums per plane (see pixel_kernels.channel_counts)."},
     {"key_products", key_products, METH_VARARGS, "int8 rows times the image-hash keys, AVX-512 VNNI (see pixel_kernels.key_products)."},
     {"image_scores", image_scores, METH_VARARGS, "Per-thumbnail counts behind the image-quality scores."},
     {NULL, NULL, 0, NULL},
@@ -326,7 +368,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pixel_kernels", "Co
 PyMODINIT_FUNC PyInit__pixel_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 1) < 0  /* pixel_kernels.VERSION: the signatures */
+    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 2) < 0  /* pixel_kernels.VERSION: the signatures */
                       || PyModule_AddIntConstant(m, "VNNI", have_vnni()) < 0)) {
         Py_DECREF(m);
         return NULL;

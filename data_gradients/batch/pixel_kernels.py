@@ -9,9 +9,10 @@ from typing import Tuple
 
 import numpy as np
 
+from data_gradients.batch import run_ops
 from data_gradients.batch.compiled import load
 
-VERSION = 1  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+VERSION = 2  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 KERNELS = load("_pixel_kernels", VERSION)
 
 
@@ -45,15 +46,17 @@ def _memory(a: np.ndarray) -> Tuple[np.ndarray, int]:
     return flat, a.__array_interface__["data"][0] - flat.__array_interface__["data"][0]
 
 
-def channel_histograms(planes: np.ndarray) -> np.ndarray:
-    """(C, 256) int64 counts of each value in each channel of (N, C, P) uint8 pixels, P even and fewer than 2**32
-    pairs a channel (the caller checks): each channel's pixels counted two at a time as 16-bit values into a
-    65,536-bin joint histogram (one increment for two pixels; neighbours are alike, so the bins they touch stay
-    cached), whose row and column sums, added, are the channel's counts, whichever byte is the high one."""
+def channel_counts(planes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """``(counts, sums)`` of (N, C, P) uint8 pixels, P even and fewer than 2**32 pairs a channel (the caller checks):
+    (C, 256) int64 counts of each value in each channel, and (N, C) int64 sums of each image's channels, in one
+    compiled pass. Each channel's pixels are counted two at a time as 16-bit values into a 65,536-bin joint
+    histogram (one increment for two pixels; neighbours are alike, so the bins they touch stay cached), whose row
+    and column sums, added, are the channel's counts, whichever byte is the high one."""
     n, c, p = planes.shape
-    table = np.zeros((c, 256, 256), dtype=np.uint32)
-    KERNELS.pair_counts(np.ascontiguousarray(planes, dtype=np.uint8), n, c, p, table)
-    return table.sum(axis=1, dtype=np.int64) + table.sum(axis=2, dtype=np.int64)
+    counts, sums = np.empty((c, 256), dtype=np.int64), np.empty((n, c), dtype=np.int64)
+    table = run_ops.scratch("pair_counts", (c, 65536), np.uint32)  # zeroed by the loop; reused: no page faults
+    KERNELS.channel_counts(np.ascontiguousarray(planes, dtype=np.uint8), n, c, p, table, counts, sums)
+    return counts, sums
 
 
 def key_products(rows: np.ndarray, packed: np.ndarray) -> np.ndarray:

@@ -127,24 +127,28 @@ def test_key_products_refuse_rows_of_other_lengths():
         KERNELS.key_products(np.zeros(64, np.uint8), 2, 64, packed, np.zeros(16, np.int32))
 
 
-@pytest.mark.parametrize("n, c, p", [(1, 3, 2), (4, 3, 10), (3, 1, 64), (2, 5, 1000), (0, 3, 8), (2, 3, 0)])
-def test_channel_histograms_count_every_pixel_pair(n, c, p):
+@pytest.mark.parametrize("n, c, p", [(1, 3, 2), (4, 3, 10), (3, 1, 64), (2, 5, 1000), (0, 3, 8), (2, 3, 0), (2, 3, 70)])
+def test_channel_counts_count_every_pixel_and_sum_every_plane(n, c, p):
     rng = np.random.default_rng(n * c + p)
     planes = rng.integers(0, 256, (n, c, p), dtype=np.uint8)
     if planes.size:
-        planes[0, 0] = 255  # every pair in one bin
-    got = pixel_kernels.channel_histograms(planes)
-    assert got.dtype == np.int64 and got.shape == (c, 256)
-    assert got.tolist() == [np.bincount(planes[:, a].ravel(), minlength=256).tolist() for a in range(c)]
+        planes[0, 0] = 255  # every pair in one bin, the largest sums
+    counts, sums = pixel_kernels.channel_counts(planes)
+    assert counts.dtype == sums.dtype == np.int64 and counts.shape == (c, 256) and sums.shape == (n, c)
+    assert counts.tolist() == [np.bincount(planes[:, a].ravel(), minlength=256).tolist() for a in range(c)]
+    assert sums.tolist() == planes.astype(np.int64).sum(axis=2).tolist()
     strided = np.repeat(planes, 2, axis=0)[::2]  # a view: copied, the same counts
-    assert pixel_kernels.channel_histograms(strided).tolist() == got.tolist()
+    again = pixel_kernels.channel_counts(strided)  # the scratch table is zeroed before each batch
+    assert again[0].tolist() == counts.tolist() and again[1].tolist() == sums.tolist()
 
 
-def test_pair_counts_refuse_odd_planes_and_short_buffers():
-    table = np.zeros((3, 65536), np.uint32)
+def test_channel_counts_refuse_odd_planes_and_short_buffers():
+    table, counts, sums = np.zeros((3, 65536), np.uint32), np.zeros((3, 256), np.int64), np.zeros((1, 3), np.int64)
     with pytest.raises(ValueError, match="odd plane"):
-        KERNELS.pair_counts(np.zeros(9, np.uint8), 1, 3, 3, table)
+        KERNELS.channel_counts(np.zeros(9, np.uint8), 1, 3, 3, table, counts, sums)
     with pytest.raises(ValueError, match="too small"):
-        KERNELS.pair_counts(np.zeros(10, np.uint8), 1, 3, 4, table)
+        KERNELS.channel_counts(np.zeros(10, np.uint8), 1, 3, 4, table, counts, sums)
     with pytest.raises(ValueError, match="too small"):
-        KERNELS.pair_counts(np.zeros(24, np.uint8), 1, 3, 8, table[:2])
+        KERNELS.channel_counts(np.zeros(24, np.uint8), 1, 3, 8, table[:2], counts, sums)
+    with pytest.raises(ValueError, match="too small"):
+        KERNELS.channel_counts(np.zeros(48, np.uint8), 2, 3, 8, table, counts, sums)
