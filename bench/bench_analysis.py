@@ -391,8 +391,9 @@ def make_manager(manager, loaders, log_dir: str, workers: int, kw: dict):
         return manager(loaders[0], loaders[1], log_dir=log_dir, verbose=False, **kw)
 
 
-_KERNELS: dict = {}  # task -> the image hash kernel of the first run of that task (the histograms' two ways are
+# (task, checkout) -> the image hash kernel of the first run of that task in that checkout (the histograms' ways are
 # often within 20 % of each other, so their pick flips from run to run without costing much: not flagged)
+_KERNELS: dict = {}
 
 
 def import_from(checkout: str) -> None:
@@ -416,7 +417,7 @@ def spawn(**spec) -> dict:
         raise SystemExit(f"child {spec} failed:\n{res.stderr[-3000:]}")
     out = json.loads(res.stdout.strip().splitlines()[-1])
     if out.get("hash_kernel"):  # picked by timing in each process (3-18x apart here): a run that picked otherwise is flagged
-        first = _KERNELS.setdefault(out["task"], out["hash_kernel"])
+        first = _KERNELS.setdefault((out["task"], spec.get("baseline", "")), out["hash_kernel"])  # per checkout
         if out["hash_kernel"] != first:
             run = f"{out['task']} {out.get('source')} workers={out.get('workers')} {out.get('mode') or ''}".rstrip()
             print(f"  !! {run}: the image hash's kernel was {out['hash_kernel']}, {first} in this bench's first run of the task")
