@@ -96,12 +96,7 @@ def run_path(request):
     per-test fixture). Use with ``pytestmark = pytest.mark.usefixtures("run_path")``."""
     from data_gradients.batch import run_kernels
 
-    kernels = run_kernels.KERNELS
-    if request.param == "compiled":
-        assert kernels is not None, ("the C extension data_gradients.batch._run_kernels is not built (or is stale): "
-                                     "install a C compiler and the Python headers, then ./dev setup")
-    else:
-        run_kernels.KERNELS = None
+    kernels = _one_way(run_kernels, "_run_kernels", request.param)
     yield request.param
     run_kernels.KERNELS = kernels
 
@@ -113,14 +108,21 @@ def pixel_path(request):
     ``pytestmark = pytest.mark.usefixtures("pixel_path")``."""
     from data_gradients.batch import pixel_kernels
 
-    kernels = pixel_kernels.KERNELS
-    if request.param == "compiled":
-        assert kernels is not None, ("the C extension data_gradients.batch._pixel_kernels is not built (or is stale): "
-                                     "install a C compiler and the Python headers, then ./dev setup")
-    else:
-        pixel_kernels.KERNELS = None
+    kernels = _one_way(pixel_kernels, "_pixel_kernels", request.param)
     yield request.param
     pixel_kernels.KERNELS = kernels
+
+
+def _one_way(wrapper, extension: str, way: str):
+    """Switch ``wrapper`` (a module with a ``KERNELS`` attribute) to ``way``: "compiled" checks that its extension
+    is there, any other way sets ``KERNELS`` to None. Returns the previous ``KERNELS``, to be put back."""
+    kernels = wrapper.KERNELS
+    if way == "compiled":
+        assert kernels is not None, (f"the C extension data_gradients.batch.{extension} is not built (or is stale): "
+                                     "install a C compiler and the Python headers, then ./dev setup")
+    else:
+        wrapper.KERNELS = None
+    return kernels
 
 
 @pytest.fixture

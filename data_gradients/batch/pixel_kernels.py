@@ -29,21 +29,11 @@ def halve(planes: np.ndarray, times: int = 1) -> np.ndarray:
     if planes.strides[2] != 1 or planes.strides[1] < cols or planes.strides[0] < 0 or (p > 1 and planes.strides[0] == 0):
         planes = np.ascontiguousarray(planes)
     out = np.empty((p, rows >> times, cols >> times), dtype=np.uint8)
-    if out.size:
-        base, start = _memory(planes)
-        KERNELS.halve(base[start:], p, rows, cols, planes.strides[0], planes.strides[1], times, out)
+    if out.size:  # the bytes from the first plane's first row to the last plane's last row, as one flat view
+        span = (p - 1) * planes.strides[0] + (rows - 1) * planes.strides[1] + cols
+        flat = np.lib.stride_tricks.as_strided(planes, shape=(span,), strides=(1,), writeable=False)
+        KERNELS.halve(flat, p, rows, cols, planes.strides[0], planes.strides[1], times, out)
     return out
-
-
-def _memory(a: np.ndarray) -> Tuple[np.ndarray, int]:
-    """The flat uint8 array ``a``'s memory lies in, and the offset of ``a``'s first byte in it."""
-    base = a
-    while isinstance(base.base, np.ndarray):
-        base = base.base
-    if not base.flags.c_contiguous:
-        raise ValueError("halve: planes must be views of contiguous memory")
-    flat = base.reshape(-1).view(np.uint8)
-    return flat, a.__array_interface__["data"][0] - flat.__array_interface__["data"][0]
 
 
 def channel_counts(planes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
