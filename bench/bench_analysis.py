@@ -445,12 +445,18 @@ def suite_real(tasks, n: int, baseline: str = "", repeat: int = 3) -> None:
         # the analysis alone: no writers (so no preloading of theirs, which shares the run's CPU and GIL);
         # each configuration `repeat` times, in turn (this machine is noisy): the median, and the largest peak
         configs = {"p1": dict(workers=1), "p2": dict(workers=2), "t2": dict(workers=2, mode="threads")}
-        if baseline and task != "detection":  # older checkouts cannot draw ~10 boxes per image
+        if baseline:
             configs["b1"] = dict(workers=1, baseline=baseline)
         runs = {name: [] for name in configs}
         for _ in range(repeat):
-            for name, kw in configs.items():
-                runs[name].append(spawn(source="pool", writers=False, **kw, **common))
+            for name, kw in list(configs.items()):
+                try:
+                    runs[name].append(spawn(source="pool", writers=False, **kw, **common))
+                except SystemExit as e:  # checkouts from before the boxes' canonical form cannot read these batches
+                    if name != "b1":
+                        raise
+                    print(f"{'':14s} baseline {baseline} failed on {task}, left out: {str(e).splitlines()[-1][:160]}")
+                    del configs[name], runs[name]
         per_run = {name: [(p["run_s"] - p["iterate_s"]) / p["images"] * 1e3 for p in rs] for name, rs in runs.items()}
         ms = {name: statistics.median(values) for name, values in per_run.items()}
         rss = {name: max(p["peak_rss_mb"] for p in rs) for name, rs in runs.items()}
