@@ -91,29 +91,30 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
             rows, cols = rows >> times, cols >> times
             tall = tall.reshape(n * 3 * rows, cols)
         else:
-            tall, rows, cols = _opencv_halvings(images, step, size)
+            tall, rows, cols = _opencv_halvings(images, step, times)
         if (rows, cols) != (size, size):  # cv2.resize INTER_AREA, in vectorised calls where that is exact
             tall = area_resize(tall, n * 3, size, size)
         planes = tall.reshape(n, 3, size, size)
     return Thumbnails(planes, grey_of(planes))
 
 
-def _opencv_halvings(images: np.ndarray, step: int, size: int):
-    """``(tall, rows, cols)``: the rows of (N, 3, H, W) ``images`` taken with ``step`` and halved as
-    :func:`halvings` says by ``cv2.resize`` calls for the whole batch, stacked (N * 3 * rows, cols)."""
+def _opencv_halvings(images: np.ndarray, step: int, times: int):
+    """``(tall, rows, cols)``: the rows of (N, 3, H, W) ``images`` taken with ``step``, halved ``times`` times by
+    ``cv2.resize`` calls for the whole batch, stacked (N * 3 * rows, cols). Only a first halving meets odd rows
+    (:func:`halvings`): it goes plane by plane, each plane's last row left out."""
     n, _, h, w = images.shape
     rows, cols = h // step, w
     tall = np.ascontiguousarray(images).reshape(n * 3 * h, w)[::step]
-    if rows % 2 and rows // 2 >= size and cols // 2 >= size:  # odd rows: halve plane by plane
-        rows, cols = rows - 1, cols - cols % 2
-        stack = tall.reshape(n * 3, rows + 1, w)
-        half = np.empty((n * 3, rows // 2, cols // 2), dtype=np.uint8)
-        for k in range(n * 3):
-            cv2.resize(stack[k, :rows, :cols], (cols // 2, rows // 2), dst=half[k], interpolation=cv2.INTER_AREA)
-        tall, rows, cols = half.reshape(-1, cols // 2), rows // 2, cols // 2
-    while rows % 2 == 0 and rows // 2 >= size and cols // 2 >= size:
+    for _ in range(times):
         cols -= cols % 2
-        tall = cv2.resize(tall[:, :cols], (cols // 2, n * 3 * rows // 2), interpolation=cv2.INTER_AREA)
+        if rows % 2:
+            stack = tall.reshape(n * 3, rows, w)
+            half = np.empty((n * 3, rows // 2, cols // 2), dtype=np.uint8)
+            for k in range(n * 3):
+                cv2.resize(stack[k, :rows - 1, :cols], (cols // 2, rows // 2), dst=half[k], interpolation=cv2.INTER_AREA)
+            tall = half.reshape(-1, cols // 2)
+        else:
+            tall = cv2.resize(tall[:, :cols], (cols // 2, n * 3 * rows // 2), interpolation=cv2.INTER_AREA)
         rows, cols = rows // 2, cols // 2
     return tall, rows, cols
 
