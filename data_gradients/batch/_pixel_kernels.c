@@ -37,64 +37,290 @@ static void halve_row(const uint8_t *r0, const uint8_t *r1, uint8_t *d, Py_ssize
         d[x] = (uint8_t)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1] + 2) >> 2);
 }
 
-/* halve(src, planes, rows, cols, plane_stride, row_stride, times, dst): ``times`` successive 2 x 2 area means
- * of ``planes`` planes of ``rows`` x ``cols`` bytes, plane k's row i at ``src + k * plane_stride + i * row_stride``;
- * each step leaves out an odd last row or column and rounds as OpenCV does, so the result is that of ``times``
- * calls of ``cv2.resize(..., INTER_AREA)`` at a scale of two. Written to ``dst`` as (planes, R, C) uint8, R and C
- * the sizes after the last step. The steps in between live in a few rows of scratch: each output row is made
- * from the 2**times input rows under it, so nothing larger than a row of every step is written. */
-static PyObject *halve(PyObject *self, PyObject *args)
+/* ``times`` (0 or more) successive halvings of one plane (row i at ``src + i * row_stride``) into ``out`` (out_rows x
+ * c_at[times], contiguous). ``c_at[l]``: the columns after step l; ``level[l]``: scratch rows of step l (l < times).
+ * Each output row is made from the 2**times input rows under it, so nothing larger than a row of every step is
+ * written in between. */
+static void halve_plane(const uint8_t *src, Py_ssize_t row_stride, Py_ssize_t times, const Py_ssize_t *c_at,
+                        Py_ssize_t out_rows, uint8_t *const *level, uint8_t *out)
+{
+    const Py_ssize_t tall = (Py_ssize_t)1 << times, out_cols = c_at[times];
+    for (Py_ssize_t i = 0; i < out_rows; i++) {
+        const uint8_t *first = src + i * tall * row_stride;
+        uint8_t *o = out + i * out_cols;
+        if (times == 0) {
+            memcpy(o, first, (size_t)out_cols);
+            continue;
+        }
+        if (times == 1) {
+            halve_row(first, first + row_stride, o, out_cols);
+            continue;
+        }
+        for (Py_ssize_t j = 0; j < tall / 2; j++)  /* step 1, from the input rows */
+            halve_row(first + 2 * j * row_stride, first + (2 * j + 1) * row_stride, level[1] + j * c_at[1], c_at[1]);
+        for (Py_ssize_t l = 2; l <= times; l++) {
+            Py_ssize_t n = (Py_ssize_t)1 << (times - l), w_in = c_at[l - 1];
+            for (Py_ssize_t j = 0; j < n; j++)
+                halve_row(level[l - 1] + 2 * j * w_in, level[l - 1] + (2 * j + 1) * w_in,
+                          l == times ? o : level[l] + j * c_at[l], c_at[l]);
+        }
+    }
+}
+
+#define AREA_MAX_SCALE 8                  /* inputs per output along a side, at most */
+#define AREA_TAPS (AREA_MAX_SCALE + 2)    /* room for the inputs an output overlaps (at most 9), one to spare */
+#define AREA_MAX_DIVISOR 257              /* p_r x p_c: 255 times it fits 16 bits */
+
+/* The taps of an area shrink of n inputs to m (0 < m <= n <= 8 m): with n / m = p / q in lowest terms, output t
+ * covers [t p, (t + 1) p) in q-ths of an input; ``first[t]``: the first input it overlaps; ``w[t * AREA_TAPS + j]``:
+ * how many q-ths of input first[t] + j it covers (0 past its last). Returns p; ``*taps``: the most inputs an
+ * output overlaps. */
+static Py_ssize_t area_taps(Py_ssize_t n, Py_ssize_t m, Py_ssize_t *first, uint16_t *w, int *taps)
+{
+    Py_ssize_t g = n, r = m;
+    while (r) {
+        Py_ssize_t t = g % r;
+        g = r, r = t;
+    }
+    const Py_ssize_t p = n / g, q = m / g;
+    *taps = 0;
+    for (Py_ssize_t t = 0; t < m; t++) {
+        const Py_ssize_t lo = t * p, hi = lo + p;
+        first[t] = lo / q;
+        for (int j = 0; j < AREA_TAPS; j++) {
+            const Py_ssize_t k = first[t] + j, a = lo > k * q ? lo : k * q, b = hi < (k + 1) * q ? hi : (k + 1) * q;
+            w[t * AREA_TAPS + j] = b > a ? (uint16_t)(b - a) : 0;
+            if (b > a && j + 1 > *taps)
+                *taps = j + 1;
+        }
+    }
+    return p;
+}
+
+/* An area shrink's plan: the taps of both sides (area_taps), the divisor D = p_r p_c, and scratch. */
+typedef struct {
+    Py_ssize_t cols, out_rows, out_cols, pad;  /* pad: cols rounded up to 8 with AREA_TAPS columns to spare */
+    const Py_ssize_t *fy, *fx;
+    const uint16_t *wy, *wx;
+    int tx;
+    uint32_t divisor;
+    uint16_t *rowsum;    /* 8 rows of pad 16-bit sums, zero past cols */
+    uint16_t *across;    /* pad x 8: those 8 rows' sums, column by column (SSE2) */
+    uint16_t *wide;      /* out_cols x AREA_TAPS x 8: each of wx repeated 8 times (SSE2) */
+} AreaPlan;
+
+/* Output row t's weighted sum of its input rows into ``sum`` (16-bit: at most 255 p_r; vectorised by the compiler). */
+static void area_row_sum(const uint8_t *src, Py_ssize_t row_stride, const AreaPlan *a, Py_ssize_t t, uint16_t *sum)
+{
+    const uint8_t *r = src + a->fy[t] * row_stride;
+    const uint16_t *w = a->wy + t * AREA_TAPS, w0 = w[0];
+    const Py_ssize_t cols = a->cols;
+    for (Py_ssize_t x = 0; x < cols; x++)
+        sum[x] = (uint16_t)(w0 * r[x]);
+    for (int j = 1; j < AREA_TAPS && w[j]; j++) {
+        const uint8_t *rj = r + j * row_stride;
+        const uint16_t wj = w[j];
+        for (Py_ssize_t x = 0; x < cols; x++)
+            sum[x] = (uint16_t)(sum[x] + wj * rj[x]);
+    }
+}
+
+/* Output row t from its row sums ``sum`` (zero past cols): each output's weighted sum M of them (at most
+ * 255 p_r p_c < 2**16), then (2 M + D) / (2 D) as a product by a 32-bit reciprocal (exact: 2 M + D < 2**18 and
+ * 2 D < 2**10, so its error stays below 1 / (2 D)). */
+static void area_columns(const AreaPlan *a, const uint16_t *sum, uint8_t *o)
+{
+    const uint64_t reciprocal = (((uint64_t)1 << 32) + 2 * a->divisor - 1) / (2 * a->divisor);
+    for (Py_ssize_t u = 0; u < a->out_cols; u++) {
+        const uint16_t *s = sum + a->fx[u], *wu = a->wx + u * AREA_TAPS;
+        uint32_t m = 0;
+        for (int j = 0; j < a->tx; j++)
+            m += (uint32_t)wu[j] * s[j];
+        o[u] = (uint8_t)(((uint64_t)(2 * m + a->divisor) * reciprocal) >> 32);
+    }
+}
+
+#if defined(__SSE2__)
+/* The 8 x 8 16-bit matrix in r[0..7] (a row each) transposed in place. */
+static inline void transpose8(__m128i *r)
+{
+    const __m128i a0 = _mm_unpacklo_epi16(r[0], r[1]), a1 = _mm_unpackhi_epi16(r[0], r[1]);
+    const __m128i a2 = _mm_unpacklo_epi16(r[2], r[3]), a3 = _mm_unpackhi_epi16(r[2], r[3]);
+    const __m128i a4 = _mm_unpacklo_epi16(r[4], r[5]), a5 = _mm_unpackhi_epi16(r[4], r[5]);
+    const __m128i a6 = _mm_unpacklo_epi16(r[6], r[7]), a7 = _mm_unpackhi_epi16(r[6], r[7]);
+    const __m128i b0 = _mm_unpacklo_epi32(a0, a2), b1 = _mm_unpackhi_epi32(a0, a2);
+    const __m128i b2 = _mm_unpacklo_epi32(a1, a3), b3 = _mm_unpackhi_epi32(a1, a3);
+    const __m128i b4 = _mm_unpacklo_epi32(a4, a6), b5 = _mm_unpackhi_epi32(a4, a6);
+    const __m128i b6 = _mm_unpacklo_epi32(a5, a7), b7 = _mm_unpackhi_epi32(a5, a7);
+    r[0] = _mm_unpacklo_epi64(b0, b4), r[1] = _mm_unpackhi_epi64(b0, b4);
+    r[2] = _mm_unpacklo_epi64(b1, b5), r[3] = _mm_unpackhi_epi64(b1, b5);
+    r[4] = _mm_unpacklo_epi64(b2, b6), r[5] = _mm_unpackhi_epi64(b2, b6);
+    r[6] = _mm_unpacklo_epi64(b3, b7), r[7] = _mm_unpackhi_epi64(b3, b7);
+}
+
+/* round(M / D) of 8 16-bit sums, as bytes in the low half: float32 M * (1 / D) + 0.5, truncated. Exact: M / D is
+ * never within 1 / (2 D) >= 2**-9 of a half (D odd) and the float error is below 255 * 2**-22 + 2**-16. */
+static inline __m128i area_round(__m128i m, __m128 inverse)
+{
+    const __m128i zero = _mm_setzero_si128();
+    const __m128 half = _mm_set1_ps(0.5f);
+    __m128i lo = _mm_cvttps_epi32(_mm_add_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(m, zero)), inverse), half));
+    __m128i hi = _mm_cvttps_epi32(_mm_add_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(m, zero)), inverse), half));
+    return _mm_packus_epi16(_mm_packs_epi32(lo, hi), zero);
+}
+
+/* Output rows t0..t0 + 7, 8 at a time along the row: their row sums turned column by column (8 lanes, one a row),
+ * so that each output column's weighted sum is a few 16-bit vector products (sums at most 2**16 - 1: no carry
+ * lost), then turned back 8 columns at a time. */
+static void area_eight_rows(const uint8_t *src, Py_ssize_t row_stride, const AreaPlan *a, Py_ssize_t t0, uint8_t *out)
+{
+    const Py_ssize_t pad = a->pad, out_cols = a->out_cols;
+    for (int i = 0; i < 8; i++)
+        area_row_sum(src, row_stride, a, t0 + i, a->rowsum + i * pad);
+    __m128i *across = (__m128i *)a->across;
+    for (Py_ssize_t x = 0; x < pad; x += 8) {
+        __m128i r[8];
+        for (int i = 0; i < 8; i++)
+            r[i] = _mm_loadu_si128((const __m128i *)(a->rowsum + i * pad + x));
+        transpose8(r);
+        for (int i = 0; i < 8; i++)
+            _mm_storeu_si128(across + x + i, r[i]);
+    }
+    const __m128 inverse = _mm_set1_ps(1.0f / (float)a->divisor);
+    for (Py_ssize_t u0 = 0; u0 < out_cols; u0 += 8) {
+        __m128i m[8];
+        for (int k = 0; k < 8; k++) {
+            const Py_ssize_t u = u0 + k < out_cols ? u0 + k : out_cols - 1;  /* past the last column: a copy of it */
+            const __m128i *s = across + a->fx[u], *w = (const __m128i *)a->wide + u * AREA_TAPS;
+            __m128i acc = _mm_mullo_epi16(_mm_loadu_si128(s), _mm_loadu_si128(w));
+            for (int j = 1; j < a->tx; j++)
+                acc = _mm_add_epi16(acc, _mm_mullo_epi16(_mm_loadu_si128(s + j), _mm_loadu_si128(w + j)));
+            m[k] = acc;
+        }
+        transpose8(m);
+        for (int i = 0; i < 8; i++) {
+            __m128i bytes = area_round(m[i], inverse);
+            uint8_t *o = out + (t0 + i) * out_cols + u0;
+            if (u0 + 8 <= out_cols) {
+                _mm_storel_epi64((__m128i *)o, bytes);
+            } else {
+                uint8_t tmp[16];
+                _mm_storeu_si128((__m128i *)tmp, bytes);
+                memcpy(o, tmp, (size_t)(out_cols - u0));
+            }
+        }
+    }
+}
+#endif
+
+/* The exact area means of one plane (row i at ``src + i * row_stride``), rounded to nearest (D odd: never a half),
+ * into ``out`` (out_rows x out_cols, contiguous). */
+static void area_plane(const uint8_t *src, Py_ssize_t row_stride, const AreaPlan *a, uint8_t *out)
+{
+    Py_ssize_t t = 0;
+#if defined(__SSE2__)
+    for (; t + 8 <= a->out_rows; t += 8)
+        area_eight_rows(src, row_stride, a, t, out);
+#endif
+    for (; t < a->out_rows; t++) {
+        area_row_sum(src, row_stride, a, t, a->rowsum);
+        area_columns(a, a->rowsum, out + t * a->out_cols);
+    }
+}
+
+/* shrink(src, planes, rows, cols, plane_stride, row_stride, times, out_rows, out_cols, dst): each of ``planes``
+ * planes of ``rows`` x ``cols`` bytes (plane k's row i at ``src + k * plane_stride + i * row_stride``) halved
+ * ``times`` times (2 x 2 area means, each step leaving out an odd last row or column and rounding as OpenCV does:
+ * the bytes of as many ``cv2.resize(..., INTER_AREA)`` calls at a scale of two), then, unless that is already
+ * out_rows x out_cols, shrunk to it by exact area means rounded half up (at most 8 inputs an output along a side,
+ * p_r x p_c at most 257; the caller keeps to sizes where that is OpenCV's byte). Written to ``dst`` as (planes,
+ * out_rows, out_cols) uint8. A plane's halvings live in scratch while its area means are taken: it is read once. */
+static PyObject *shrink(PyObject *self, PyObject *args)
 {
     Py_buffer b_src, b_dst;
-    Py_ssize_t planes, rows, cols, plane_stride, row_stride, times;
-    if (!PyArg_ParseTuple(args, "y*nnnnnnw*", &b_src, &planes, &rows, &cols, &plane_stride, &row_stride, &times, &b_dst))
+    Py_ssize_t planes, rows, cols, plane_stride, row_stride, times, out_rows, out_cols;
+    if (!PyArg_ParseTuple(args, "y*nnnnnnnnw*", &b_src, &planes, &rows, &cols, &plane_stride, &row_stride, &times,
+                          &out_rows, &out_cols, &b_dst))
         return NULL;
-    Py_ssize_t r_at[32], c_at[32];  /* rows and columns after each step */
-    int ok = planes >= 0 && rows >= 0 && cols >= 0 && plane_stride >= 0 && row_stride >= cols && times >= 1 && times < 31;
+    Py_ssize_t r_at[32], c_at[32];  /* rows and columns after each halving */
+    int ok = planes >= 0 && rows >= 0 && cols >= 0 && plane_stride >= 0 && row_stride >= cols && times >= 0
+             && times < 31 && out_rows >= 0 && out_cols >= 0
+             && b_dst.len / (out_rows * out_cols > 0 ? out_rows * out_cols : 1) >= planes;
     if (ok) {
         r_at[0] = rows, c_at[0] = cols;
         for (Py_ssize_t l = 1; l <= times; l++)
             r_at[l] = r_at[l - 1] / 2, c_at[l] = c_at[l - 1] / 2;
-        ok = b_dst.len >= planes * r_at[times] * c_at[times];
     }
-    Py_ssize_t out_rows = ok ? r_at[times] : 0, out_cols = ok ? c_at[times] : 0, tall = (Py_ssize_t)1 << (ok ? times : 0);
-    if (ok && planes > 0 && out_rows > 0 && out_cols > 0)  /* the last byte read lies inside src */
-        ok = (planes - 1) * plane_stride + (tall * out_rows - 1) * row_stride + tall * out_cols <= b_src.len;
+    const Py_ssize_t hr = ok ? r_at[times] : 0, hc = ok ? c_at[times] : 0;  /* after the halvings */
+    const int area = ok && (hr != out_rows || hc != out_cols);
+    if (ok && area)
+        ok = out_rows > 0 && out_cols > 0 && out_rows <= hr && hr <= AREA_MAX_SCALE * out_rows && out_cols <= hc
+             && hc <= AREA_MAX_SCALE * out_cols;
+    const Py_ssize_t tall = (Py_ssize_t)1 << (ok ? times : 0);
+    if (ok && planes > 0 && hr > 0 && hc > 0)  /* the last byte read lies inside src */
+        ok = (planes - 1) * plane_stride + (tall * hr - 1) * row_stride + tall * hc <= b_src.len;
+    AreaPlan plan = {0};
+    Py_ssize_t *first = NULL;
+    uint16_t *weights = NULL;
     uint8_t *scratch = NULL;
     if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "halve: bad sizes or strides, or buffers too small");
-    } else if (times > 1 && out_rows > 0 && out_cols > 0 && !(scratch = PyMem_Malloc((size_t)(tall * c_at[1])))) {
-        ok = 0;  /* steps 1..times-1: at most 2**(times - l) rows of c_at[l] bytes each, c_at[l] halving: < 2**times x c_at[1] */
+        PyErr_SetString(PyExc_ValueError, "shrink: bad sizes or strides, or buffers too small");
+    } else if (area) {
+        const Py_ssize_t pad = (hc + AREA_TAPS + 7) / 8 * 8;
+        first = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(out_rows + out_cols));
+        weights = PyMem_Malloc(sizeof(uint16_t) * AREA_TAPS * (size_t)(out_rows + out_cols));
+        /* 8 rows of sums, the same turned, the weights along the row 8 times each */
+        plan.rowsum = PyMem_Calloc((size_t)(16 * pad + 8 * AREA_TAPS * out_cols), sizeof(uint16_t));
+        if (!first || !weights || !plan.rowsum) {
+            ok = 0;
+            PyErr_NoMemory();
+        } else {
+            int ty;
+            plan.cols = hc, plan.out_rows = out_rows, plan.out_cols = out_cols, plan.pad = pad;
+            plan.fy = first, plan.fx = first + out_rows, plan.wy = weights, plan.wx = weights + AREA_TAPS * out_rows;
+            plan.across = plan.rowsum + 8 * pad, plan.wide = plan.across + 8 * pad;
+            Py_ssize_t divisor = area_taps(hr, out_rows, first, weights, &ty)
+                                 * area_taps(hc, out_cols, first + out_rows, weights + AREA_TAPS * out_rows, &plan.tx);
+            plan.divisor = (uint32_t)divisor;
+            for (Py_ssize_t i = 0; i < AREA_TAPS * out_cols; i++)
+                for (int lane = 0; lane < 8; lane++)
+                    plan.wide[8 * i + lane] = plan.wx[i];
+            if (divisor > AREA_MAX_DIVISOR || divisor % 2 == 0) {
+                ok = 0;
+                PyErr_SetString(PyExc_ValueError, "shrink: the area means' divisor p_r x p_c is even or above 257");
+            }
+        }
+    }
+    /* scratch: the halvings' rows in between (< 2**times x c_at[1]) and, before area means, the halved plane */
+    const size_t between = times > 1 ? (size_t)(tall * c_at[1]) : 0, plane_bytes = area && times ? (size_t)(hr * hc) : 0;
+    if (ok && hr > 0 && hc > 0 && between + plane_bytes > 0 && !(scratch = PyMem_Malloc(between + plane_bytes))) {
+        ok = 0;
         PyErr_NoMemory();
-    } else if (out_rows > 0 && out_cols > 0) {
+    }
+    if (ok && planes > 0 && out_rows > 0 && out_cols > 0) {
         const uint8_t *src = (const uint8_t *)b_src.buf;
-        uint8_t *dst = (uint8_t *)b_dst.buf, *level[32];
+        uint8_t *dst = (uint8_t *)b_dst.buf, *level[32], *halved = scratch + between;
         if (times > 1) {
             level[1] = scratch;
             for (Py_ssize_t l = 2; l < times; l++)
                 level[l] = level[l - 1] + ((Py_ssize_t)1 << (times - l + 1)) * c_at[l - 1];
         }
         Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t k = 0; k < planes; k++)
-            for (Py_ssize_t i = 0; i < out_rows; i++) {
-                const uint8_t *first = src + k * plane_stride + i * tall * row_stride;
-                uint8_t *out = dst + (k * out_rows + i) * out_cols;
-                if (times == 1) {
-                    halve_row(first, first + row_stride, out, out_cols);
-                    continue;
-                }
-                for (Py_ssize_t j = 0; j < tall / 2; j++)  /* step 1, from the input rows */
-                    halve_row(first + 2 * j * row_stride, first + (2 * j + 1) * row_stride, level[1] + j * c_at[1], c_at[1]);
-                for (Py_ssize_t l = 2; l <= times; l++) {
-                    Py_ssize_t n = (Py_ssize_t)1 << (times - l), w_in = c_at[l - 1];
-                    for (Py_ssize_t j = 0; j < n; j++)
-                        halve_row(level[l - 1] + 2 * j * w_in, level[l - 1] + (2 * j + 1) * w_in,
-                                  l == times ? out : level[l] + j * c_at[l], c_at[l]);
-                }
+        for (Py_ssize_t k = 0; k < planes; k++) {
+            const uint8_t *plane = src + k * plane_stride;
+            uint8_t *out = dst + k * out_rows * out_cols;
+            if (!area) {
+                halve_plane(plane, row_stride, times, c_at, hr, level, out);
+            } else if (times) {  /* the halved plane, still in cache, to its area means */
+                halve_plane(plane, row_stride, times, c_at, hr, level, halved);
+                area_plane(halved, hc, &plan, out);
+            } else {
+                area_plane(plane, row_stride, &plan, out);
             }
+        }
         Py_END_ALLOW_THREADS
     }
-    PyMem_Free(scratch);
+    PyMem_Free(scratch); PyMem_Free(first); PyMem_Free(weights); PyMem_Free(plan.rowsum);
     PyBuffer_Release(&b_src); PyBuffer_Release(&b_dst);
     if (!ok)
         return NULL;
@@ -366,7 +592,7 @@ static PyObject *image_scores(PyObject *self, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"halve", halve, METH_VARARGS, "Successive 2 x 2 area means of strided planes (see pixel_kernels.halve)."},
+    {"shrink", shrink, METH_VARARGS, "Halvings, then exact area means, of strided planes (see pixel_kernels.shrink)."},
     {"channel_counts", channel_counts, METH_VARARGS, "Value counts per channel and sums per plane (see pixel_kernels.channel_counts)."},
     {"key_products", key_products, METH_VARARGS, "int8 rows times the image-hash keys, AVX-512 VNNI (see pixel_kernels.key_products)."},
     {"image_scores", image_scores, METH_VARARGS, "Per-thumbnail counts behind the image-quality scores."},
@@ -379,7 +605,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pixel_kernels", "Co
 PyMODINIT_FUNC PyInit__pixel_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 2) < 0  /* pixel_kernels.VERSION: the signatures */
+    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 3) < 0  /* pixel_kernels.VERSION: the signatures */
                       || PyModule_AddIntConstant(m, "VNNI", have_vnni()) < 0)) {
         Py_DECREF(m);
         return NULL;

@@ -5,6 +5,7 @@ their OpenCV and numpy ways, which give the same bytes (``tests/batch/test_pixel
 """
 from __future__ import annotations
 
+from math import gcd
 from typing import Tuple
 
 import numpy as np
@@ -12,8 +13,12 @@ import numpy as np
 from data_gradients.batch import run_ops
 from data_gradients.batch.compiled import load
 
-VERSION = 2  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+VERSION = 3  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 KERNELS = load("_pixel_kernels", VERSION)
+
+
+AREA_MAX_SCALE = 8  # shrink: inputs per output along a side, at most
+AREA_MAX_DIVISOR = 257  # shrink: p_r * p_c at most (the area sums stay in 16 bits)
 
 
 def halve(planes: np.ndarray, times: int = 1) -> np.ndarray:
@@ -21,18 +26,47 @@ def halve(planes: np.ndarray, times: int = 1) -> np.ndarray:
     leaving out an odd last row or column: what as many calls of ``cv2.resize(plane[:r - r % 2, :c - c % 2],
     (c // 2, r // 2), interpolation=cv2.INTER_AREA)`` give, in one pass that writes only the result. Rows and
     planes may be strided (a view taking every k-th row of contiguous images)."""
-    p, rows, cols = planes.shape
-    if planes.dtype != np.uint8:
-        raise ValueError(f"halve: planes must be uint8, not {planes.dtype}")
     if not 1 <= times <= 30:
         raise ValueError(f"halve: times must be 1 to 30, got {times}")
+    _, rows, cols = planes.shape
+    return shrink(planes, times, rows >> times, cols >> times)
+
+
+def area_divisor(rows: int, cols: int, out_rows: int, out_cols: int) -> int:
+    """``p_r * p_c``, with ``rows / out_rows = p_r / q_r`` and ``cols / out_cols = p_c / q_c`` in lowest terms: the
+    denominator of an exact area mean of a shrink from (rows, cols) to (out_rows, out_cols)."""
+    return rows // gcd(rows, out_rows) * (cols // gcd(cols, out_cols))
+
+
+def shrink(planes: np.ndarray, times: int, out_rows: int, out_cols: int) -> np.ndarray:
+    """(P, out_rows, out_cols) uint8: each of the (P, R, C) uint8 ``planes`` halved ``times`` times as :func:`halve`
+    does (``times`` may be 0), then, unless that is already (out_rows, out_cols), shrunk to it by its exact area
+    means rounded half up: the mean of the input pixels under each output cell, each weighted by the part of it
+    the cell covers. That is OpenCV's ``INTER_AREA`` byte wherever the caller has proved it (odd
+    :func:`area_divisor`, OpenCV's float error far from a half: :func:`~data_gradients.feature_extractors.common.
+    area_resize.exact`). At most :data:`AREA_MAX_SCALE` inputs per output along a side and a divisor of at most
+    :data:`AREA_MAX_DIVISOR`. One pass per plane: its halvings stay in cache for the area means. Rows and planes may
+    be strided."""
+    p, rows, cols = planes.shape
+    if planes.dtype != np.uint8:
+        raise ValueError(f"shrink: planes must be uint8, not {planes.dtype}")
+    if not 0 <= times <= 30:
+        raise ValueError(f"shrink: times must be 0 to 30, got {times}")
+    hr, hc = rows >> times, cols >> times
+    if (hr, hc) != (out_rows, out_cols):
+        if not (0 < out_rows <= hr <= AREA_MAX_SCALE * out_rows and 0 < out_cols <= hc <= AREA_MAX_SCALE * out_cols):
+            raise ValueError(f"shrink: ({hr}, {hc}) to ({out_rows}, {out_cols}) is no shrink by at most "
+                             f"{AREA_MAX_SCALE} a side")
+        if area_divisor(hr, hc, out_rows, out_cols) > AREA_MAX_DIVISOR:
+            raise ValueError(f"shrink: ({hr}, {hc}) to ({out_rows}, {out_cols}) has an area divisor above "
+                             f"{AREA_MAX_DIVISOR}")
     if planes.strides[2] != 1 or planes.strides[1] < cols or planes.strides[0] < 0 or (p > 1 and planes.strides[0] == 0):
         planes = np.ascontiguousarray(planes)
-    out = np.empty((p, rows >> times, cols >> times), dtype=np.uint8)
+    out = np.empty((p, out_rows, out_cols), dtype=np.uint8)
     if out.size:  # the bytes from the first plane's first row to the last plane's last row, as one flat view
         span = (p - 1) * planes.strides[0] + (rows - 1) * planes.strides[1] + cols
         flat = np.lib.stride_tricks.as_strided(planes, shape=(span,), strides=(1,), writeable=False)
-        KERNELS.halve(flat, p, rows, cols, planes.strides[0], planes.strides[1], times, out)
+        KERNELS.shrink(flat, p, rows, cols, planes.strides[0], planes.strides[1], times, out_rows, out_cols, out)
     return out
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from data_gradients.batch import pixel_kernels
+from data_gradients.feature_extractors.common import area_resize as ar
 from data_gradients.feature_extractors.common import image_hash, image_quality, thumbnails
 from data_gradients.feature_extractors.common.image_hash import KEYS
 
@@ -55,8 +56,66 @@ def test_halve_refuses_other_dtypes_and_step_counts():
     with pytest.raises(ValueError, match="times"):
         pixel_kernels.halve(np.zeros((1, 8, 8), np.uint8), 0)
     with pytest.raises(ValueError, match="buffers too small"):  # the C checks its own reads
-        KERNELS.halve(np.zeros(10, np.uint8), 1, 8, 8, 64, 8, 1, np.zeros(16, np.uint8))
+        KERNELS.shrink(np.zeros(10, np.uint8), 1, 8, 8, 64, 8, 1, 4, 4, np.zeros(16, np.uint8))
     assert pixel_kernels.halve(np.zeros((2, 1, 9), np.uint8)).shape == (2, 0, 4)
+
+
+def opencv_area(planes: np.ndarray, out_rows: int, out_cols: int) -> np.ndarray:
+    return np.stack([cv2.resize(np.ascontiguousarray(p), (out_cols, out_rows), interpolation=cv2.INTER_AREA)
+                     for p in planes])
+
+
+# (rows, cols, out_rows, out_cols): the thumbnails' last steps (224 px, 640 x 480, 1280 x 720 images), sample
+# pictures, rows and columns not a multiple of 8 (the loop's tails), and p_r * p_c = 257 (sums of 65535: 16 bits full)
+SHRINKS = [(112, 112, 64, 64), (120, 160, 64, 64), (90, 320, 64, 64), (224, 224, 96, 96), (224, 168, 96, 72),
+           (35, 21, 15, 9), (21, 35, 9, 15), (257, 64, 64, 64), (64, 257, 64, 64), (9, 9, 3, 3), (200, 64, 64, 64),
+           (31, 77, 31, 11), (75, 13, 25, 13)]
+
+
+@pytest.mark.parametrize("rows, cols, out_rows, out_cols", SHRINKS)
+def test_shrink_gives_opencvs_area_bytes_where_they_are_exact_means(rows, cols, out_rows, out_cols):
+    assert ar.exact(rows, cols, out_rows, out_cols)  # OpenCV's bytes are then the exact means rounded
+    assert pixel_kernels.area_divisor(rows, cols, out_rows, out_cols) <= pixel_kernels.AREA_MAX_DIVISOR
+    rng = np.random.default_rng(rows * cols)
+    planes = rng.integers(0, 256, (5, rows, cols), dtype=np.uint8)
+    planes[1] = 255  # the largest sums
+    planes[2] = rng.integers(0, 2, (rows, cols)) * 255
+    planes[3] = rng.integers(126, 130, (rows, cols))  # means near halves
+    planes[4] = cv2.GaussianBlur(planes[0], (7, 7), 2)
+    got = pixel_kernels.shrink(planes, 0, out_rows, out_cols)
+    assert got.shape == (5, out_rows, out_cols) and got.dtype == np.uint8
+    assert np.array_equal(got, opencv_area(planes, out_rows, out_cols))
+    strided = np.repeat(planes, 2, axis=1)[:, ::2]  # the same rows, read with a stride
+    assert np.array_equal(pixel_kernels.shrink(strided, 0, out_rows, out_cols), got)
+
+
+@pytest.mark.parametrize("rows, cols, times, out_rows, out_cols", [
+    (224, 224, 1, 64, 64), (480, 640, 2, 64, 64), (360, 1280, 2, 64, 64),  # thumbnails of 224 px, 640 x 480, 720p
+    (181, 640, 2, 27, 96), (61, 47, 1, 18, 23), (131, 300, 3, 16, 25)])  # odd rows and columns left out on the way
+def test_shrink_halves_then_takes_area_means_in_one_pass(rows, cols, times, out_rows, out_cols):
+    rng = np.random.default_rng(rows + cols)
+    planes = rng.integers(0, 256, (4, rows, cols), dtype=np.uint8)
+    planes[1] = cv2.GaussianBlur(planes[0], (9, 9), 3)
+    assert ar.exact(rows >> times, cols >> times, out_rows, out_cols)
+    got = pixel_kernels.shrink(planes, times, out_rows, out_cols)
+    want = opencv_area(np.stack([opencv_halvings(p, times) for p in planes]), out_rows, out_cols)
+    assert np.array_equal(got, want)
+
+
+def test_shrink_refuses_what_it_cannot_compute():
+    planes = np.zeros((2, 100, 100), np.uint8)
+    with pytest.raises(ValueError, match="at most 8"):
+        pixel_kernels.shrink(planes, 0, 12, 64)  # 100 -> 12: more than 8 inputs an output
+    with pytest.raises(ValueError, match="at most 8"):
+        pixel_kernels.shrink(planes, 1, 64, 64)  # 50 -> 64: an enlargement
+    with pytest.raises(ValueError, match="divisor"):
+        pixel_kernels.shrink(planes, 0, 63, 61)  # p_r * p_c = 100 * 100
+    with pytest.raises(ValueError, match="even"):  # the C keeps to odd divisors (never a half to round) itself
+        KERNELS.shrink(planes.reshape(-1), 2, 100, 100, 10000, 100, 0, 50, 100, np.zeros(10000, np.uint8))
+    with pytest.raises(ValueError, match="times"):
+        pixel_kernels.shrink(planes, -1, 64, 64)
+    planes[1] = np.arange(100)
+    assert np.array_equal(pixel_kernels.shrink(planes[:, ::2], 0, 50, 100), planes[:, ::2])  # nothing to do: a copy
 
 
 @pytest.mark.parametrize("shape", [(480, 640), (720, 1280), (1080, 1920), (224, 224), (256, 256), (129, 300), (517, 333),

@@ -12,13 +12,15 @@ along each side): within ``(a_x + a_y + 4) * 255 * 2**-24`` of the exact mean, t
 nearest integer. When ``p_r * p_c`` is odd, the exact mean is never a half and lies at least
 ``1 / (2 p_r p_c)`` from one; where that distance is four times OpenCV's error (:func:`exact`), its
 byte is the exact mean rounded to nearest. :func:`area_resize` computes that directly: the integer
-weighted sums (exact in float32: at most ``255 * p_r * p_c``, below 2**24 wherever :func:`exact`
-holds), then one rounding. Other sizes (an even or large denominator, an enlargement, a scale above
-:data:`MAX_SCALE`, more than :data:`MAX_PHASES` phases, as 1280 x 720's 90 -> 64 rows: 32) go to
-``cv2.resize`` itself. Tests compare both for every row count of a 64-pixel
-thumbnail's last step and every small shape.
+weighted sums, then one rounding. With the compiled pixel loops (:func:`compiled`: ``p_r * p_c`` at most
+257), in 16-bit integers in one pass per plane (:func:`~data_gradients.batch.pixel_kernels.shrink`).
+Without them, in float32 OpenCV calls (exact: at most ``255 * p_r * p_c``, below 2**24 wherever :func:`exact`
+holds), where there are at most :data:`MAX_PHASES` phases (1280 x 720's 90 -> 64 rows have 32: more calls than
+OpenCV's own resize costs). Other sizes (an even or large denominator, an enlargement, a scale above
+:data:`MAX_SCALE`) go to ``cv2.resize`` itself. Tests compare both ways with OpenCV for every row count of a
+64-pixel thumbnail's last step and every small shape.
 
-The sums run phase by phase: output rows ``t, t + q, ...`` read input rows ``k, k + p, ...`` at
+The float32 sums run phase by phase: output rows ``t, t + q, ...`` read input rows ``k, k + p, ...`` at
 fixed weights, row-strided views OpenCV reads and writes in place; columns the same way after a
 transpose. The row pass reads the uint8 input as it is (OpenCV converts while it weighs: no float32
 copy of the input is made) into float32 sums; planes go :data:`CHUNK_FLOATS` of those sums at a time
@@ -33,6 +35,8 @@ from typing import Tuple
 
 import cv2
 import numpy as np
+
+from data_gradients.batch import pixel_kernels
 
 MAX_SCALE = 8  # input rows (columns) per output row (column) at most (bounds OpenCV's error and the taps)
 MAX_PHASES = 12  # q_r + q_c at most: beyond, the OpenCV calls (a few per phase) cost more than OpenCV's own resize
@@ -60,15 +64,30 @@ def phase_taps(src: int, dst: int) -> Tuple[int, int, Taps]:
 
 
 def exact(rows: int, cols: int, out_rows: int, out_cols: int) -> bool:
-    """Whether :func:`area_resize` computes (rows, cols) -> (out_rows, out_cols) itself: a shrink by at most
-    :data:`MAX_SCALE` per side whose denominator ``p_r * p_c`` is odd, with the bound on OpenCV's float32
-    error (module doc, ``a`` = taps per output) four times below the exact mean's distance to a half."""
+    """Whether OpenCV's byte of a shrink from (rows, cols) to (out_rows, out_cols) is provably the exact area mean
+    rounded to nearest: a shrink by at most :data:`MAX_SCALE` per side whose denominator ``p_r * p_c`` is odd, with
+    the bound on OpenCV's float32 error (module doc, ``a`` = taps per output) four times below the exact mean's
+    distance to a half."""
     if not (out_rows <= rows <= MAX_SCALE * out_rows and out_cols <= cols <= MAX_SCALE * out_cols):
         return False
     (p_r, q_r, _), (p_c, q_c, _) = phase_taps(rows, out_rows), phase_taps(cols, out_cols)
     taps = -(-p_r // q_r) + 1 + -(-p_c // q_c) + 1  # a_x + a_y
     error = (taps + 4) * 255 * 2.0**-24
-    return (p_r * p_c) % 2 == 1 and 4 * error < 1 / (2 * p_r * p_c) and q_r + q_c <= MAX_PHASES
+    return (p_r * p_c) % 2 == 1 and 4 * error < 1 / (2 * p_r * p_c)
+
+
+def _blocks(rows: int, cols: int, out_rows: int, out_cols: int) -> bool:
+    """Whether both scales are whole numbers other than 1 x 1 and 2 x 2 (:func:`block_means`' sizes)."""
+    fy, fx = rows // max(out_rows, 1), cols // max(out_cols, 1)
+    return bool(out_rows and out_cols) and (rows, cols) == (fy * out_rows, fx * out_cols) and (fy, fx) not in ((1, 1), (2, 2))
+
+
+def compiled(rows: int, cols: int, out_rows: int, out_cols: int) -> bool:
+    """Whether :func:`area_resize` takes the compiled exact means (:func:`~data_gradients.batch.pixel_kernels.shrink`)
+    for this shrink: built, :func:`exact`, not whole-number scales, and a divisor the compiled loop holds."""
+    return (pixel_kernels.KERNELS is not None and not _blocks(rows, cols, out_rows, out_cols)
+            and exact(rows, cols, out_rows, out_cols)
+            and pixel_kernels.area_divisor(rows, cols, out_rows, out_cols) <= pixel_kernels.AREA_MAX_DIVISOR)
 
 
 def area_resize(tall: np.ndarray, planes: int, out_rows: int, out_cols: int) -> np.ndarray:
@@ -77,10 +96,13 @@ def area_resize(tall: np.ndarray, planes: int, out_rows: int, out_cols: int) -> 
     the same bytes (OpenCV itself where :func:`exact` says no)."""
     total, cols = tall.shape
     rows = total // planes
-    fy, fx = rows // max(out_rows, 1), cols // max(out_cols, 1)
-    if out_rows and out_cols and (rows, cols) == (fy * out_rows, fx * out_cols) and (fy, fx) not in ((1, 1), (2, 2)):
+    if _blocks(rows, cols, out_rows, out_cols):
+        fy, fx = rows // out_rows, cols // out_cols
         return block_means(tall.reshape(planes, rows, cols), fy, fx).reshape(planes * out_rows, out_cols)
-    if not exact(rows, cols, out_rows, out_cols):
+    if compiled(rows, cols, out_rows, out_cols):
+        return pixel_kernels.shrink(tall.reshape(planes, rows, cols), 0, out_rows, out_cols).reshape(-1, out_cols)
+    phases = phase_taps(rows, out_rows)[1] + phase_taps(cols, out_cols)[1] if out_rows and out_cols else 0
+    if not exact(rows, cols, out_rows, out_cols) or phases > MAX_PHASES:
         return cv2.resize(tall, (out_cols, planes * out_rows), interpolation=cv2.INTER_AREA)
     out = np.empty((planes * out_rows, out_cols), dtype=np.uint8)
     scale = 1.0 / (phase_taps(rows, out_rows)[0] * phase_taps(cols, out_cols)[0])

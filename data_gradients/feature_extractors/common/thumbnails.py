@@ -31,6 +31,7 @@ import numpy as np
 
 from data_gradients.batch import pixel_kernels
 from data_gradients.feature_extractors.common.area_resize import area_resize
+from data_gradients.feature_extractors.common.area_resize import compiled as area_compiled
 
 SIZE = 64  # thumbnail side, pixels
 ROWS_PER_CELL = 4  # rows read (at least) per thumbnail row
@@ -86,15 +87,24 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
         step = _largest_divisor(h, h // (ROWS_PER_CELL * size))
         rows, cols = h // step, w
         times = halvings(rows, cols, size)
+        hr, hc = rows >> times, cols >> times
+        if pixel_kernels.KERNELS is not None and ((hr, hc) == (size, size) or area_compiled(hr, hc, size, size)):
+            # halvings and area means in one pass, plane by plane
+            view = np.ascontiguousarray(images).reshape(n * 3, h, w)[:, ::step]
+            return _with_grey(pixel_kernels.shrink(view, times, size, size).reshape(n, 3, size, size))
         if times and pixel_kernels.KERNELS is not None:
             tall = pixel_kernels.halve(np.ascontiguousarray(images).reshape(n * 3, h, w)[:, ::step], times)
-            rows, cols = rows >> times, cols >> times
+            rows, cols = hr, hc
             tall = tall.reshape(n * 3 * rows, cols)
         else:
             tall, rows, cols = _opencv_halvings(images, step, times)
         if (rows, cols) != (size, size):  # cv2.resize INTER_AREA, in vectorised calls where that is exact
             tall = area_resize(tall, n * 3, size, size)
         planes = tall.reshape(n, 3, size, size)
+    return _with_grey(planes)
+
+
+def _with_grey(planes: np.ndarray) -> Thumbnails:
     return Thumbnails(planes, grey_of(planes))
 
 

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from data_gradients.batch import pixel_kernels
 from data_gradients.feature_extractors.common import area_resize as ar
 from data_gradients.feature_extractors.common import thumbnails as th
 
@@ -92,15 +93,32 @@ def test_passes_of_the_production_size_with_a_short_last_one():
 
 
 @pytest.mark.parametrize("rows, cols, size, expected", [
-    (112, 112, 64, True), (120, 160, 64, True),  # 224 px and 640 x 480 images
-    (90, 320, 64, False),  # 1280 x 720: 32 phases of rows, more OpenCV calls than OpenCV's own resize costs
+    (112, 112, 64, True), (120, 160, 64, True), (90, 320, 64, True),  # 224 px, 640 x 480 and 1280 x 720 images
     (128, 64, 64, False), (64, 128, 64, False),  # denominator 2: a mean can be a half, OpenCV's rounding decides
     (127, 127, 64, False), (79, 333, 64, False),  # odd but large denominators: too close to a half
     (63, 64, 64, False), (64, 520, 64, False), (520, 64, 64, False),  # enlargement, scales beyond the bounds
     (200, 64, 64, True), (448, 448, 64, True), (224, 224, 96, True),  # shrinks by 25/8, by 7, by 7/3
 ])
-def test_the_vectorised_path_is_taken_only_where_it_is_proven(rows, cols, size, expected):
+def test_exact_means_are_taken_only_where_they_are_proven(rows, cols, size, expected):
     assert ar.exact(rows, cols, size, size) is expected
+
+
+@pytest.mark.parametrize("rows, cols, size, expected", [
+    (112, 112, 64, True), (120, 160, 64, True), (90, 320, 64, True), (224, 224, 96, True),  # divisors 49, 75, 225, 49
+    (257, 64, 64, True), (259, 64, 64, False),  # divisors 257 and 259: the compiled sums hold 255 x 257 at most
+    (192, 64, 64, False),  # whole-number scales (3 x 1): the block sums
+    (128, 64, 64, False),  # not exact
+])
+def test_the_compiled_means_are_taken_where_they_hold(rows, cols, size, expected):
+    assert ar.compiled(rows, cols, size, size) is (expected and pixel_kernels.KERNELS is not None)
+
+
+def test_many_phases_go_to_opencv_without_the_compiled_loops(monkeypatch):
+    monkeypatch.setattr(pixel_kernels, "KERNELS", None)
+    tall = planes(0, 2, 90, 320, 5)  # 1280 x 720's last step: 32 + 1 phases, more calls than OpenCV's own resize
+    calls = []
+    monkeypatch.setattr(ar, "_phase_sums", lambda *a: calls.append(a))
+    assert np.array_equal(ar.area_resize(tall, 2, 64, 64), opencv(tall, 2, 64)) and not calls
 
 
 def test_phase_taps_cover_each_output_cell_exactly():
