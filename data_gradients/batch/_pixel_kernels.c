@@ -552,23 +552,45 @@ static PyObject *image_scores(PyObject *self, PyObject *args)
         int64_t *levels = (int64_t *)b_levels.buf, *greys = (int64_t *)b_greys.buf;
         int64_t *lap = (int64_t *)b_lap.buf, *spread = (int64_t *)b_spread.buf;
         Py_BEGIN_ALLOW_THREADS
-        memset(levels, 0, (size_t)n * 256 * 8);
-        memset(greys, 0, (size_t)n * 256 * 8);
         for (Py_ssize_t i = 0; i < n; i++) {
             const uint8_t *r = planes + i * 3 * p, *g = r + p, *b = g + p, *y = grey + i * p;
             int64_t *lv = levels + i * 256, *gv = greys + i * 256;
-            int most = 0;
-            for (Py_ssize_t j = 0; j < p; j++) {
+            uint32_t lq[4][256], gq[4][256];  /* four counts a value, pixel j in the (j % 4)-th: no chain of increments */
+            memset(lq, 0, sizeof lq);
+            memset(gq, 0, sizeof gq);
+            Py_ssize_t j = 0;
+#if defined(__SSE2__)
+            const __m128i top = _mm_set1_epi32(255);
+            for (; j + 4 <= p; j += 4) {  /* the same float32 sums, 4 pixels a vector; sqrt and rounding as below */
+                __m128 total = _mm_add_ps(_mm_setr_ps(sq[r[j]], sq[r[j + 1]], sq[r[j + 2]], sq[r[j + 3]]),
+                                          _mm_setr_ps(sq[256 + g[j]], sq[256 + g[j + 1]], sq[256 + g[j + 2]], sq[256 + g[j + 3]]));
+                total = _mm_add_ps(total, _mm_setr_ps(sq[512 + b[j]], sq[512 + b[j + 1]], sq[512 + b[j + 2]], sq[512 + b[j + 3]]));
+                __m128i level = _mm_cvtps_epi32(_mm_sqrt_ps(total));
+                level = _mm_xor_si128(level, _mm_and_si128(_mm_xor_si128(level, top), _mm_cmpgt_epi32(level, top)));
+                int32_t lanes[4];
+                _mm_storeu_si128((__m128i *)lanes, level);
+                lq[0][lanes[0]]++; lq[1][lanes[1]]++; lq[2][lanes[2]]++; lq[3][lanes[3]]++;
+                gq[0][y[j]]++; gq[1][y[j + 1]]++; gq[2][y[j + 2]]++; gq[3][y[j + 3]]++;
+            }
+#endif
+            for (; j < p; j++) {
                 float total = sq[r[j]];  /* float32 sums, rounded after each addition (SSE: no wider registers) */
                 total = total + sq[256 + g[j]];
                 total = total + sq[512 + b[j]];
                 int level = round_root(total);
-                lv[level >= 255 ? 255 : level]++;
-                gv[y[j]]++;
-                int hi = r[j] > g[j] ? r[j] : g[j], lo = r[j] < g[j] ? r[j] : g[j];
-                hi = hi > b[j] ? hi : b[j];
-                lo = lo < b[j] ? lo : b[j];
-                most = hi - lo > most ? hi - lo : most;
+                lq[j % 4][level >= 255 ? 255 : level]++;
+                gq[j % 4][y[j]]++;
+            }
+            for (int v = 0; v < 256; v++) {
+                lv[v] = (int64_t)lq[0][v] + lq[1][v] + lq[2][v] + lq[3][v];
+                gv[v] = (int64_t)gq[0][v] + gq[1][v] + gq[2][v] + gq[3][v];
+            }
+            uint8_t most = 0;  /* a loop of byte maxima and minima the compiler vectorises */
+            for (Py_ssize_t k = 0; k < p; k++) {
+                uint8_t hi = r[k] > g[k] ? r[k] : g[k], lo = r[k] < g[k] ? r[k] : g[k];
+                hi = hi > b[k] ? hi : b[k];
+                lo = lo < b[k] ? lo : b[k];
+                most = (uint8_t)(hi - lo) > most ? (uint8_t)(hi - lo) : most;
             }
             int64_t s1 = 0, s2 = 0;
             for (Py_ssize_t row = 1; row + 1 < side; row++)
@@ -591,11 +613,50 @@ static PyObject *image_scores(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* One image's luma (see grey below): an IEEE float32 quotient, truncated, in a loop the compiler vectorises. */
+static void grey_row(const uint8_t *restrict r, const uint8_t *restrict g, const uint8_t *restrict b,
+                     uint8_t *restrict o, Py_ssize_t pixels)
+{
+    for (Py_ssize_t j = 0; j < pixels; j++)
+        o[j] = (uint8_t)(int32_t)((float)(299 * r[j] + 587 * g[j] + 114 * b[j] + 500) / 1000.0f);
+}
+
+/* grey(planes, n, pixels, out): ``out`` (n x pixels uint8) = (299 R + 587 G + 114 B + 500) / 1000 of each pixel
+ * of (n, 3, pixels) uint8 ``planes`` (ITU-R BT.601 luma, integer). The dividend is an integer below 2**24, exact in
+ * float32, and the correctly rounded quotient of k + 999 / 1000 stays below k + 1 (float32's spacing below 256 is
+ * 2**-16), so truncating it is the floor; in float32 the loop is vectorised. */
+static PyObject *grey(PyObject *self, PyObject *args)
+{
+    Py_buffer b_planes, b_out;
+    Py_ssize_t n, pixels;
+    if (!PyArg_ParseTuple(args, "y*nnw*", &b_planes, &n, &pixels, &b_out))
+        return NULL;
+    int ok = n >= 0 && pixels >= 0 && (n == 0 || (b_planes.len / n / 3 >= pixels && b_out.len / n >= pixels));
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "grey: buffers smaller than the planes");
+    } else {
+        const uint8_t *planes = (const uint8_t *)b_planes.buf;
+        uint8_t *out = (uint8_t *)b_out.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const uint8_t *r = planes + i * 3 * pixels, *g = r + pixels, *b = g + pixels;
+            uint8_t *o = out + i * pixels;
+            grey_row(r, g, b, o, pixels);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&b_planes); PyBuffer_Release(&b_out);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"shrink", shrink, METH_VARARGS, "Halvings, then exact area means, of strided planes (see pixel_kernels.shrink)."},
     {"channel_counts", channel_counts, METH_VARARGS, "Value counts per channel and sums per plane (see pixel_kernels.channel_counts)."},
     {"key_products", key_products, METH_VARARGS, "int8 rows times the image-hash keys, AVX-512 VNNI (see pixel_kernels.key_products)."},
     {"image_scores", image_scores, METH_VARARGS, "Per-thumbnail counts behind the image-quality scores."},
+    {"grey", grey, METH_VARARGS, "Integer BT.601 luma of RGB planes (see pixel_kernels.grey)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -605,7 +666,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pixel_kernels", "Co
 PyMODINIT_FUNC PyInit__pixel_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 3) < 0  /* pixel_kernels.VERSION: the signatures */
+    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 4) < 0  /* pixel_kernels.VERSION: the signatures */
                       || PyModule_AddIntConstant(m, "VNNI", have_vnni()) < 0)) {
         Py_DECREF(m);
         return NULL;

@@ -13,7 +13,7 @@ import numpy as np
 from data_gradients.batch import run_ops
 from data_gradients.batch.compiled import load
 
-VERSION = 3  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+VERSION = 4  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 KERNELS = load("_pixel_kernels", VERSION)
 
 
@@ -109,3 +109,14 @@ def image_scores(planes: np.ndarray, grey: np.ndarray, squares: np.ndarray):
     laplacian, spread = np.empty((n, 2), dtype=np.int64), np.empty(n, dtype=np.int64)
     KERNELS.image_scores(planes, grey, n, side, squares, levels, greys, laplacian, spread)
     return levels, greys, laplacian, spread
+
+
+def grey(planes: np.ndarray) -> np.ndarray:
+    """(N, H, W) uint8 ``(299 R + 587 G + 114 B + 500) // 1000`` (ITU-R BT.601 luma in integers) of (N, 3, H, W)
+    uint8 planes."""
+    n, c, h, w = planes.shape
+    if c != 3 or planes.dtype != np.uint8:
+        raise ValueError(f"grey: planes must be (N, 3, H, W) uint8, not {planes.shape} {planes.dtype}")
+    out = np.empty((n, h, w), dtype=np.uint8)
+    KERNELS.grey(np.ascontiguousarray(planes), n, h * w, out)
+    return out

@@ -211,3 +211,11 @@ def test_channel_counts_refuse_odd_planes_and_short_buffers():
         KERNELS.channel_counts(np.zeros(24, np.uint8), 1, 3, 8, table[:2], counts, sums)
     with pytest.raises(ValueError, match="too small"):
         KERNELS.channel_counts(np.zeros(48, np.uint8), 2, 3, 8, table, counts, sums)
+
+
+def test_grey_refuses_other_shapes_and_short_buffers():
+    with pytest.raises(ValueError, match="uint8"):
+        pixel_kernels.grey(np.zeros((2, 4, 8, 8), np.uint8))
+    with pytest.raises(ValueError, match="smaller"):  # the C checks its own reads and writes
+        KERNELS.grey(np.zeros(3 * 63, np.uint8), 1, 64, np.zeros(64, np.uint8))
+    assert pixel_kernels.grey(np.zeros((0, 3, 8, 8), np.uint8)).shape == (0, 8, 8)

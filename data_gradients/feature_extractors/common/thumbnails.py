@@ -139,6 +139,8 @@ def grey_of(planes: np.ndarray) -> np.ndarray:
     n, _, h, w = planes.shape
     if planes.size == 0:
         return np.zeros((n, h, w), dtype=np.uint8)
+    if pixel_kernels.KERNELS is not None:  # the integer formula itself, one compiled loop
+        return pixel_kernels.grey(planes)
     rgb = np.ascontiguousarray(planes).reshape(n, 3, h * w)
     return table_sums_to_uint8(rgb, _LUMA_TABLES, _floor_thousandths).reshape(n, h, w)
 
