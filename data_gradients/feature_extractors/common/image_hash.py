@@ -21,7 +21,8 @@ machine and version hashes alike, so states of several producers merge.
 The product has three exact kernels. Where the CPU has AVX-512 VNNI and the compiled pixel loops are built
 (:mod:`data_gradients.batch.pixel_kernels`), each process takes theirs (:data:`VNNI`: on an Intel Xeon (Ice
 Lake), one thread, 0.19-0.21 ms per 640 x 480 image against 0.28-0.31 for ``torch._int_mm``, 0.038 against
-0.060 per 224 x 224 image). Elsewhere it takes the faster of the other two on its first batch
+0.060 per 224 x 224 image, in 512-bit registers; in 256-bit ones since, 0.11-0.13 ms per 640 x 480 image).
+Elsewhere it takes the faster of the other two on its first batch
 (:func:`kernel`): ``torch._int_mm``, fast where oneDNN has int8 dot-product instructions (VNNI:
 about 7x faster than SHA-256 over the pixels) and a plain loop elsewhere (measured on an AMD EPYC
 with AVX2 only: 281 ms per 720p batch of 8, 35 ms an image); and float32 matrix products of at most
