@@ -476,20 +476,39 @@ static int64_t byte_sum(const uint8_t *p, Py_ssize_t n)
     return total;
 }
 
+/* The pairs of a plane's two halves (``half`` bytes each, a multiple of 8) counted together, each into its own
+ * table, a word of each in turn: neighbouring pairs are often the same (flat regions), and increments of one bin
+ * that follow each other wait for each other; the other half's increments fill that wait. On an Intel Xeon (Ice
+ * Lake), the whole call against one table a channel (median of 40 in turn, ms per 640 x 480 image): 0.31 against
+ * 0.34 on the feature bench's JPEG'd detection images, 0.36 against 0.39 on the demo's rendered ones, 0.057 against
+ * 0.059 per 224 x 224 image; but 0.69 against 0.58 on uniform noise, whose bins spread over the whole table, which
+ * two tables make twice as large for the cache. */
+static void count_halves(const uint8_t *p, Py_ssize_t half, uint32_t *a, uint32_t *b)
+{
+    const uint8_t *q = p + half;
+    for (Py_ssize_t j = 0; j + 8 <= half; j += 8) {
+        uint64_t w, v;
+        memcpy(&w, p + j, 8);
+        memcpy(&v, q + j, 8);
+        a[w & 0xFFFF]++; b[v & 0xFFFF]++; a[(w >> 16) & 0xFFFF]++; b[(v >> 16) & 0xFFFF]++;
+        a[(w >> 32) & 0xFFFF]++; b[(v >> 32) & 0xFFFF]++; a[w >> 48]++; b[v >> 48]++;
+    }
+}
+
 /* channel_counts(pixels, images, channels, plane, table, counts, sums): ``counts`` (channels x 256 int64) = each
  * channel's value counts over the batch, and ``sums`` (images x channels int64) = each plane's sum, of
  * ``pixels`` (images, channels, plane) uint8, the plane even. The pixels are counted two at a time, as 16-bit
- * values, into ``table`` (channels x 65536 uint32 scratch, zeroed here): the pairs' joint histogram, whose row
- * and column sums are the channel's value counts (whichever byte is the high one). One increment for two
- * pixels, and neighbouring pixels are alike, so the few bins they touch stay cached. Fewer than 2**32 pairs a
- * channel (the caller checks; so is this function). */
+ * values, into ``table`` (channels x 2 x 65536 uint32 scratch, zeroed here; two tables a channel, see
+ * count_halves): the pairs' joint histogram, whose row and column sums are the channel's value counts (whichever
+ * byte is the high one). One increment for two pixels, and neighbouring pixels are alike, so the few bins they
+ * touch stay cached. Fewer than 2**32 pairs a channel (the caller checks; so is this function). */
 static PyObject *channel_counts(PyObject *self, PyObject *args)
 {
     Py_buffer b_pix, b_table, b_counts, b_sums;
     Py_ssize_t images, channels, plane;
     if (!PyArg_ParseTuple(args, "y*nnnw*w*w*", &b_pix, &images, &channels, &plane, &b_table, &b_counts, &b_sums))
         return NULL;
-    int ok = images >= 0 && channels >= 0 && plane >= 0 && plane % 2 == 0 && b_table.len / 4 / 65536 >= channels
+    int ok = images >= 0 && channels >= 0 && plane >= 0 && plane % 2 == 0 && b_table.len / 8 / 65536 >= channels
              && b_counts.len / 8 / 256 >= channels && b_sums.len / 8 >= images * channels
              && (images * channels == 0 || b_pix.len / (images * channels) >= plane)
              && images * (plane / 2) < ((Py_ssize_t)1 << 32);
@@ -500,32 +519,28 @@ static PyObject *channel_counts(PyObject *self, PyObject *args)
         uint32_t *table = (uint32_t *)b_table.buf;
         int64_t *counts = (int64_t *)b_counts.buf, *sums = (int64_t *)b_sums.buf;
         Py_BEGIN_ALLOW_THREADS
-        memset(table, 0, (size_t)channels * 65536 * 4);
+        memset(table, 0, (size_t)channels * 2 * 65536 * 4);
+        const Py_ssize_t half = plane / 16 * 8;  /* each half a multiple of 8 bytes; the rest pair by pair */
         for (Py_ssize_t i = 0; i < images; i++)
             for (Py_ssize_t a = 0; a < channels; a++) {
                 const uint8_t *p = pix + (i * channels + a) * plane;
-                uint32_t *t = table + a * 65536;
-                Py_ssize_t j = 0;
-                for (; j + 8 <= plane; j += 8) {
-                    uint64_t w;
-                    memcpy(&w, p + j, 8);
-                    t[w & 0xFFFF]++; t[(w >> 16) & 0xFFFF]++; t[(w >> 32) & 0xFFFF]++; t[w >> 48]++;
-                }
-                for (; j < plane; j += 2) {
+                uint32_t *t = table + a * 2 * 65536;
+                count_halves(p, half, t, t + 65536);
+                for (Py_ssize_t j = 2 * half; j < plane; j += 2) {
                     uint16_t v;
                     memcpy(&v, p + j, 2);
                     t[v]++;
                 }
                 sums[i * channels + a] = byte_sum(p, plane);
             }
-        for (Py_ssize_t a = 0; a < channels; a++) {  /* each byte value: its row and its column of the table */
-            const uint32_t *t = table + a * 65536;
+        for (Py_ssize_t a = 0; a < channels; a++) {  /* each byte value: its row and its column of the tables */
+            const uint32_t *t = table + a * 2 * 65536, *u = t + 65536;
             int64_t *c = counts + a * 256;
             memset(c, 0, 256 * 8);
             for (int hi = 0; hi < 256; hi++) {
                 int64_t row = 0;
                 for (int lo = 0; lo < 256; lo++) {
-                    uint32_t v = t[hi * 256 + lo];
+                    uint32_t v = t[hi * 256 + lo] + u[hi * 256 + lo];  /* below 2**32: the pairs of the channel */
                     row += v;
                     c[lo] += v;
                 }
@@ -693,7 +708,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pixel_kernels", "Co
 PyMODINIT_FUNC PyInit__pixel_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 4) < 0  /* pixel_kernels.VERSION: the signatures */
+    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 5) < 0  /* pixel_kernels.VERSION: the signatures */
                       || PyModule_AddIntConstant(m, "VNNI", have_vnni()) < 0)) {
         Py_DECREF(m);
         return NULL;

@@ -13,7 +13,7 @@ import numpy as np
 from data_gradients.batch import run_ops
 from data_gradients.batch.compiled import load
 
-VERSION = 4  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+VERSION = 5  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 KERNELS = load("_pixel_kernels", VERSION)
 
 
@@ -78,7 +78,7 @@ def channel_counts(planes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     and column sums, added, are the channel's counts, whichever byte is the high one."""
     n, c, p = planes.shape
     counts, sums = np.empty((c, 256), dtype=np.int64), np.empty((n, c), dtype=np.int64)
-    table = run_ops.scratch("pair_counts", (c, 65536), np.uint32)  # zeroed by the loop; reused: no page faults
+    table = run_ops.scratch("pair_counts", (c, 2, 65536), np.uint32)  # zeroed by the loop; reused: no page faults
     KERNELS.channel_counts(np.ascontiguousarray(planes, dtype=np.uint8), n, c, p, table, counts, sums)
     return counts, sums
 
