@@ -75,7 +75,8 @@ def channel_counts(planes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     (C, 256) int64 counts of each value in each channel, and (N, C) int64 sums of each image's channels, in one
     compiled pass. Each channel's pixels are counted two at a time as 16-bit values into a 65,536-bin joint
     histogram (one increment for two pixels; neighbours are alike, so the bins they touch stay cached), whose row
-    and column sums, added, are the channel's counts, whichever byte is the high one."""
+    and column sums, added, are the channel's counts, whichever byte is the high one; the plane's two halves into
+    two such tables, in turn, so that increments of one bin do not wait for each other."""
     n, c, p = planes.shape
     counts, sums = np.empty((c, 256), dtype=np.int64), np.empty((n, c), dtype=np.int64)
     table = run_ops.scratch("pair_counts", (c, 2, 65536), np.uint32)  # zeroed by the loop; reused: no page faults
