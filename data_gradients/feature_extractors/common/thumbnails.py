@@ -16,7 +16,10 @@ the whole batch goes through a few calls (:func:`compute_thumbnails`):
    that writes only the last (the same bytes: ``(a + b + c + d + 2) >> 2`` each step);
 3. an area resize of that (``SIZE`` to ``2 * SIZE - 1`` rows) to ``SIZE`` x ``SIZE`` (OpenCV's bytes,
    computed by :func:`.area_resize.area_resize` in vectorised calls where that is provably the same).
-   Images smaller than ``SIZE`` go straight to step 3 (enlarged).
+   Images smaller than ``SIZE`` go straight to step 3 (enlarged). With the compiled pixel loops, where
+   that step's exact area means are theirs (:func:`.area_resize.compiled`: 224 x 224, 640 x 480 and
+   1280 x 720 images among others), steps 2 and 3 are one pass per plane
+   (:func:`~data_gradients.batch.pixel_kernels.shrink`): the halved plane is still in cache for its area means.
 
 An image's thumbnail does not depend on its batch (see :func:`compute_thumbnails`). The result
 is cached on the batch (``batch.__dict__["_grey_thumbs"]``) the way ``ImageBatch.pixel_stats``
@@ -74,9 +77,11 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
 
     The N * 3 planes are one tall (N * 3 * H, W) image: rows are taken with a step that divides H,
     then halved (2 x 2 area means) :func:`halvings` times: with the compiled pixel loops, all the
-    halvings in one pass that writes only the result (:func:`~data_gradients.batch.pixel_kernels.halve`);
-    else one OpenCV call for the batch each (H even: no cell crosses from one plane into the next; an
-    odd H is cut by one row plane by plane first; an odd width loses its last column). A last area
+    halvings in one pass that writes only the result (:func:`~data_gradients.batch.pixel_kernels.halve`), and
+    the last area resize in the same pass where its exact means are compiled too (:func:`.area_resize.compiled`,
+    :func:`~data_gradients.batch.pixel_kernels.shrink`); else one OpenCV call for the batch each (H even: no
+    cell crosses from one plane into the next; an odd H is cut by one row plane by plane first; an odd width
+    loses its last column). A last area
     resize to (N * 3 * size, size) has the same row scale for every plane, so the planes' borders fall
     on cell borders. Each plane's thumbnail is what it would be alone, whatever the batch.
     """
@@ -88,23 +93,18 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
         rows, cols = h // step, w
         times = halvings(rows, cols, size)
         hr, hc = rows >> times, cols >> times
+        view = np.ascontiguousarray(images).reshape(n * 3, h, w)[:, ::step]
         if pixel_kernels.KERNELS is not None and ((hr, hc) == (size, size) or area_compiled(hr, hc, size, size)):
-            # halvings and area means in one pass, plane by plane
-            view = np.ascontiguousarray(images).reshape(n * 3, h, w)[:, ::step]
-            return _with_grey(pixel_kernels.shrink(view, times, size, size).reshape(n, 3, size, size))
-        if times and pixel_kernels.KERNELS is not None:
-            tall = pixel_kernels.halve(np.ascontiguousarray(images).reshape(n * 3, h, w)[:, ::step], times)
-            rows, cols = hr, hc
-            tall = tall.reshape(n * 3 * rows, cols)
+            planes = pixel_kernels.shrink(view, times, size, size).reshape(n, 3, size, size)  # one pass a plane
         else:
-            tall, rows, cols = _opencv_halvings(images, step, times)
-        if (rows, cols) != (size, size):  # cv2.resize INTER_AREA, in vectorised calls where that is exact
-            tall = area_resize(tall, n * 3, size, size)
-        planes = tall.reshape(n, 3, size, size)
-    return _with_grey(planes)
-
-
-def _with_grey(planes: np.ndarray) -> Thumbnails:
+            if times and pixel_kernels.KERNELS is not None:
+                tall = pixel_kernels.halve(view, times).reshape(n * 3 * hr, hc)
+                rows, cols = hr, hc
+            else:
+                tall, rows, cols = _opencv_halvings(images, step, times)
+            if (rows, cols) != (size, size):  # cv2.resize INTER_AREA, in vectorised calls where that is exact
+                tall = area_resize(tall, n * 3, size, size)
+            planes = tall.reshape(n, 3, size, size)
     return Thumbnails(planes, grey_of(planes))
 
 
