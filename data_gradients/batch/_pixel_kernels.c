@@ -73,8 +73,8 @@ static void halve_plane(const uint8_t *src, Py_ssize_t row_stride, Py_ssize_t ti
 
 /* The taps of an area shrink of n inputs to m (0 < m <= n <= 8 m): with n / m = p / q in lowest terms, output t
  * covers [t p, (t + 1) p) in q-ths of an input; ``first[t]``: the first input it overlaps; ``w[t * AREA_TAPS + j]``:
- * how many q-ths of input first[t] + j it covers (0 past its last). Returns p; ``*taps``: the most inputs an
- * output overlaps. */
+ * how many q-ths of input first[t] + j it covers (0 past its last). Returns p; ``*taps`` (unless NULL): the most
+ * inputs an output overlaps. */
 static Py_ssize_t area_taps(Py_ssize_t n, Py_ssize_t m, Py_ssize_t *first, uint16_t *w, int *taps)
 {
     Py_ssize_t g = n, r = m;
@@ -83,17 +83,19 @@ static Py_ssize_t area_taps(Py_ssize_t n, Py_ssize_t m, Py_ssize_t *first, uint1
         g = r, r = t;
     }
     const Py_ssize_t p = n / g, q = m / g;
-    *taps = 0;
+    int most = 0;
     for (Py_ssize_t t = 0; t < m; t++) {
         const Py_ssize_t lo = t * p, hi = lo + p;
         first[t] = lo / q;
         for (int j = 0; j < AREA_TAPS; j++) {
             const Py_ssize_t k = first[t] + j, a = lo > k * q ? lo : k * q, b = hi < (k + 1) * q ? hi : (k + 1) * q;
             w[t * AREA_TAPS + j] = b > a ? (uint16_t)(b - a) : 0;
-            if (b > a && j + 1 > *taps)
-                *taps = j + 1;
+            if (b > a && j + 1 > most)
+                most = j + 1;
         }
     }
+    if (taps)
+        *taps = most;
     return p;
 }
 
@@ -275,11 +277,10 @@ static PyObject *shrink(PyObject *self, PyObject *args)
             ok = 0;
             PyErr_NoMemory();
         } else {
-            int ty;
             plan.cols = hc, plan.out_rows = out_rows, plan.out_cols = out_cols, plan.pad = pad;
             plan.fy = first, plan.fx = first + out_rows, plan.wy = weights, plan.wx = weights + AREA_TAPS * out_rows;
             plan.across = plan.rowsum + 8 * pad, plan.wide = plan.across + 8 * pad;
-            Py_ssize_t divisor = area_taps(hr, out_rows, first, weights, &ty)
+            Py_ssize_t divisor = area_taps(hr, out_rows, first, weights, NULL)
                                  * area_taps(hc, out_cols, first + out_rows, weights + AREA_TAPS * out_rows, &plan.tx);
             plan.divisor = (uint32_t)divisor;
             for (Py_ssize_t i = 0; i < AREA_TAPS * out_cols; i++)
