@@ -81,9 +81,9 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
     the last area resize in the same pass where its exact means are compiled too (:func:`.area_resize.compiled`,
     :func:`~data_gradients.batch.pixel_kernels.shrink`); else one OpenCV call for the batch each (H even: no
     cell crosses from one plane into the next; an odd H is cut by one row plane by plane first; an odd width
-    loses its last column). A last area
-    resize to (N * 3 * size, size) has the same row scale for every plane, so the planes' borders fall
-    on cell borders. Each plane's thumbnail is what it would be alone, whatever the batch.
+    loses its last column). A last area resize to (N * 3 * size, size) has the same row scale for every plane,
+    so the planes' borders fall on cell borders. Each plane's thumbnail is what it would be alone, whatever the
+    batch.
     """
     n, _, h, w = images.shape
     if n == 0 or h == 0 or w == 0:
