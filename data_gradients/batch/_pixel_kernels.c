@@ -505,14 +505,19 @@ static void count_halves(const uint8_t *p, Py_ssize_t half, uint32_t *a, uint32_
  * touch stay cached. Fewer than 2**32 pairs a channel (the caller checks; so is this function). */
 static PyObject *channel_counts(PyObject *self, PyObject *args)
 {
-    Py_buffer b_pix, b_table, b_counts, b_sums;
-    Py_ssize_t images, channels, plane;
-    if (!PyArg_ParseTuple(args, "y*nnnw*w*w*", &b_pix, &images, &channels, &plane, &b_table, &b_counts, &b_sums))
+    Py_buffer b_pix, b_table, b_counts, b_sums, b_half = {0};
+    Py_ssize_t images, channels, plane, cols = 0, step = 0, half_rows = 0;
+    if (!PyArg_ParseTuple(args, "y*nnnw*w*w*|nnnw*", &b_pix, &images, &channels, &plane, &b_table, &b_counts, &b_sums,
+                          &cols, &step, &half_rows, &b_half))
         return NULL;
+    const Py_ssize_t half_cols = cols / 2;
     int ok = images >= 0 && channels >= 0 && plane >= 0 && plane % 2 == 0 && b_table.len / 8 / 65536 >= channels
              && b_counts.len / 8 / 256 >= channels && b_sums.len / 8 >= images * channels
              && (images * channels == 0 || b_pix.len / (images * channels) >= plane)
              && images * (plane / 2) < ((Py_ssize_t)1 << 32);
+    if (ok && b_half.buf)  /* rows 2 y step and (2 y + 1) step of each plane, y < half_rows, halved */
+        ok = cols > 0 && step > 0 && half_rows >= 0 && plane % cols == 0 && (2 * half_rows - 1) * step < plane / cols
+             && b_half.len / (half_rows * half_cols > 0 ? half_rows * half_cols : 1) >= images * channels;
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "channel_counts: an odd plane, 2**32 pairs or more, or buffers too small");
     } else {
@@ -533,6 +538,11 @@ static PyObject *channel_counts(PyObject *self, PyObject *args)
                     t[v]++;
                 }
                 sums[i * channels + a] = byte_sum(p, plane);
+                if (b_half.buf) {  /* while the plane is in cache */
+                    uint8_t *h = (uint8_t *)b_half.buf + (i * channels + a) * half_rows * half_cols;
+                    for (Py_ssize_t y = 0; y < half_rows; y++)
+                        halve_row(p + 2 * y * step * cols, p + (2 * y + 1) * step * cols, h + y * half_cols, half_cols);
+                }
             }
         for (Py_ssize_t a = 0; a < channels; a++) {  /* each byte value: its row and its column of the tables */
             const uint32_t *t = table + a * 2 * 65536, *u = t + 65536;
@@ -551,6 +561,8 @@ static PyObject *channel_counts(PyObject *self, PyObject *args)
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&b_pix); PyBuffer_Release(&b_table); PyBuffer_Release(&b_counts); PyBuffer_Release(&b_sums);
+    if (b_half.buf)
+        PyBuffer_Release(&b_half);
     if (!ok)
         return NULL;
     Py_RETURN_NONE;
@@ -709,7 +721,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pixel_kernels", "Co
 PyMODINIT_FUNC PyInit__pixel_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 5) < 0  /* pixel_kernels.VERSION: the signatures */
+    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 6) < 0  /* pixel_kernels.VERSION: the signatures */
                       || PyModule_AddIntConstant(m, "VNNI", have_vnni()) < 0)) {
         Py_DECREF(m);
         return NULL;

@@ -19,6 +19,7 @@ from data_gradients.batch.conversion import (  # noqa: F401 - the converters are
     convert_images,
     to_uint8_rgb,
 )
+from data_gradients.batch.thumbnail_plan import first_halving_step
 from data_gradients.errors import BatchFormatError
 from data_gradients.fastest_way import FastestInUse
 
@@ -43,6 +44,7 @@ class PixelStats:
         self._images = images
         self._histograms: Optional[np.ndarray] = None
         self._sums: Optional[np.ndarray] = None
+        self._halved: Optional[tuple] = None  # (row step, planes halved once) where the counting pass made them
 
     @property
     def channel_histograms(self) -> np.ndarray:
@@ -61,6 +63,15 @@ class PixelStats:
         """(C,) int64 sum over the batch of the squared values of each channel."""
         return self.channel_histograms @ (_VALUES * _VALUES)
 
+    def halved(self, step: int) -> Optional[np.ndarray]:
+        """(N * C, H // step // 2, W // 2) uint8: each plane's rows taken every ``step``, halved once (2 x 2 means),
+        the first step of the thumbnails (:mod:`~data_gradients.batch.thumbnail_plan`), where the compiled counting
+        pass made it while each plane was in cache; None where it did not (not counted yet, no compiled loops, or
+        an image the thumbnails do not halve). Never counts by itself."""
+        if self._halved is None or self._halved[0] != step:
+            return None
+        return self._halved[1]
+
     def _count(self, histograms: bool) -> None:
         """Channel histograms by :func:`channel_histograms` (a few OpenCV calls for the batch) and/or all the
         per-image sums in one ``cv2.reduce`` (int32, exact below 2**31 / 255 pixels per plane; larger planes
@@ -76,7 +87,11 @@ class PixelStats:
             hists = plane_histograms(images.reshape(n * c, h, w)).reshape(n, c, N_VALUES)
             self._histograms, self._sums = hists.sum(axis=0), hists @ _VALUES
         elif compiled_counts(images.reshape(n, c, h * w)):  # both at once, for about the price of the histograms
-            self._histograms, self._sums = pixel_kernels.channel_counts(images.reshape(n, c, h * w))
+            step = first_halving_step(h, w) if c == 3 else 0  # and the thumbnails' first halving, planes in cache
+            self._histograms, self._sums, halved = pixel_kernels.channel_counts(images.reshape(n, c, h * w),
+                                                                                 (w, step) if step else None)
+            if halved is not None:
+                self._halved = (step, halved)
         elif histograms:
             self._histograms = channel_histograms(images.reshape(n, c, h * w))
         else:

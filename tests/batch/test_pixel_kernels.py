@@ -192,13 +192,44 @@ def test_channel_counts_count_every_pixel_and_sum_every_plane(n, c, p):
     planes = rng.integers(0, 256, (n, c, p), dtype=np.uint8)
     if planes.size:
         planes[0, 0] = 255  # every pair in one bin, the largest sums
-    counts, sums = pixel_kernels.channel_counts(planes)
+    counts, sums, halved = pixel_kernels.channel_counts(planes)
+    assert halved is None
     assert counts.dtype == sums.dtype == np.int64 and counts.shape == (c, 256) and sums.shape == (n, c)
     assert counts.tolist() == [np.bincount(planes[:, a].ravel(), minlength=256).tolist() for a in range(c)]
     assert sums.tolist() == planes.astype(np.int64).sum(axis=2).tolist()
     strided = np.repeat(planes, 2, axis=0)[::2]  # a view: copied, the same counts
     again = pixel_kernels.channel_counts(strided)  # the scratch table is zeroed before each batch
     assert again[0].tolist() == counts.tolist() and again[1].tolist() == sums.tolist()
+
+
+@pytest.mark.parametrize("n, rows, cols, step", [(2, 8, 6, 1), (1, 10, 7, 1), (2, 9, 6, 1), (3, 12, 10, 2), (2, 15, 8, 3),
+                                                  (1, 2, 2, 1), (2, 4, 34, 2)])
+def test_channel_counts_halve_each_plane_as_halve_does(n, rows, cols, step):
+    rng = np.random.default_rng(rows * cols + step)
+    planes = rng.integers(0, 256, (n, 3, rows * cols), dtype=np.uint8)
+    planes[0, 1] = 255  # the largest 2 x 2 sums
+    counts, sums, halved = pixel_kernels.channel_counts(planes, (cols, step))
+    plain = pixel_kernels.channel_counts(planes)
+    assert counts.tolist() == plain[0].tolist() and sums.tolist() == plain[1].tolist()
+    taken = planes.reshape(n * 3, rows, cols)[:, ::step][:, :rows // step]
+    assert halved.shape == (n * 3, rows // step // 2, cols // 2)
+    assert np.array_equal(halved, pixel_kernels.halve(taken, 1))
+    for k in range(n * 3):  # and OpenCV's bytes
+        assert np.array_equal(halved[k], opencv_halvings(np.ascontiguousarray(taken[k]), 1)), k
+
+
+def test_channel_counts_refuse_halvings_outside_the_planes():
+    table, counts, sums = np.zeros((3, 2, 65536), np.uint32), np.zeros((3, 256), np.int64), np.zeros((1, 3), np.int64)
+    pixels, half = np.zeros(3 * 24, np.uint8), np.zeros(3 * 6, np.uint8)
+    KERNELS.channel_counts(pixels, 1, 3, 24, table, counts, sums, 6, 1, 2, half)  # 4 rows of 6: 2 x 3 halved
+    with pytest.raises(ValueError, match="too small"):  # rows 0..5 of a 4-row plane
+        KERNELS.channel_counts(pixels, 1, 3, 24, table, counts, sums, 6, 1, 3, np.zeros(3 * 9, np.uint8))
+    with pytest.raises(ValueError, match="too small"):  # rows of 5 do not tile a plane of 24
+        KERNELS.channel_counts(pixels, 1, 3, 24, table, counts, sums, 5, 1, 1, half)
+    with pytest.raises(ValueError, match="too small"):
+        KERNELS.channel_counts(pixels, 1, 3, 24, table, counts, sums, 6, 1, 2, half[:-1])
+    with pytest.raises(ValueError, match="are not rows"):
+        pixel_kernels.channel_counts(pixels.reshape(1, 3, 24), (5, 1))
 
 
 def test_channel_counts_refuse_odd_planes_and_short_buffers():

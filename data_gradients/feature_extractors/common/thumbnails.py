@@ -21,6 +21,11 @@ the whole batch goes through a few calls (:func:`compute_thumbnails`):
    1280 x 720 images among others), steps 2 and 3 are one pass per plane
    (:func:`~data_gradients.batch.pixel_kernels.shrink`): the halved plane is still in cache for its area means.
 
+With the compiled loops, the first halving is made by the batch's pixel counting pass, right after it counts
+each plane (:meth:`~data_gradients.batch.images.PixelStats.halved`; the row step and the halvings are planned in
+:mod:`data_gradients.batch.thumbnail_plan`), and the thumbnails go on from it: the image features read the
+full-resolution pixels one time fewer.
+
 An image's thumbnail does not depend on its batch (see :func:`compute_thumbnails`). The result
 is cached on the batch (``batch.__dict__["_grey_thumbs"]``) the way ``ImageBatch.pixel_stats``
 is, and rebuilt if ``batch.images`` is replaced.
@@ -28,16 +33,16 @@ is, and rebuilt if ``batch.images`` is replaced.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import cv2
 import numpy as np
 
 from data_gradients.batch import pixel_kernels
+from data_gradients.batch.thumbnail_plan import ROWS_PER_CELL, SIZE, halvings, row_step  # noqa: F401 - also read from here
 from data_gradients.feature_extractors.common.area_resize import area_resize
 from data_gradients.feature_extractors.common.area_resize import compiled as area_compiled
 
-SIZE = 64  # thumbnail side, pixels
-ROWS_PER_CELL = 4  # rows read (at least) per thumbnail row
 CHUNK_PIXELS = 1 << 16  # thumbnail pixels per pass of the grey conversion (two 256 KB float32 buffers)
 LUMA = np.array([299, 587, 114], dtype=np.int32)  # ITU-R BT.601 x 1000, as image_brightness
 _LUMA_TABLES = [(int(k) * np.arange(256) + (500 if c == 0 else 0)).astype(np.float32) for c, k in enumerate(LUMA)]
@@ -52,27 +57,7 @@ class Thumbnails:
     grey: np.ndarray
 
 
-def _largest_divisor(n: int, at_most: int) -> int:
-    """The largest divisor of ``n`` that is at most ``at_most`` (1 at least)."""
-    for d in range(max(1, min(at_most, n)), 1, -1):
-        if n % d == 0:
-            return d
-    return 1
-
-
-def halvings(rows: int, cols: int, size: int) -> int:
-    """How many 2 x 2 halvings :func:`compute_thumbnails` makes of planes of ``rows`` x ``cols`` (after the row
-    step) on the way to ``size``: a first one even with odd rows (the last row left out), then more while the
-    rows are even, both sides staying at least ``size``."""
-    times = 0
-    if rows % 2 and rows // 2 >= size and cols // 2 >= size:
-        rows, cols, times = rows // 2, cols // 2, 1
-    while rows % 2 == 0 and rows // 2 >= size and cols // 2 >= size:
-        rows, cols, times = rows // 2, cols // 2, times + 1
-    return times
-
-
-def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
+def compute_thumbnails(images: np.ndarray, size: int = SIZE, halved: Optional[np.ndarray] = None) -> Thumbnails:
     """:class:`Thumbnails` of (N, 3, H, W) uint8 images, in a few calls for the whole batch.
 
     The N * 3 planes are one tall (N * 3 * H, W) image: rows are taken with a step that divides H,
@@ -84,21 +69,30 @@ def compute_thumbnails(images: np.ndarray, size: int = SIZE) -> Thumbnails:
     loses its last column). A last area resize to (N * 3 * size, size) has the same row scale for every plane,
     so the planes' borders fall on cell borders. Each plane's thumbnail is what it would be alone, whatever the
     batch.
+
+    ``halved``: the first of those halvings already made, (N * 3, rows // 2, W // 2) uint8, as the batch's counting
+    pass leaves it (:meth:`~data_gradients.batch.images.PixelStats.halved`); the compiled loops go on from it
+    (the same bytes: each halving reads only the one before).
     """
     n, _, h, w = images.shape
     if n == 0 or h == 0 or w == 0:
         planes = np.zeros((n, 3, size, size), dtype=np.uint8)
     else:
-        step = _largest_divisor(h, h // (ROWS_PER_CELL * size))
+        step = row_step(h, size)
         rows, cols = h // step, w
         times = halvings(rows, cols, size)
         hr, hc = rows >> times, cols >> times
-        view = np.ascontiguousarray(images).reshape(n * 3, h, w)[:, ::step]
+        if halved is not None and times and pixel_kernels.KERNELS is not None:
+            if halved.shape != (n * 3, rows // 2, cols // 2):
+                raise ValueError(f"compute_thumbnails: halved planes {halved.shape} for images {images.shape}")
+            view, times = halved, times - 1
+        else:
+            view = np.ascontiguousarray(images).reshape(n * 3, h, w)[:, ::step]
         if pixel_kernels.KERNELS is not None and ((hr, hc) == (size, size) or area_compiled(hr, hc, size, size)):
             planes = pixel_kernels.shrink(view, times, size, size).reshape(n, 3, size, size)  # one pass a plane
         else:
-            if times and pixel_kernels.KERNELS is not None:
-                tall = pixel_kernels.halve(view, times).reshape(n * 3 * hr, hc)
+            if pixel_kernels.KERNELS is not None:
+                tall = (pixel_kernels.halve(view, times) if times else np.ascontiguousarray(view)).reshape(n * 3 * hr, hc)
                 rows, cols = hr, hc
             else:
                 tall, rows, cols = _opencv_halvings(images, step, times)
@@ -178,5 +172,10 @@ def grey_thumbnails(batch) -> Thumbnails:
     that read them (near duplicates, image quality)."""
     cached = batch.__dict__.get("_grey_thumbs")
     if cached is None or cached[0] is not batch.images:
-        cached = batch.__dict__["_grey_thumbs"] = (batch.images, compute_thumbnails(batch.images))
+        images = batch.images
+        halved = None  # the first halving, where the batch's pixel counting pass made it (it does not count here)
+        stats = batch.__dict__.get("_pixel_stats")
+        if stats is not None and stats[0] is images and len(images.shape) == 4:
+            halved = stats[1].halved(row_step(images.shape[2]))
+        cached = batch.__dict__["_grey_thumbs"] = (images, compute_thumbnails(images, halved=halved))
     return cached[1]

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from data_gradients.batch import pixel_kernels
+from data_gradients.batch import ImageBatch, pixel_kernels
 from data_gradients.feature_extractors.common import area_resize as ar
 from data_gradients.feature_extractors.common import thumbnails as th
 
@@ -132,7 +132,7 @@ def test_phase_taps_cover_each_output_cell_exactly():
 def reference_thumbnails(images: np.ndarray, size: int = th.SIZE) -> np.ndarray:
     """The thumbnail planes as compute_thumbnails made them before area_resize: OpenCV only."""
     n, _, h, w = images.shape
-    step = th._largest_divisor(h, h // (th.ROWS_PER_CELL * size))
+    step = th.row_step(h, size)
     rows, cols = h // step, w
     tall = np.ascontiguousarray(images).reshape(n * 3 * h, w)[::step]
     if rows % 2 and rows // 2 >= size and cols // 2 >= size:
@@ -157,7 +157,11 @@ def test_thumbnails_are_the_opencv_only_thumbnails(shape):
     rng = np.random.default_rng(h * w)
     images = rng.integers(0, 256, (n, 3, h, w), dtype=np.uint8)
     images[0, :, : h // 2] = rng.integers(126, 130, (3, h // 2, w))  # flat, narrow range: means near halves
-    assert np.array_equal(th.compute_thumbnails(images).planes, reference_thumbnails(images))
+    reference = reference_thumbnails(images)
+    assert np.array_equal(th.compute_thumbnails(images).planes, reference)
+    batch = ImageBatch(images=images, sample_ids=np.arange(n), nonfinite_pixels=np.zeros(n, np.int64), source_channels=3)
+    batch.pixel_stats.sums  # the counting pass, which makes the first halving where it is compiled
+    assert np.array_equal(th.grey_thumbnails(batch).planes, reference)
 
 
 def test_whole_factors_are_block_sums_with_opencvs_bytes():

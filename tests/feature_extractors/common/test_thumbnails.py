@@ -82,3 +82,43 @@ def test_grey_is_the_integer_luma_over_several_passes_of_thumbnails():
         rgb = rng.integers(0, 256, (n, 3, SIZE, SIZE), dtype=np.uint8)
         luma = np.einsum("nchw,c->nhw", rgb.astype(np.int64), np.array([299, 587, 114]))
         assert np.array_equal(grey_of(rgb), ((luma + 500) // 1000).astype(np.uint8))
+
+
+@pytest.mark.parametrize("h, w", [(224, 224), (480, 640), (720, 1280), (131, 300), (227, 302), (256, 130),
+                                  (150, 130), (225, 301)])
+def test_thumbnails_go_on_from_the_counting_pass_halving(h, w):
+    """The batch's pixel counting pass makes the thumbnails' first halving (compiled loops only); the thumbnails
+    go on from it and are the same bytes: whole area steps (224), several halvings (480 x 640), rows read with a
+    step (720), odd rows and columns, and a first halving that is the last one (256 x 130, 150 x 130). An odd
+    plane (225 x 301) is not counted by the compiled pass, and its thumbnails start from the images."""
+    from data_gradients.batch import pixel_kernels
+    from data_gradients.batch.thumbnail_plan import first_halving_step
+
+    rng = np.random.default_rng(h * w)
+    images = cv2.GaussianBlur(rng.integers(0, 256, (3 * 3 * h, w), dtype=np.uint8), (5, 5), 0).reshape(3, 3, h, w)
+    batch = ImageBatch(images=images, sample_ids=np.arange(3), nonfinite_pixels=np.zeros(3, np.int64), source_channels=3)
+    step = first_halving_step(h, w)
+    assert step  # every shape here is halved first
+    assert batch.pixel_stats.halved(step) is None  # not counted yet: nothing made
+    batch.pixel_stats.sums
+    halved = batch.pixel_stats.halved(step)
+    assert (halved is not None) == (pixel_kernels.KERNELS is not None and h * w % 2 == 0)
+    assert batch.pixel_stats.halved(step + 1) is None
+    alone = compute_thumbnails(images)
+    thumbs = grey_thumbnails(batch)
+    assert np.array_equal(thumbs.planes, alone.planes) and np.array_equal(thumbs.grey, alone.grey)
+    if halved is not None:
+        assert np.array_equal(compute_thumbnails(images, halved=halved).planes, alone.planes)
+        with pytest.raises(ValueError, match="halved planes"):
+            compute_thumbnails(images[:2], halved=halved)
+
+
+def test_images_the_thumbnails_do_not_halve_are_not_halved_by_the_counts():
+    from data_gradients.batch.thumbnail_plan import first_halving_step
+
+    assert first_halving_step(127, 300) == 0 and first_halving_step(64, 64) == 0 and first_halving_step(0, 10) == 0
+    assert first_halving_step(720, 1280) == 2 and first_halving_step(224, 224) == 1
+    images = np.zeros((2, 3, 100, 100), np.uint8)
+    batch = ImageBatch(images=images, sample_ids=np.arange(2), nonfinite_pixels=np.zeros(2, np.int64), source_channels=3)
+    batch.pixel_stats.channel_histograms
+    assert all(batch.pixel_stats.halved(step) is None for step in (0, 1, 2))
