@@ -706,12 +706,92 @@ static PyObject *grey(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* compiled twice, for AVX2 and for the baseline, and picked by the CPU at load time (the loops over x vectorise) */
+#define DG_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DG_CLONES
+#endif
+
+/* The DCT hash of one 64 x 64 grey thumbnail ``t`` (see phash below), ``d`` the 8 x 32 basis. */
+DG_CLONES
+static uint64_t phash_one(const uint8_t *t, const int32_t d[8][32])
+{
+    int32_t g[32][32], r[32][8];
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 32; x++) {
+            const uint8_t *c = t + 2 * y * 64 + 2 * x;
+            g[y][x] = c[0] + c[1] + c[64] + c[65];
+        }
+    for (int y = 0; y < 32; y++)  /* G D^T: |sum| <= 32 x 1020 x 4096 < 2**31 */
+        for (int l = 0; l < 8; l++) {
+            int32_t acc = 0;
+            for (int x = 0; x < 32; x++)
+                acc += g[y][x] * d[l][x];
+            r[y][l] = acc;
+        }
+    int64_t coef[64], sorted[64];
+    for (int k = 0; k < 8; k++)
+        for (int l = 0; l < 8; l++) {
+            int64_t acc = 0;
+            for (int y = 0; y < 32; y++)
+                acc += (int64_t)d[k][y] * r[y][l];
+            coef[8 * k + l] = acc;
+        }
+    for (int j = 0; j < 64; j++) {  /* insertion sort of 64 values: faster here than counting ranks */
+        const int64_t v = coef[j];
+        int m = j;
+        for (; m > 0 && sorted[m - 1] > v; m--)
+            sorted[m] = sorted[m - 1];
+        sorted[m] = v;
+    }
+    const int64_t middle = sorted[31] + sorted[32];
+    uint64_t h = 0;
+    for (int j = 0; j < 64; j++)
+        h |= (uint64_t)(2 * coef[j] > middle) << j;
+    return h;
+}
+
+/* phash(grey, images, dct, out): ``out[i]`` (uint64) = the DCT hash of (64 x 64) grey thumbnail i: its 2 x 2 cell
+ * sums G (32 x 32, at most 1020), the 8 x 8 integers C = D G D^T (``dct``: D, 8 x 32 int64, |D| <= 4096, which the
+ * caller checks: the rows of G times D^T stay below 2**31, C below 2**45), and bit 8 k + l set where 2 C[k][l] is
+ * above the sum of the 32nd and 33rd smallest of the 64 coefficients (twice their median). All integers: the numpy
+ * way's bytes. */
+static PyObject *phash(PyObject *self, PyObject *args)
+{
+    Py_buffer b_grey, b_dct, b_out;
+    Py_ssize_t images;
+    if (!PyArg_ParseTuple(args, "y*ny*w*", &b_grey, &images, &b_dct, &b_out))
+        return NULL;
+    int ok = images >= 0 && b_grey.len / 4096 >= images && b_dct.len >= 8 * 32 * 8 && b_out.len / 8 >= images;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "phash: buffers smaller than the thumbnails, the basis or the hashes");
+    } else {
+        const uint8_t *grey = (const uint8_t *)b_grey.buf;
+        const int64_t *dct = (const int64_t *)b_dct.buf;
+        uint64_t *out = (uint64_t *)b_out.buf;
+        Py_BEGIN_ALLOW_THREADS
+        int32_t d[8][32];
+        for (int k = 0; k < 8; k++)
+            for (int x = 0; x < 32; x++)
+                d[k][x] = (int32_t)dct[k * 32 + x];
+        for (Py_ssize_t i = 0; i < images; i++)
+            out[i] = phash_one(grey + i * 4096, (const int32_t (*)[32])d);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&b_grey); PyBuffer_Release(&b_dct); PyBuffer_Release(&b_out);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"shrink", shrink, METH_VARARGS, "Halvings, then exact area means, of strided planes (see pixel_kernels.shrink)."},
     {"channel_counts", channel_counts, METH_VARARGS, "Value counts per channel and sums per plane (see pixel_kernels.channel_counts)."},
     {"key_products", key_products, METH_VARARGS, "int8 rows times the image-hash keys, AVX-512 VNNI (see pixel_kernels.key_products)."},
     {"image_scores", image_scores, METH_VARARGS, "Per-thumbnail counts behind the image-quality scores."},
     {"grey", grey, METH_VARARGS, "Integer BT.601 luma of RGB planes (see pixel_kernels.grey)."},
+    {"phash", phash, METH_VARARGS, "DCT hashes of 64 x 64 grey thumbnails (see pixel_kernels.phash)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -721,7 +801,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pixel_kernels", "Co
 PyMODINIT_FUNC PyInit__pixel_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 6) < 0  /* pixel_kernels.VERSION: the signatures */
+    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 7) < 0  /* pixel_kernels.VERSION: the signatures */
                       || PyModule_AddIntConstant(m, "VNNI", have_vnni()) < 0)) {
         Py_DECREF(m);
         return NULL;

@@ -13,7 +13,7 @@ import numpy as np
 from data_gradients.batch import run_ops
 from data_gradients.batch.compiled import load
 
-VERSION = 6  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+VERSION = 7  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 KERNELS = load("_pixel_kernels", VERSION)
 
 
@@ -135,4 +135,19 @@ def grey(planes: np.ndarray) -> np.ndarray:
         raise ValueError(f"grey: planes must be (N, 3, H, W) uint8, not {planes.shape} {planes.dtype}")
     out = np.empty((n, h, w), dtype=np.uint8)
     KERNELS.grey(np.ascontiguousarray(planes), n, h * w, out)
+    return out
+
+
+def phash(grey: np.ndarray, dct: np.ndarray) -> np.ndarray:
+    """(N,) uint64 DCT hashes of (N, 64, 64) uint8 grey thumbnails, ``dct`` the (8, 32) integer basis: the integers
+    of :func:`~data_gradients.feature_extractors.common.perceptual_hash.phash_from_grey` (its 2 x 2 cell sums,
+    ``D G D^T`` and the bits above the median), in one compiled loop per thumbnail."""
+    n = len(grey)
+    if grey.shape != (n, 64, 64) or grey.dtype != np.uint8 or dct.shape != (8, 32):
+        raise ValueError(f"phash: grey must be (N, 64, 64) uint8 and dct (8, 32), not {grey.shape} {grey.dtype}, "
+                         f"{dct.shape}")
+    if np.abs(dct).max(initial=0) > 4096:
+        raise ValueError("phash: basis entries above 4096 in size could overflow the exact sums")
+    out = np.empty(n, dtype=np.uint64)
+    KERNELS.phash(np.ascontiguousarray(grey), n, np.ascontiguousarray(dct, dtype=np.int64), out)
     return out

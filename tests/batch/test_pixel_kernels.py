@@ -244,6 +244,21 @@ def test_channel_counts_refuse_odd_planes_and_short_buffers():
         KERNELS.channel_counts(np.zeros(48, np.uint8), 2, 3, 8, table, counts, sums)
 
 
+def test_phash_refuses_other_shapes_large_bases_and_short_buffers():
+    from data_gradients.feature_extractors.common.perceptual_hash import DCT
+
+    grey = np.zeros((2, 64, 64), np.uint8)
+    assert pixel_kernels.phash(grey, DCT).tolist() == [0, 0] and pixel_kernels.phash(grey[:0], DCT).shape == (0,)
+    with pytest.raises(ValueError, match="must be"):
+        pixel_kernels.phash(np.zeros((2, 32, 32), np.uint8), DCT)
+    with pytest.raises(ValueError, match="above 4096"):
+        pixel_kernels.phash(grey, DCT * 2)
+    with pytest.raises(ValueError, match="smaller"):
+        KERNELS.phash(np.zeros(4095, np.uint8), 1, DCT, np.zeros(1, np.uint64))
+    with pytest.raises(ValueError, match="smaller"):
+        KERNELS.phash(grey, 2, DCT, np.zeros(1, np.uint64))
+
+
 def test_grey_refuses_other_shapes_and_short_buffers():
     with pytest.raises(ValueError, match="uint8"):
         pixel_kernels.grey(np.zeros((2, 4, 8, 8), np.uint8))

@@ -2,12 +2,15 @@
 floating-point DCT pHash; re-encoded and resized copies of a photo stay within the default radius."""
 import cv2
 import numpy as np
+import pytest
 import skimage.data
 from scipy.fft import dct
 
 from data_gradients.feature_extractors.common.near_duplicates import RADIUS
 from data_gradients.feature_extractors.common.perceptual_hash import DCT, hamming, phash_from_grey
 from data_gradients.feature_extractors.common.thumbnails import compute_thumbnails
+
+pytestmark = pytest.mark.usefixtures("pixel_path")  # the compiled loop and the numpy products alike
 
 
 def reference_hash(grey):
@@ -31,6 +34,9 @@ def test_equals_the_integer_definition_on_random_and_photo_thumbnails():
     greys = list(rng.integers(0, 256, (3, 64, 64), dtype=np.uint8))
     greys.append(np.tile(np.arange(64, dtype=np.uint8) * 4, (64, 1)))  # a ramp: many equal coefficients
     greys.append(thumbs([skimage.data.astronaut()])[0])
+    greys.append(np.full((64, 64), 255, np.uint8))  # the largest sums; every AC coefficient 0
+    greys.append(((np.indices((64, 64)).sum(axis=0) // 2) % 2 * 255).astype(np.uint8))  # 2 x 2 checks: extreme ACs
+    greys.append(np.zeros((64, 64), np.uint8))
     hashes = phash_from_grey(np.stack(greys))
     assert [int(h) for h in hashes] == [reference_hash(g) for g in greys]
 
