@@ -230,8 +230,9 @@ static void area_plane(const uint8_t *src, Py_ssize_t row_stride, const AreaPlan
     }
 }
 
-/* shrink(src, planes, rows, cols, plane_stride, row_stride, times, out_rows, out_cols, dst): each of ``planes``
- * planes of ``rows`` x ``cols`` bytes (plane k's row i at ``src + k * plane_stride + i * row_stride``) halved
+/* shrink(src, planes, rows, cols, plane_stride, row_stride, times, out_rows, out_cols, dst[, at]): each of ``planes``
+ * planes of ``rows`` x ``cols`` bytes (plane k's row i at ``src + k * plane_stride + i * row_stride``, or at ``src +
+ * at[k] + i * row_stride`` with ``at``, int64 offsets: planes picked out of a batch without a copy) halved
  * ``times`` times (2 x 2 area means, each step leaving out an odd last row or column and rounding as OpenCV does:
  * the bytes of as many ``cv2.resize(..., INTER_AREA)`` calls at a scale of two), then, unless that is already
  * out_rows x out_cols, shrunk to it by exact area means rounded half up (at most 8 inputs an output along a side,
@@ -239,11 +240,12 @@ static void area_plane(const uint8_t *src, Py_ssize_t row_stride, const AreaPlan
  * out_rows, out_cols) uint8. A plane's halvings live in scratch while its area means are taken: it is read once. */
 static PyObject *shrink(PyObject *self, PyObject *args)
 {
-    Py_buffer b_src, b_dst;
+    Py_buffer b_src, b_dst, b_at = {0};
     Py_ssize_t planes, rows, cols, plane_stride, row_stride, times, out_rows, out_cols;
-    if (!PyArg_ParseTuple(args, "y*nnnnnnnnw*", &b_src, &planes, &rows, &cols, &plane_stride, &row_stride, &times,
-                          &out_rows, &out_cols, &b_dst))
+    if (!PyArg_ParseTuple(args, "y*nnnnnnnnw*|y*", &b_src, &planes, &rows, &cols, &plane_stride, &row_stride, &times,
+                          &out_rows, &out_cols, &b_dst, &b_at))
         return NULL;
+    const int64_t *at = (const int64_t *)b_at.buf;  /* optional: plane k at src + at[k] instead */
     Py_ssize_t r_at[32], c_at[32];  /* rows and columns after each halving */
     int ok = planes >= 0 && rows >= 0 && cols >= 0 && plane_stride >= 0 && row_stride >= cols && times >= 0
              && times < 31 && out_rows >= 0 && out_cols >= 0
@@ -261,6 +263,11 @@ static PyObject *shrink(PyObject *self, PyObject *args)
     const Py_ssize_t tall = (Py_ssize_t)1 << (ok ? times : 0);
     if (ok && planes > 0 && hr > 0 && hc > 0)  /* the last byte read lies inside src */
         ok = (planes - 1) * plane_stride + (tall * hr - 1) * row_stride + tall * hc <= b_src.len;
+    if (ok && at) {  /* every plane's last byte read lies inside src too */
+        ok = b_at.len / 8 >= planes;
+        for (Py_ssize_t k = 0; ok && k < planes && hr > 0 && hc > 0; k++)
+            ok = at[k] >= 0 && at[k] <= b_src.len && (tall * hr - 1) * row_stride + tall * hc <= b_src.len - at[k];
+    }
     AreaPlan plan = {0};
     Py_ssize_t *first = NULL;
     uint16_t *weights = NULL;
@@ -308,7 +315,7 @@ static PyObject *shrink(PyObject *self, PyObject *args)
         }
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t k = 0; k < planes; k++) {
-            const uint8_t *plane = src + k * plane_stride;
+            const uint8_t *plane = src + (at ? (Py_ssize_t)at[k] : k * plane_stride);
             uint8_t *out = dst + k * out_rows * out_cols;
             if (!area) {
                 halve_plane(plane, row_stride, times, c_at, hr, level, out);
@@ -323,6 +330,8 @@ static PyObject *shrink(PyObject *self, PyObject *args)
     }
     PyMem_Free(scratch); PyMem_Free(first); PyMem_Free(weights); PyMem_Free(plan.rowsum);
     PyBuffer_Release(&b_src); PyBuffer_Release(&b_dst);
+    if (b_at.buf)
+        PyBuffer_Release(&b_at);
     if (!ok)
         return NULL;
     Py_RETURN_NONE;
@@ -801,7 +810,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pixel_kernels", "Co
 PyMODINIT_FUNC PyInit__pixel_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 7) < 0  /* pixel_kernels.VERSION: the signatures */
+    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 8) < 0  /* pixel_kernels.VERSION: the signatures */
                       || PyModule_AddIntConstant(m, "VNNI", have_vnni()) < 0)) {
         Py_DECREF(m);
         return NULL;

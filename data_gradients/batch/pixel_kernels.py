@@ -13,7 +13,7 @@ import numpy as np
 from data_gradients.batch import run_ops
 from data_gradients.batch.compiled import load
 
-VERSION = 7  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+VERSION = 8  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 KERNELS = load("_pixel_kernels", VERSION)
 
 
@@ -50,6 +50,37 @@ def shrink(planes: np.ndarray, times: int, out_rows: int, out_cols: int) -> np.n
     p, rows, cols = planes.shape
     if planes.dtype != np.uint8:
         raise ValueError(f"shrink: planes must be uint8, not {planes.dtype}")
+    _check_shrink(rows, cols, times, out_rows, out_cols)
+    if planes.strides[2] != 1 or planes.strides[1] < cols or planes.strides[0] < 0 or (p > 1 and planes.strides[0] == 0):
+        planes = np.ascontiguousarray(planes)
+    out = np.empty((p, out_rows, out_cols), dtype=np.uint8)
+    if out.size:  # the bytes from the first plane's first row to the last plane's last row, as one flat view
+        span = (p - 1) * planes.strides[0] + (rows - 1) * planes.strides[1] + cols
+        flat = np.lib.stride_tricks.as_strided(planes, shape=(span,), strides=(1,), writeable=False)
+        KERNELS.shrink(flat, p, rows, cols, planes.strides[0], planes.strides[1], times, out_rows, out_cols, out)
+    return out
+
+
+def shrink_picked(images: np.ndarray, index, times: int, out_rows: int, out_cols: int) -> np.ndarray:
+    """(len(index) * C, out_rows, out_cols) uint8: :func:`shrink` of the planes of ``images[index]`` ((N, C, R, C)
+    uint8), read where they lie in the batch: the picked images are not copied out first."""
+    n, c, rows, cols = images.shape
+    if images.dtype != np.uint8:
+        raise ValueError(f"shrink_picked: images must be uint8, not {images.dtype}")
+    index = np.asarray(index, dtype=np.int64).reshape(-1)
+    if index.size and (index.min() < 0 or index.max() >= n):
+        raise IndexError(f"shrink_picked: an index outside the {n} images")
+    _check_shrink(rows, cols, times, out_rows, out_cols)
+    images = np.ascontiguousarray(images)
+    at = (index[:, None] * images.strides[0] + np.arange(c, dtype=np.int64) * images.strides[1]).reshape(-1)
+    out = np.empty((len(at), out_rows, out_cols), dtype=np.uint8)
+    if out.size:
+        KERNELS.shrink(images.reshape(-1), len(at), rows, cols, 0, cols, times, out_rows, out_cols, out, at)
+    return out
+
+
+def _check_shrink(rows: int, cols: int, times: int, out_rows: int, out_cols: int) -> None:
+    """Raise ValueError unless :func:`shrink` can take planes of ``rows`` x ``cols`` to (out_rows, out_cols)."""
     if not 0 <= times <= 30:
         raise ValueError(f"shrink: times must be 0 to 30, got {times}")
     hr, hc = rows >> times, cols >> times
@@ -60,14 +91,6 @@ def shrink(planes: np.ndarray, times: int, out_rows: int, out_cols: int) -> np.n
         if area_divisor(hr, hc, out_rows, out_cols) > AREA_MAX_DIVISOR:
             raise ValueError(f"shrink: ({hr}, {hc}) to ({out_rows}, {out_cols}) has an area divisor above "
                              f"{AREA_MAX_DIVISOR}")
-    if planes.strides[2] != 1 or planes.strides[1] < cols or planes.strides[0] < 0 or (p > 1 and planes.strides[0] == 0):
-        planes = np.ascontiguousarray(planes)
-    out = np.empty((p, out_rows, out_cols), dtype=np.uint8)
-    if out.size:  # the bytes from the first plane's first row to the last plane's last row, as one flat view
-        span = (p - 1) * planes.strides[0] + (rows - 1) * planes.strides[1] + cols
-        flat = np.lib.stride_tricks.as_strided(planes, shape=(span,), strides=(1,), writeable=False)
-        KERNELS.shrink(flat, p, rows, cols, planes.strides[0], planes.strides[1], times, out_rows, out_cols, out)
-    return out
 
 
 def channel_counts(planes: np.ndarray, halve: Optional[Tuple[int, int]] = None):

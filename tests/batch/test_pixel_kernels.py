@@ -244,6 +244,26 @@ def test_channel_counts_refuse_odd_planes_and_short_buffers():
         KERNELS.channel_counts(np.zeros(48, np.uint8), 2, 3, 8, table, counts, sums)
 
 
+def test_shrink_picked_reads_the_picked_planes_where_they_lie():
+    rng = np.random.default_rng(11)
+    images = rng.integers(0, 256, (5, 3, 40, 30), dtype=np.uint8)
+    for index, times, out in (([4, 1, 1], 0, (24, 18)), ([0], 1, (20, 15)), ([2, 3], 1, (12, 9)), ([], 0, (24, 18))):
+        got = pixel_kernels.shrink_picked(images, index, times, *out)
+        want = pixel_kernels.shrink(np.ascontiguousarray(images[index]).reshape(-1, 40, 30), times, *out)
+        assert got.shape == (3 * len(index),) + out and np.array_equal(got, want)
+    with pytest.raises(IndexError):
+        pixel_kernels.shrink_picked(images, [5], 0, 24, 18)
+    with pytest.raises(ValueError, match="no shrink"):
+        pixel_kernels.shrink_picked(images, [0], 0, 41, 18)
+    at = np.array([0, 3 * 40 * 30 * 5 - 40 * 30 + 1], np.int64)  # the second plane would end past the batch
+    with pytest.raises(ValueError, match="too small"):
+        KERNELS.shrink(images.reshape(-1), 2, 40, 30, 0, 30, 0, 24, 18, np.zeros((2, 24, 18), np.uint8), at)
+    with pytest.raises(ValueError, match="too small"):
+        KERNELS.shrink(images.reshape(-1), 2, 40, 30, 0, 30, 0, 24, 18, np.zeros((2, 24, 18), np.uint8), at[:1])
+    with pytest.raises(ValueError, match="too small"):
+        KERNELS.shrink(images.reshape(-1), 1, 40, 30, 0, 30, 0, 24, 18, np.zeros((1, 24, 18), np.uint8), -at[1:])
+
+
 def test_phash_refuses_other_shapes_large_bases_and_short_buffers():
     from data_gradients.feature_extractors.common.perceptual_hash import DCT
 

@@ -7,9 +7,11 @@ from typing import List
 import cv2
 import numpy as np
 
+from data_gradients.batch import pixel_kernels
 from data_gradients.batch.classification import ClassificationBatch
 from data_gradients.feature_extractors.base import FeatureExtractor, keep_smallest
 from data_gradients.feature_extractors.common.area_resize import area_resize, exact
+from data_gradients.feature_extractors.common.area_resize import compiled as area_compiled
 from data_gradients.feature_extractors.common.hwc import hwc_copy
 from data_gradients.feature_extractors.registry import register_feature
 from data_gradients.feature_extractors.sample_reservoir import sample_keys
@@ -27,21 +29,34 @@ def thumbnail(image_chw: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     return thumbnails(image_chw[None], side)[0]
 
 
-def thumbnails(images: np.ndarray, side: int = THUMBNAIL_SIDE) -> List[np.ndarray]:
-    """:func:`thumbnail` of each (C, H, W) image of ``images`` (N, C, H, W uint8).
+def thumbnails(images: np.ndarray, side: int = THUMBNAIL_SIDE, index=None) -> List[np.ndarray]:
+    """:func:`thumbnail` of each (C, H, W) image of ``images`` (N, C, H, W uint8), or of ``images[index]``.
 
-    3-channel images are shrunk plane by plane, all N * 3 planes together (:func:`area_resize`:
+    3-channel images are shrunk plane by plane, all their planes together (:func:`area_resize`:
     OpenCV's bytes, each channel computed alone by it too), where that is exact, and interleaved by
     :func:`hwc_copy`: several times faster than numpy's strided copy into HWC and OpenCV's generic
-    3-channel resize. Always new arrays: a kept sample never holds the batch."""
+    3-channel resize. Picked images whose shrink is compiled (:func:`.area_resize.compiled`) are read where
+    they lie, the others copied out at most ~16 MB at a time. Always new arrays: a kept sample never holds
+    the batch."""
     n, c, h, w = images.shape
+    index = list(range(n)) if index is None else [int(i) for i in index]
     scale = side / max(h, w, 1)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    if c == 3 and h and w and scale < 1 and exact(h, w, size[1], size[0]):
-        small = area_resize(np.ascontiguousarray(images).reshape(n * 3 * h, w), n * 3, size[1], size[0])
-        return [hwc_copy(p) for p in small.reshape(n, 3, size[1], size[0])]
-    out = [hwc_copy(image) for image in images]
-    return out if scale >= 1 else [cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in out]
+    if c == 3 and h and w and scale < 1 and area_compiled(h, w, size[1], size[0]):
+        small = pixel_kernels.shrink_picked(images, index, 0, size[1], size[0])
+        return [hwc_copy(p) for p in small.reshape(len(index), 3, size[1], size[0])]
+    per = max(1, (1 << 24) // max(images[0].nbytes, 1)) if n else 1
+    out = []
+    for a in range(0, len(index), per):
+        picked = images[index[a:a + per]]
+        m = len(picked)
+        if c == 3 and h and w and scale < 1 and exact(h, w, size[1], size[0]):
+            small = area_resize(np.ascontiguousarray(picked).reshape(m * 3 * h, w), m * 3, size[1], size[0])
+            out += [hwc_copy(p) for p in small.reshape(m, 3, size[1], size[0])]
+        else:
+            copies = [hwc_copy(image) for image in picked]
+            out += copies if scale >= 1 else [cv2.resize(im, size, interpolation=cv2.INTER_AREA) for im in copies]
+    return out
 
 
 def mosaic(images: List[np.ndarray], columns: int = GRID_COLUMNS) -> np.ndarray:
@@ -92,9 +107,7 @@ class ClassificationSamples(FeatureExtractor):
             entering[j] = candidates[np.argsort(keys[candidates], kind="stable")][:self.k].tolist()
         needed = sorted({i for rows in entering.values() for i in rows})
         # one thumbnail per image, shared by all its classes, made for the batch's entering images together
-        per = max(1, (1 << 24) // max(batch.images[0].nbytes, 1))  # images copied together: at most ~16 MB
-        thumbs = {i: t for a in range(0, len(needed), per)
-                  for i, t in zip(needed[a:a + per], thumbnails(batch.images[needed[a:a + per]]))}
+        thumbs = dict(zip(needed, thumbnails(batch.images, index=needed)))
         for j, rows in entering.items():
             new = [(float(keys[i]), (int(ids[i]), thumbs[i])) for i in rows]
             setattr(st, f"reservoir_{self.shown[j]}", keep_smallest(reservoirs[j], new, self.k))

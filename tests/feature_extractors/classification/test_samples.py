@@ -12,7 +12,10 @@ from data_gradients.feature_extractors.classification.samples import (
     ClassificationSamples,
     mosaic,
     thumbnail,
+    thumbnails,
 )
+
+pytestmark = pytest.mark.usefixtures("pixel_path")  # compiled pixel loops and OpenCV ways alike
 
 
 def ctx(k=2, num_classes=3):
@@ -135,3 +138,17 @@ def test_thumbnails_equal_opencvs_three_channel_resize(h, w):
         got, want = thumbnail(image), reference_thumbnail(image)
         assert not np.shares_memory(got, image)  # a copy: a kept sample never holds the batch
         assert got.shape == want.shape and np.array_equal(got, want), (h, w)
+
+
+@pytest.mark.parametrize("h, w", [(224, 224), (256, 256), (375, 500), (60, 80), (480, 640)])
+def test_picked_thumbnails_are_the_thumbnails_of_the_picked_images(h, w):
+    """Picked images are read where they lie in the batch (compiled shrinks) or copied out: the same bytes as
+    one image at a time, in the order picked, repeats included; never a view of the batch."""
+    rng = np.random.default_rng(h + w)
+    images = rng.integers(0, 256, (7, 3, h, w), dtype=np.uint8)
+    index = [6, 0, 3, 3, 5]
+    got = thumbnails(images, index=index)
+    assert len(got) == len(index) and thumbnails(images, index=[]) == []
+    for i, t in zip(index, got):
+        assert np.array_equal(t, reference_thumbnail(images[i])) and not np.shares_memory(t, images)
+    assert all(np.array_equal(a, b) for a, b in zip(thumbnails(images), [thumbnail(im) for im in images]))
