@@ -125,16 +125,27 @@ def label_digests(batch: ImageBatch) -> np.ndarray:
         tag = b"cls"
     else:
         content, extra, tag = np.zeros((n, 0), dtype=np.uint8), [], b"none"
-    out = [hashlib.sha256(tag + content[i].tobytes() + b"".join(e[i].tobytes() for e in extra)).digest()
-           for i in range(n)]
-    return np.frombuffer(b"".join(out), dtype=np.uint8).reshape(n, 32)
+    return row_digests(tag, [content.reshape(n, -1)] + [np.asarray(e).reshape(n, -1).view(np.uint8) for e in extra])
+
+
+def row_digests(tag: bytes, parts) -> np.ndarray:
+    """(N, 32) uint8: SHA-256 of ``tag`` followed by row i of each of the (N, k) uint8 ``parts``, for each i: the
+    messages laid out as one (N, len) matrix, each row hashed where it lies (no bytes object per sample)."""
+    n = len(parts[0]) if parts else 0
+    head = np.frombuffer(tag, dtype=np.uint8)
+    rows = np.concatenate([np.broadcast_to(head, (n, len(head)))] + list(parts), axis=1)
+    sha = hashlib.sha256
+    return np.frombuffer(b"".join([sha(row).digest() for row in rows]), dtype=np.uint8).reshape(n, 32)
 
 
 def sample_sum(image: np.ndarray, label: np.ndarray) -> int:
-    """``sum(h) mod 2**256`` of the samples whose (N, 32) image and label digests are given."""
+    """``sum(h) mod 2**256`` of the samples whose (N, 32) image and label digests are given: each ``h`` read as a
+    big-endian integer, summed as 32-bit limbs (exact in uint64 for fewer than 2**32 samples) and carried once."""
+    h = row_digests(b"dg-sample-v1", [np.asarray(image, dtype=np.uint8), np.asarray(label, dtype=np.uint8)])
+    limbs = h.view(">u4").astype(np.uint64).sum(axis=0)  # 8 limbs, most significant first
     total = 0
-    for im, lb in zip(image, label):
-        total += int.from_bytes(hashlib.sha256(b"dg-sample-v1" + im.tobytes() + lb.tobytes()).digest(), "big")
+    for limb in limbs.tolist():
+        total = (total << 32) + limb
     return total % MOD
 
 

@@ -204,3 +204,13 @@ def test_the_values_present_allow_the_shifted_hash_where_their_range_does_not():
     present = b.known_label_values().copy()
     present[127] = True  # 127 + 1 would wrap around in int8
     assert not _maps_to_itself(labels, table, present)
+
+
+def test_the_sample_sum_is_the_sum_of_the_content_hashes_mod_2_256():
+    from data_gradients.feature_extractors.common.fingerprint import MOD, sample_sum
+
+    rng = np.random.default_rng(4)
+    image, label = rng.integers(0, 256, (2, 300, 32), dtype=np.uint8)  # enough hashes for carries between limbs
+    want = sum(int.from_bytes(hashlib.sha256(b"dg-sample-v1" + a.tobytes() + b.tobytes()).digest(), "big")
+               for a, b in zip(image, label)) % MOD
+    assert sample_sum(image, label) == want and sample_sum(image[:0], label[:0]) == 0
