@@ -577,10 +577,10 @@ static PyObject *channel_counts(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* image_scores(planes, grey, images, side, squares, levels, greys, laplacian, spread): per (side x side)
+/* image_scores(planes, grey, images, side, weights, levels, greys, laplacian, spread): per (side x side)
  * thumbnail i, from its (3, side, side) channel planes and (side, side) grey plane (uint8, contiguous):
- * - ``levels[i]`` (256 int64): counts of min(rint(sqrt(squares[0][R] + squares[1][G] + squares[2][B])), 255),
- *   the float32 table terms added in that order (``squares``: 3 x 256 float32);
+ * - ``levels[i]`` (256 int64): counts of min(rint(sqrt((w0 R) R + (w1 G) G + (w2 B) B)), 255), every product and
+ *   sum a float32 operation in that order (``weights``: w0, w1, w2, float32);
  * - ``greys[i]`` (256 int64): counts of the grey values;
  * - ``laplacian[i]`` (2 int64): sum and sum of squares over the inner pixels of the 4-neighbour Laplacian
  *   (up + down + left + right - 4 x centre, OpenCV's ksize=1 kernel) of the grey plane;
@@ -597,22 +597,67 @@ static inline int round_root(float total)
 #endif
 }
 
+/* A float32 value the compiler must not fuse into a following addition (no FMA contraction where a build enables
+ * it): the sums are those of float32 products, as the numpy way's tables hold them. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__SSE2__)
+#define DG_KEEP(v) __asm__("" : "+x"(v))
+#else  /* scalar floats only here: through memory */
+#define DG_KEEP(v) do { volatile float dg_keep = (v); (v) = dg_keep; } while (0)
+#endif
+
+#if defined(__SSE2__)
+/* The four float32 terms (w v) v of the 32-bit lanes ``v`` (values 0..255) and weight ``w``. */
+static inline __m128 square_terms(__m128i v, __m128 w)
+{
+    const __m128 f = _mm_cvtepi32_ps(v);
+    __m128 t = _mm_mul_ps(w, f);
+    DG_KEEP(t);
+    t = _mm_mul_ps(t, f);
+    DG_KEEP(t);
+    return t;
+}
+
+/* The levels of 4 pixels (32-bit lanes of R, G, B), clamped at 255. */
+static inline __m128i four_levels(__m128i r, __m128i g, __m128i b, const __m128 *w)
+{
+    const __m128i top = _mm_set1_epi32(255);
+    __m128 total = _mm_add_ps(square_terms(r, w[0]), square_terms(g, w[1]));
+    DG_KEEP(total);
+    total = _mm_add_ps(total, square_terms(b, w[2]));
+    __m128i level = _mm_cvtps_epi32(_mm_sqrt_ps(total));
+    return _mm_xor_si128(level, _mm_and_si128(_mm_xor_si128(level, top), _mm_cmpgt_epi32(level, top)));
+}
+
+/* The sum and sum of squares (int32 lanes, added to ``s1`` and ``s2``) of the Laplacians at the 8 pixels from ``c``
+ * (|v| <= 1020: 16-bit, and pairs of squares summed by ``pmaddwd`` stay far inside 32 bits). */
+static inline void eight_laplacians(const uint8_t *c, Py_ssize_t side, __m128i *s1, __m128i *s2)
+{
+    const __m128i zero = _mm_setzero_si128(), ones = _mm_set1_epi16(1);
+#define DG_ROW8(p) _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(p)), zero)
+    __m128i v = _mm_add_epi16(_mm_add_epi16(DG_ROW8(c - side), DG_ROW8(c + side)), _mm_add_epi16(DG_ROW8(c - 1), DG_ROW8(c + 1)));
+    v = _mm_sub_epi16(v, _mm_slli_epi16(DG_ROW8(c), 2));
+#undef DG_ROW8
+    *s1 = _mm_add_epi32(*s1, _mm_madd_epi16(v, ones));
+    *s2 = _mm_add_epi32(*s2, _mm_madd_epi16(v, v));
+}
+#endif
+
 static PyObject *image_scores(PyObject *self, PyObject *args)
 {
-    Py_buffer b_planes, b_grey, b_sq, b_levels, b_greys, b_lap, b_spread;
+    Py_buffer b_planes, b_grey, b_w, b_levels, b_greys, b_lap, b_spread;
     Py_ssize_t n, side;
-    if (!PyArg_ParseTuple(args, "y*y*nny*w*w*w*w*", &b_planes, &b_grey, &n, &side, &b_sq, &b_levels, &b_greys, &b_lap,
+    if (!PyArg_ParseTuple(args, "y*y*nny*w*w*w*w*", &b_planes, &b_grey, &n, &side, &b_w, &b_levels, &b_greys, &b_lap,
                           &b_spread))
         return NULL;
     Py_ssize_t p = side * side;
-    int ok = n >= 0 && side >= 0 && b_planes.len >= n * 3 * p && b_grey.len >= n * p && b_sq.len >= 3 * 256 * 4
+    int ok = n >= 0 && side >= 0 && b_planes.len >= n * 3 * p && b_grey.len >= n * p && b_w.len >= 3 * 4
              && b_levels.len / 8 >= n * 256 && b_greys.len / 8 >= n * 256 && b_lap.len / 8 >= n * 2
              && b_spread.len / 8 >= n;
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "image_scores: buffers smaller than the thumbnails or the scores");
     } else {
         const uint8_t *planes = (const uint8_t *)b_planes.buf, *grey = (const uint8_t *)b_grey.buf;
-        const float *sq = (const float *)b_sq.buf;
+        const float *w = (const float *)b_w.buf;
         int64_t *levels = (int64_t *)b_levels.buf, *greys = (int64_t *)b_greys.buf;
         int64_t *lap = (int64_t *)b_lap.buf, *spread = (int64_t *)b_spread.buf;
         Py_BEGIN_ALLOW_THREADS
@@ -624,23 +669,35 @@ static PyObject *image_scores(PyObject *self, PyObject *args)
             memset(gq, 0, sizeof gq);
             Py_ssize_t j = 0;
 #if defined(__SSE2__)
-            const __m128i top = _mm_set1_epi32(255);
-            for (; j + 4 <= p; j += 4) {  /* the same float32 sums, 4 pixels a vector; sqrt and rounding as below */
-                __m128 total = _mm_add_ps(_mm_setr_ps(sq[r[j]], sq[r[j + 1]], sq[r[j + 2]], sq[r[j + 3]]),
-                                          _mm_setr_ps(sq[256 + g[j]], sq[256 + g[j + 1]], sq[256 + g[j + 2]], sq[256 + g[j + 3]]));
-                total = _mm_add_ps(total, _mm_setr_ps(sq[512 + b[j]], sq[512 + b[j + 1]], sq[512 + b[j + 2]], sq[512 + b[j + 3]]));
-                __m128i level = _mm_cvtps_epi32(_mm_sqrt_ps(total));
-                level = _mm_xor_si128(level, _mm_and_si128(_mm_xor_si128(level, top), _mm_cmpgt_epi32(level, top)));
-                int32_t lanes[4];
-                _mm_storeu_si128((__m128i *)lanes, level);
-                lq[0][lanes[0]]++; lq[1][lanes[1]]++; lq[2][lanes[2]]++; lq[3][lanes[3]]++;
-                gq[0][y[j]]++; gq[1][y[j + 1]]++; gq[2][y[j + 2]]++; gq[3][y[j + 3]]++;
+            const __m128 wv[3] = {_mm_set1_ps(w[0]), _mm_set1_ps(w[1]), _mm_set1_ps(w[2])};
+            const __m128i zero = _mm_setzero_si128();
+            for (; j + 16 <= p; j += 16) {  /* the same float32 operations, 4 pixels a vector, 16 a step */
+                const __m128i R = _mm_loadu_si128((const __m128i *)(r + j)), G = _mm_loadu_si128((const __m128i *)(g + j));
+                const __m128i B = _mm_loadu_si128((const __m128i *)(b + j));
+                int32_t lanes[16];
+                for (int h = 0; h < 2; h++) {
+                    const __m128i r16 = h ? _mm_unpackhi_epi8(R, zero) : _mm_unpacklo_epi8(R, zero);
+                    const __m128i g16 = h ? _mm_unpackhi_epi8(G, zero) : _mm_unpacklo_epi8(G, zero);
+                    const __m128i b16 = h ? _mm_unpackhi_epi8(B, zero) : _mm_unpacklo_epi8(B, zero);
+                    _mm_storeu_si128((__m128i *)(lanes + 8 * h), four_levels(_mm_unpacklo_epi16(r16, zero),
+                                     _mm_unpacklo_epi16(g16, zero), _mm_unpacklo_epi16(b16, zero), wv));
+                    _mm_storeu_si128((__m128i *)(lanes + 8 * h + 4), four_levels(_mm_unpackhi_epi16(r16, zero),
+                                     _mm_unpackhi_epi16(g16, zero), _mm_unpackhi_epi16(b16, zero), wv));
+                }
+                for (int k = 0; k < 16; k += 4) {
+                    lq[0][lanes[k]]++; lq[1][lanes[k + 1]]++; lq[2][lanes[k + 2]]++; lq[3][lanes[k + 3]]++;
+                    gq[0][y[j + k]]++; gq[1][y[j + k + 1]]++; gq[2][y[j + k + 2]]++; gq[3][y[j + k + 3]]++;
+                }
             }
 #endif
             for (; j < p; j++) {
-                float total = sq[r[j]];  /* float32 sums, rounded after each addition (SSE: no wider registers) */
-                total = total + sq[256 + g[j]];
-                total = total + sq[512 + b[j]];
+                float tr = w[0] * (float)r[j], tg = w[1] * (float)g[j], tb = w[2] * (float)b[j];
+                DG_KEEP(tr); DG_KEEP(tg); DG_KEEP(tb);
+                tr = tr * (float)r[j], tg = tg * (float)g[j], tb = tb * (float)b[j];
+                DG_KEEP(tr); DG_KEEP(tg); DG_KEEP(tb);
+                float total = tr + tg;  /* float32 sums, rounded after each addition (SSE: no wider registers) */
+                DG_KEEP(total);
+                total = total + tb;
                 int level = round_root(total);
                 lq[j % 4][level >= 255 ? 255 : level]++;
                 gq[j % 4][y[j]]++;
@@ -657,20 +714,32 @@ static PyObject *image_scores(PyObject *self, PyObject *args)
                 most = (uint8_t)(hi - lo) > most ? (uint8_t)(hi - lo) : most;
             }
             int64_t s1 = 0, s2 = 0;
-            for (Py_ssize_t row = 1; row + 1 < side; row++)
-                for (Py_ssize_t x = 1; x + 1 < side; x++) {
+            for (Py_ssize_t row = 1; row + 1 < side; row++) {
+                Py_ssize_t x = 1;
+#if defined(__SSE2__)
+                __m128i a1 = _mm_setzero_si128(), a2 = a1;  /* a row's sums: at most 2**12 lanes' worth, 32 bits */
+                for (; x + 8 < side && side <= 4096; x += 8)
+                    eight_laplacians(y + row * side + x, side, &a1, &a2);
+                int32_t l1[4], l2[4];
+                _mm_storeu_si128((__m128i *)l1, a1);
+                _mm_storeu_si128((__m128i *)l2, a2);
+                s1 += (int64_t)l1[0] + l1[1] + l1[2] + l1[3];
+                s2 += (int64_t)l2[0] + l2[1] + l2[2] + l2[3];
+#endif
+                for (; x + 1 < side; x++) {
                     const uint8_t *c = y + row * side + x;
                     int64_t v = (int64_t)c[-side] + c[side] + c[-1] + c[1] - 4 * (int64_t)c[0];
                     s1 += v;
                     s2 += v * v;
                 }
+            }
             lap[2 * i] = s1;
             lap[2 * i + 1] = s2;
             spread[i] = most;
         }
         Py_END_ALLOW_THREADS
     }
-    PyBuffer_Release(&b_planes); PyBuffer_Release(&b_grey); PyBuffer_Release(&b_sq); PyBuffer_Release(&b_levels);
+    PyBuffer_Release(&b_planes); PyBuffer_Release(&b_grey); PyBuffer_Release(&b_w); PyBuffer_Release(&b_levels);
     PyBuffer_Release(&b_greys); PyBuffer_Release(&b_lap); PyBuffer_Release(&b_spread);
     if (!ok)
         return NULL;
@@ -810,7 +879,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pixel_kernels", "Co
 PyMODINIT_FUNC PyInit__pixel_kernels(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 8) < 0  /* pixel_kernels.VERSION: the signatures */
+    if (m != NULL && (PyModule_AddIntConstant(m, "VERSION", 9) < 0  /* pixel_kernels.VERSION: the signatures */
                       || PyModule_AddIntConstant(m, "VNNI", have_vnni()) < 0)) {
         Py_DECREF(m);
         return NULL;

@@ -13,7 +13,7 @@ import numpy as np
 from data_gradients.batch import run_ops
 from data_gradients.batch.compiled import load
 
-VERSION = 8  # of the functions' signatures: a build of other sources (a stale editable install) is not used
+VERSION = 9  # of the functions' signatures: a build of other sources (a stale editable install) is not used
 KERNELS = load("_pixel_kernels", VERSION)
 
 
@@ -133,20 +133,23 @@ def key_products(rows: np.ndarray, packed: np.ndarray) -> np.ndarray:
     return out
 
 
-def image_scores(planes: np.ndarray, grey: np.ndarray, squares: np.ndarray):
+def image_scores(planes: np.ndarray, grey: np.ndarray, weights: np.ndarray):
     """Per thumbnail of (N, 3, S, S) uint8 ``planes`` and (N, S, S) uint8 ``grey``: ``(levels, greys, laplacian,
-    spread)``: (N, 256) int64 counts of the perceived-brightness levels ``min(rint(sqrt(squares[0][R] +
-    squares[1][G] + squares[2][B])), 255)`` (float32 ``squares`` (3, 256), added in that order) and of the grey
-    values; (N, 2) int64 sum and sum of squares of the 4-neighbour Laplacian of the grey inner pixels; (N,) int64
-    largest channel spread (max - min of R, G, B) of a pixel."""
+    spread)``: (N, 256) int64 counts of the perceived-brightness levels ``min(rint(sqrt((w0 * R) * R + (w1 * G) * G
+    + (w2 * B) * B)), 255)``, each product and sum a float32 operation in that order (``weights``: w0, w1, w2) and
+    computed for 4 pixels at a time, and of the grey values; (N, 2) int64 sum and sum of squares of the
+    4-neighbour Laplacian of the grey inner pixels; (N,) int64 largest channel spread (max - min of R, G, B) of a
+    pixel."""
     n, _, side, _ = planes.shape
     planes, grey = np.ascontiguousarray(planes, dtype=np.uint8), np.ascontiguousarray(grey, dtype=np.uint8)
     if grey.shape != (n, side, side) or planes.shape != (n, 3, side, side):
         raise ValueError(f"image_scores: planes {planes.shape} and grey {grey.shape} are no square thumbnails")
-    squares = np.ascontiguousarray(squares, dtype=np.float32)
+    weights = np.ascontiguousarray(weights, dtype=np.float32).reshape(-1)
+    if weights.shape != (3,):
+        raise ValueError(f"image_scores: three weights, not {weights.shape}")
     levels, greys = np.empty((n, 256), dtype=np.int64), np.empty((n, 256), dtype=np.int64)
     laplacian, spread = np.empty((n, 2), dtype=np.int64), np.empty(n, dtype=np.int64)
-    KERNELS.image_scores(planes, grey, n, side, squares, levels, greys, laplacian, spread)
+    KERNELS.image_scores(planes, grey, n, side, weights, levels, greys, laplacian, spread)
     return levels, greys, laplacian, spread
 
 

@@ -143,7 +143,7 @@ def test_image_scores_count_the_perceived_levels_of_every_colour():
     for c in range(3):
         rgb[:, c] = (colours >> (8 * (2 - c))) & 255
     grey = thumbnails.grey_of(rgb)
-    levels, greys, _, spread = pixel_kernels.image_scores(rgb, grey, image_quality._SQUARE_TABLE)
+    levels, greys, _, spread = pixel_kernels.image_scores(rgb, grey, image_quality._W)
     assert np.array_equal(levels, image_quality.image_histograms(image_quality.perceived_levels(rgb.reshape(4096, 3, -1))))
     assert np.array_equal(greys, image_quality.image_histograms(grey.reshape(4096, -1)))
     assert np.array_equal(spread, (rgb.max(axis=1).astype(int) - rgb.min(axis=1)).reshape(4096, -1).max(axis=1))
@@ -154,13 +154,31 @@ def test_image_scores_laplacian_sums_equal_opencv():
     grey = rng.integers(0, 256, (6, 64, 64), dtype=np.uint8)
     grey[0] = (np.indices((64, 64)).sum(axis=0) % 2 * 255).astype(np.uint8)  # the largest Laplacian
     planes = np.repeat(grey[:, None], 3, axis=1)
-    _, _, lap, spread = pixel_kernels.image_scores(planes, grey, image_quality._SQUARE_TABLE)
+    _, _, lap, spread = pixel_kernels.image_scores(planes, grey, image_quality._W)
     for i in range(6):
         ref = cv2.Laplacian(grey[i], cv2.CV_16S, ksize=1)[1:-1, 1:-1].astype(np.int64)
         assert lap[i].tolist() == [ref.sum(), (ref * ref).sum()]
     assert not spread.any()
     with pytest.raises(ValueError, match="square thumbnails"):
-        pixel_kernels.image_scores(planes[:, :, :32], grey, image_quality._SQUARE_TABLE)
+        pixel_kernels.image_scores(planes[:, :, :32], grey, image_quality._W)
+    with pytest.raises(ValueError, match="three weights"):
+        pixel_kernels.image_scores(planes, grey, image_quality._W[:2])
+
+
+@pytest.mark.parametrize("side", [1, 3, 5, 9, 10, 17, 33])
+def test_image_scores_of_other_sides_take_the_vector_and_the_scalar_steps_alike(side):
+    """Sides whose pixels are no multiple of 16 and whose inner rows no multiple of 8: the vector loops' tails."""
+    rng = np.random.default_rng(side)
+    planes = rng.integers(0, 256, (4, 3, side, side), dtype=np.uint8)
+    planes[0] = 255  # the largest levels (clamped) and sums
+    grey = thumbnails.grey_of(planes)
+    levels, greys, lap, spread = pixel_kernels.image_scores(planes, grey, image_quality._W)
+    assert np.array_equal(levels, image_quality.image_histograms(image_quality.perceived_levels(planes.reshape(4, 3, -1))))
+    assert np.array_equal(greys, image_quality.image_histograms(grey.reshape(4, -1)))
+    for i in range(4):
+        ref = cv2.Laplacian(grey[i], cv2.CV_16S, ksize=1)[1:-1, 1:-1].astype(np.int64)
+        assert lap[i].tolist() == [ref.sum(), (ref * ref).sum()]
+    assert np.array_equal(spread, (planes.max(axis=1).astype(int) - planes.min(axis=1)).reshape(4, -1).max(axis=1))
 
 
 @pytest.mark.parametrize("k", [64, 512, 1024, 4096])

@@ -47,7 +47,6 @@ MAX_IDS = 20  # sample ids kept per check and split: the smallest ones
 _W = np.array([0.241, 0.691, 0.068], dtype=np.float32)  # cleanvision's perceived brightness weights
 _LEVELS = np.arange(256, dtype=np.float32)
 _SQUARES = [(w * _LEVELS) * _LEVELS for w in _W]  # float32 (w * v) * v per channel
-_SQUARE_TABLE = np.stack(_SQUARES)  # (3, 256) float32, for the compiled pass
 _VALUES = np.arange(256, dtype=np.int64)
 
 # check -> (score key, histogram title, x label, bin edges, threshold name, default, flagged when score is "below"/"above",
@@ -93,14 +92,14 @@ def quality_scores(planes: np.ndarray, grey: np.ndarray) -> Dict[str, np.ndarray
     (the smallest level whose cumulative count reaches the share: numpy's "inverted_cdf"
     percentile of the rounded levels, i.e. the level of that rank in the sorted levels), from
     per-image histograms of the levels; every sum is of integers, so exact. The counts come from one
-    compiled pass per thumbnail (:func:`~data_gradients.batch.pixel_kernels.image_scores`: 0.013 ms per
-    thumbnail on an Intel Xeon (Ice Lake), one thread), else from a few OpenCV and numpy calls for the whole
+    compiled pass per thumbnail (:func:`~data_gradients.batch.pixel_kernels.image_scores`: 0.012-0.014 ms per
+    thumbnail on an Intel Xeon (Ice Lake), one thread; the perceived brightness computed, 4 pixels a vector), else from a few OpenCV and numpy calls for the whole
     batch; the scores are computed from them alike.
     """
     n, side = len(grey), grey.shape[-1]
     p, m = side * side, max(side - 2, 0) ** 2  # pixels, and inner pixels (those with a Laplacian)
     if pixel_kernels.KERNELS is not None and n:  # the same integer counts in one compiled pass per thumbnail
-        levels, counts, lap_sums, most = pixel_kernels.image_scores(planes, grey, _SQUARE_TABLE)
+        levels, counts, lap_sums, most = pixel_kernels.image_scores(planes, grey, _W)
         cum = np.cumsum(levels, axis=1)
         lap_s1, lap_s2 = lap_sums[:, 0], lap_sums[:, 1]
     else:
