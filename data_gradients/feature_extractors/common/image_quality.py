@@ -92,9 +92,9 @@ def quality_scores(planes: np.ndarray, grey: np.ndarray) -> Dict[str, np.ndarray
     (the smallest level whose cumulative count reaches the share: numpy's "inverted_cdf"
     percentile of the rounded levels, i.e. the level of that rank in the sorted levels), from
     per-image histograms of the levels; every sum is of integers, so exact. The counts come from one
-    compiled pass per thumbnail (:func:`~data_gradients.batch.pixel_kernels.image_scores`: 0.012-0.014 ms per
-    thumbnail on an Intel Xeon (Ice Lake), one thread; the perceived brightness computed, 4 pixels a vector), else from a few OpenCV and numpy calls for the whole
-    batch; the scores are computed from them alike.
+    compiled pass per thumbnail (:func:`~data_gradients.batch.pixel_kernels.image_scores`, which computes the
+    same float32 brightness 4 pixels a vector: 0.012-0.014 ms per thumbnail on an Intel Xeon (Ice Lake), one
+    thread), else from a few OpenCV and numpy calls for the whole batch; the scores are computed from them alike.
     """
     n, side = len(grey), grey.shape[-1]
     p, m = side * side, max(side - 2, 0) ** 2  # pixels, and inner pixels (those with a Laplacian)
