@@ -15,6 +15,14 @@
 #include <emmintrin.h>
 #endif
 
+/* A loop the compiler vectorises, compiled twice, for AVX2 and for the baseline, and picked by the CPU at load time
+ * (GCC on x86-64; elsewhere the baseline only). AVX2 alone enables no FMA: no float operation is fused. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define DG_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DG_CLONES
+#endif
+
 /* One output row of a 2 x 2 area mean, (a + b + c + d + 2) >> 2 (OpenCV's INTER_AREA at a scale of two). */
 static void halve_row(const uint8_t *r0, const uint8_t *r1, uint8_t *d, Py_ssize_t out_cols)
 {
@@ -747,6 +755,7 @@ static PyObject *image_scores(PyObject *self, PyObject *args)
 }
 
 /* One image's luma (see grey below): an IEEE float32 quotient, truncated, in a loop the compiler vectorises. */
+DG_CLONES
 static void grey_row(const uint8_t *restrict r, const uint8_t *restrict g, const uint8_t *restrict b,
                      uint8_t *restrict o, Py_ssize_t pixels)
 {
@@ -783,13 +792,6 @@ static PyObject *grey(PyObject *self, PyObject *args)
         return NULL;
     Py_RETURN_NONE;
 }
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-/* compiled twice, for AVX2 and for the baseline, and picked by the CPU at load time (the loops over x vectorise) */
-#define DG_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define DG_CLONES
-#endif
 
 /* The DCT hash of one 64 x 64 grey thumbnail ``t`` (see phash below), ``d`` the 8 x 32 basis. */
 DG_CLONES
