@@ -101,6 +101,17 @@ def describe(x: Any) -> str:
     return type(x).__name__
 
 
+class Rows(list):
+    """The rows of one array ``whole``, in order (``list(whole)``): stacking all of them again is ``whole`` itself,
+    with no copy and no check of where each row lies (:func:`~data_gradients.batch.images.stack_group`)."""
+
+    __slots__ = ("whole",)
+
+    def __init__(self, whole: np.ndarray):
+        super().__init__(whole)
+        self.whole = whole
+
+
 def images_to_nchw(obj: Any, *, torch_layout: bool, n_hint: int | None = None,
                    hw_hint: tuple | None = None) -> List[np.ndarray]:
     """Split ``obj`` into per-sample CHW arrays (any dtype).
@@ -142,7 +153,7 @@ def images_to_nchw(obj: Any, *, torch_layout: bool, n_hint: int | None = None,
             hw = tuple(hw_hint)
             first_is_c, last_is_c = _settle(tuple(a.shape[2:]) == hw, tuple(a.shape[1:3]) == hw, torch_layout)
         if first_is_c and (torch_layout or not last_is_c):
-            return list(a)
+            return Rows(a)
         if last_is_c:
             return list(np.moveaxis(a, 3, 1))
         raise ValueError(f"rank-4 images need 1, 3 or 4 channels in dim 1 (NCHW) or dim 3 (NHWC), got shape {a.shape}")
@@ -186,12 +197,12 @@ def masks_to_list(obj: Any, *, n_channels: int, n_images: Optional[int] = None,
                 one_hot = layout != "ids"
             if one_hot:
                 return [a]  # a single C,H,W one-hot / soft mask
-        return list(a)
+        return Rows(a)
     if a.ndim == 4:
         if a.shape[1] == 1:
             return list(a[:, 0])
         if a.shape[1] == n_channels:
-            return list(a)
+            return Rows(a)
         if a.shape[3] == 1:
             return list(a[..., 0])
         if a.shape[3] == n_channels:

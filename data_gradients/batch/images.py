@@ -310,6 +310,9 @@ def stack_group(items: List[np.ndarray], idx: List[int]) -> np.ndarray:
     common case of a collated batch), that array is returned without a copy."""
     if len(idx) == 1:
         return items[idx[0]][None]
+    whole = getattr(items, "whole", None)  # the rows of one contiguous array, as split (arrays.Rows): that array
+    if whole is not None and whole.flags.c_contiguous and len(whole) == len(items) and idx == list(range(len(items))):
+        return whole
     first = items[idx[0]]
     base = first.base
     if (idx == list(range(len(items))) and isinstance(base, np.ndarray) and base.size

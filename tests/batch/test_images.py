@@ -249,6 +249,22 @@ def test_stack_group_returns_a_collated_batch_without_a_copy_and_copies_anything
     assert np.shares_memory(stack_group(list(tensor[1:3].numpy()), [0, 1]), batched)  # a sliced tensor: no copy either
 
 
+def test_the_rows_of_one_array_stack_back_to_it_without_looking_at_each_row():
+    from data_gradients.batch.arrays import Rows, images_to_nchw, masks_to_list
+
+    batched = np.random.default_rng(6).integers(0, 256, (4, 3, 5, 6), dtype=np.uint8)
+    rows = images_to_nchw(batched, torch_layout=True)
+    assert isinstance(rows, Rows) and rows.whole is batched and len(rows) == 4
+    assert stack_group(rows, [0, 1, 2, 3]) is batched
+    assert np.array_equal(stack_group(rows, [1, 3]), batched[[1, 3]]) and not np.shares_memory(stack_group(rows, [1, 3]), batched)
+    masks = masks_to_list(np.ascontiguousarray(batched[:, 0]), n_channels=3)  # N,H,W id masks
+    assert isinstance(masks, Rows) and stack_group(masks, [0, 1, 2, 3]) is masks.whole
+    assert not isinstance(images_to_nchw(batched.transpose(0, 2, 3, 1), torch_layout=False), Rows)  # NHWC: moved
+    flipped = images_to_nchw(batched[:, :, ::-1], torch_layout=True)  # not contiguous: stacked into a copy, as before
+    assert isinstance(flipped, Rows) and stack_group(flipped, [0, 1, 2, 3]).flags.c_contiguous
+    assert np.array_equal(stack_group(flipped, [0, 1, 2, 3]), batched[:, :, ::-1])
+
+
 def test_mixed_dtypes_give_read_only_images_a_view_of_which_can_be_written_through():
     """As for one dtype: the image hash hands a writeable view of them to torch, without a copy."""
     items = [np.full((3, 4, 5), 200, dtype=np.uint8), np.full((3, 4, 5), 0.5, dtype=np.float32)]
