@@ -125,7 +125,7 @@ def label_digests(batch: ImageBatch) -> np.ndarray:
         tag = b"cls"
     else:
         content, extra, tag = np.zeros((n, 0), dtype=np.uint8), [], b"none"
-    return row_digests(tag, [content.reshape(n, -1)] + [np.asarray(e).reshape(n, -1).view(np.uint8) for e in extra])
+    return row_digests(tag, [content] + [np.ascontiguousarray(e, dtype="<i8").reshape(n, 1).view(np.uint8) for e in extra])
 
 
 def row_digests(tag: bytes, parts) -> np.ndarray:

@@ -42,7 +42,7 @@ def phash_from_grey(grey: np.ndarray) -> np.ndarray:
     start its threads, which spin on the cores the analysis and the loader's workers need.
 
     With the compiled pixel loops, :func:`~data_gradients.batch.pixel_kernels.phash` computes the same
-    integers (0.0025 against 0.011 ms per thumbnail here).
+    integers (0.0027 against 0.0089 ms per thumbnail on an Intel Xeon (Ice Lake), one thread).
     """
     n = len(grey)
     if n == 0:

@@ -1,6 +1,7 @@
 """Fingerprint: order-independent, mergeable, sensitive to one pixel or one label; the manifest behind it."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -119,10 +120,13 @@ def test_classification_label_digest_is_the_multi_hot_row():
     images, labels = raw[0]
     (b,) = builder.build(images, labels, first_sample_id=0)
     digests = fp.label_digests(b)
-    i = 0
-    expected = hashlib.sha256(b"cls" + np.ascontiguousarray(b.labels[i], dtype=np.uint8).tobytes()
-                              + np.int64(b.out_of_range_labels[i]).astype("<i8").tobytes()).digest()
-    assert digests[i].tobytes() == expected
+    for i in range(len(b)):
+        expected = hashlib.sha256(b"cls" + np.ascontiguousarray(b.labels[i], dtype=np.uint8).tobytes()
+                                  + np.int64(b.out_of_range_labels[i]).astype("<i8").tobytes()).digest()
+        assert digests[i].tobytes() == expected
+    empty = dataclasses.replace(b, images=b.images[:0], labels=b.labels[:0], sample_ids=b.sample_ids[:0],
+                                out_of_range_labels=b.out_of_range_labels[:0], nonfinite_pixels=b.nonfinite_pixels[:0])
+    assert fp.label_digests(empty).shape == (0, 32)
 
 
 def test_unreadable_samples_are_counted():
