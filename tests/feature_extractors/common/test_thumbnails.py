@@ -114,10 +114,6 @@ def test_thumbnails_go_on_from_the_counting_pass_halving(h, w):
 
 
 def test_images_the_thumbnails_do_not_halve_are_not_halved_by_the_counts():
-    from data_gradients.batch.thumbnail_plan import first_halving_step
-
-    assert first_halving_step(127, 300) == 0 and first_halving_step(64, 64) == 0 and first_halving_step(0, 10) == 0
-    assert first_halving_step(720, 1280) == 2 and first_halving_step(224, 224) == 1
     images = np.zeros((2, 3, 100, 100), np.uint8)
     batch = ImageBatch(images=images, sample_ids=np.arange(2), nonfinite_pixels=np.zeros(2, np.int64), source_channels=3)
     batch.pixel_stats.channel_histograms
