@@ -257,6 +257,12 @@ class ImageBatch:
             cached = self.__dict__["_pixel_stats"] = (self.images, pixel_statistics(self.images))
         return cached[1]
 
+    def counted_halving(self, step: int) -> Optional[np.ndarray]:
+        """The thumbnails' first halving of ``images`` (:meth:`PixelStats.halved`) where this batch's pixel counting
+        pass has already made it; None otherwise. Never counts by itself."""
+        cached = self.__dict__.get("_pixel_stats")
+        return cached[1].halved(step) if cached is not None and cached[0] is self.images else None
+
     @property
     def height(self) -> int:
         return int(self.images.shape[2])

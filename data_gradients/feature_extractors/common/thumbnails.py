@@ -173,9 +173,7 @@ def grey_thumbnails(batch) -> Thumbnails:
     cached = batch.__dict__.get("_grey_thumbs")
     if cached is None or cached[0] is not batch.images:
         images = batch.images
-        halved = None  # the first halving, where the batch's pixel counting pass made it (it does not count here)
-        stats = batch.__dict__.get("_pixel_stats")
-        if stats is not None and stats[0] is images and len(images.shape) == 4:
-            halved = stats[1].halved(row_step(images.shape[2]))
+        counted = getattr(batch, "counted_halving", None)  # the first halving, where the counting pass made it
+        halved = counted(row_step(images.shape[2])) if counted is not None and images.ndim == 4 else None
         cached = batch.__dict__["_grey_thumbs"] = (images, compute_thumbnails(images, halved=halved))
     return cached[1]

@@ -86,7 +86,7 @@ def test_grey_is_the_integer_luma_over_several_passes_of_thumbnails():
 
 @pytest.mark.parametrize("h, w", [(224, 224), (480, 640), (720, 1280), (131, 300), (227, 302), (256, 130),
                                   (150, 130), (225, 301)])
-def test_thumbnails_go_on_from_the_counting_pass_halving(h, w):
+def test_thumbnails_go_on_from_the_counting_pass_halving(h, w, monkeypatch):
     """The batch's pixel counting pass makes the thumbnails' first halving (compiled loops only); the thumbnails
     go on from it and are the same bytes: whole area steps (224), several halvings (480 x 640), rows read with a
     step (720), odd rows and columns, and a first halving that is the last one (256 x 130, 150 x 130). An odd
@@ -104,8 +104,15 @@ def test_thumbnails_go_on_from_the_counting_pass_halving(h, w):
     halved = batch.pixel_stats.halved(step)
     assert (halved is not None) == (pixel_kernels.KERNELS is not None and h * w % 2 == 0)
     assert batch.pixel_stats.halved(step + 1) is None
+    assert batch.counted_halving(step) is halved
     alone = compute_thumbnails(images)
+    from data_gradients.feature_extractors.common import thumbnails as module
+
+    given = []
+    monkeypatch.setattr(module, "compute_thumbnails",
+                        lambda im, **kw: given.append(kw.get("halved")) or compute_thumbnails(im, **kw))
     thumbs = grey_thumbnails(batch)
+    assert len(given) == 1 and given[0] is halved  # the batch's thumbnails start from the counting pass's halving
     assert np.array_equal(thumbs.planes, alone.planes) and np.array_equal(thumbs.grey, alone.grey)
     if halved is not None:
         assert np.array_equal(compute_thumbnails(images, halved=halved).planes, alone.planes)
