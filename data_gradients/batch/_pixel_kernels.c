@@ -513,11 +513,41 @@ static void count_halves(const uint8_t *p, Py_ssize_t half, uint32_t *a, uint32_
     }
 }
 
+/* An image's three planes (``n`` bytes each, n even) counted pair by pair together, each into its own table, a word
+ * of each in turn: three chains of increments that do not wait for each other, and one sweep over the image. On an
+ * Intel Xeon (Ice Lake), counting alone, best of 40 in turn, ms per image: 0.040 against 0.051 for count_halves plane
+ * by plane on the real suite's 224 x 224 images (0.078 against 0.114 on uniform noise), 0.24 against 0.30 at
+ * 640 x 480; but 0.92 against 0.74 on 1280 x 720 street scenes, whose image (2.7 MB) and three tables (768 KB) no
+ * longer fit in L2 together: used for planes up to THREE_PLANES_MAX bytes. */
+#define THREE_PLANES_MAX (512 * 1024)
+static void count_three(const uint8_t *r, const uint8_t *g, const uint8_t *b, Py_ssize_t n, uint32_t *t,
+                        uint32_t *u, uint32_t *s)
+{
+    Py_ssize_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        uint64_t x, y, z;
+        memcpy(&x, r + j, 8);
+        memcpy(&y, g + j, 8);
+        memcpy(&z, b + j, 8);
+        t[x & 0xFFFF]++; u[y & 0xFFFF]++; s[z & 0xFFFF]++;
+        t[(x >> 16) & 0xFFFF]++; u[(y >> 16) & 0xFFFF]++; s[(z >> 16) & 0xFFFF]++;
+        t[(x >> 32) & 0xFFFF]++; u[(y >> 32) & 0xFFFF]++; s[(z >> 32) & 0xFFFF]++;
+        t[x >> 48]++; u[y >> 48]++; s[z >> 48]++;
+    }
+    for (; j < n; j += 2) {
+        uint16_t x, y, z;
+        memcpy(&x, r + j, 2);
+        memcpy(&y, g + j, 2);
+        memcpy(&z, b + j, 2);
+        t[x]++; u[y]++; s[z]++;
+    }
+}
+
 /* channel_counts(pixels, images, channels, plane, table, counts, sums): ``counts`` (channels x 256 int64) = each
  * channel's value counts over the batch, and ``sums`` (images x channels int64) = each plane's sum, of
  * ``pixels`` (images, channels, plane) uint8, the plane even. The pixels are counted two at a time, as 16-bit
- * values, into ``table`` (channels x 2 x 65536 uint32 scratch, zeroed here; two tables a channel, see
- * count_halves): the pairs' joint histogram, whose row and column sums are the channel's value counts (whichever
+ * values, into ``table`` (channels x 2 x 65536 uint32 scratch, zeroed here as used; two tables a channel, see
+ * count_halves, or the first of them for an image's three planes together, see count_three): the pairs' joint histogram, whose row and column sums are the channel's value counts (whichever
  * byte is the high one). One increment for two pixels, and neighbouring pixels are alike, so the few bins they
  * touch stay cached. Fewer than 2**32 pairs a channel (the caller checks; so is this function). */
 static PyObject *channel_counts(PyObject *self, PyObject *args)
@@ -542,17 +572,25 @@ static PyObject *channel_counts(PyObject *self, PyObject *args)
         uint32_t *table = (uint32_t *)b_table.buf;
         int64_t *counts = (int64_t *)b_counts.buf, *sums = (int64_t *)b_sums.buf;
         Py_BEGIN_ALLOW_THREADS
-        memset(table, 0, (size_t)channels * 2 * 65536 * 4);
+        const int three = channels == 3 && plane <= THREE_PLANES_MAX;  /* count_three: one table a channel */
+        for (Py_ssize_t a = 0; a < channels; a++)
+            memset(table + a * 2 * 65536, 0, (size_t)(three ? 1 : 2) * 65536 * 4);
         const Py_ssize_t half = plane / 16 * 8;  /* each half a multiple of 8 bytes; the rest pair by pair */
-        for (Py_ssize_t i = 0; i < images; i++)
+        for (Py_ssize_t i = 0; i < images; i++) {
+            if (three) {
+                const uint8_t *p = pix + i * 3 * plane;
+                count_three(p, p + plane, p + 2 * plane, plane, table, table + 2 * 65536, table + 4 * 65536);
+            }
             for (Py_ssize_t a = 0; a < channels; a++) {
                 const uint8_t *p = pix + (i * channels + a) * plane;
                 uint32_t *t = table + a * 2 * 65536;
-                count_halves(p, half, t, t + 65536);
-                for (Py_ssize_t j = 2 * half; j < plane; j += 2) {
-                    uint16_t v;
-                    memcpy(&v, p + j, 2);
-                    t[v]++;
+                if (!three) {
+                    count_halves(p, half, t, t + 65536);
+                    for (Py_ssize_t j = 2 * half; j < plane; j += 2) {
+                        uint16_t v;
+                        memcpy(&v, p + j, 2);
+                        t[v]++;
+                    }
                 }
                 sums[i * channels + a] = byte_sum(p, plane);
                 if (b_half.buf) {  /* while the plane is in cache */
@@ -561,6 +599,7 @@ static PyObject *channel_counts(PyObject *self, PyObject *args)
                         halve_row(p + 2 * y * step * cols, p + (2 * y + 1) * step * cols, h + y * half_cols, half_cols);
                 }
             }
+        }
         for (Py_ssize_t a = 0; a < channels; a++) {  /* each byte value: its row and its column of the tables */
             const uint32_t *t = table + a * 2 * 65536, *u = t + 65536;
             int64_t *c = counts + a * 256;
@@ -568,7 +607,7 @@ static PyObject *channel_counts(PyObject *self, PyObject *args)
             for (int hi = 0; hi < 256; hi++) {
                 int64_t row = 0;
                 for (int lo = 0; lo < 256; lo++) {
-                    uint32_t v = t[hi * 256 + lo] + u[hi * 256 + lo];  /* below 2**32: the pairs of the channel */
+                    uint32_t v = t[hi * 256 + lo] + (three ? 0 : u[hi * 256 + lo]);  /* below 2**32: the channel's pairs */
                     row += v;
                     c[lo] += v;
                 }

@@ -204,7 +204,8 @@ def test_key_products_refuse_rows_of_other_lengths():
         KERNELS.key_products(np.zeros(64, np.uint8), 2, 64, packed, np.zeros(16, np.int32))
 
 
-@pytest.mark.parametrize("n, c, p", [(1, 3, 2), (4, 3, 10), (3, 1, 64), (2, 5, 1000), (0, 3, 8), (2, 3, 0), (2, 3, 70)])
+@pytest.mark.parametrize("n, c, p", [(1, 3, 2), (4, 3, 10), (3, 1, 64), (2, 5, 1000), (0, 3, 8), (2, 3, 0), (2, 3, 70),
+                                     (2, 3, 2 ** 19), (1, 3, 2 ** 19 + 2), (2, 2, 30)])  # three planes together, or not
 def test_channel_counts_count_every_pixel_and_sum_every_plane(n, c, p):
     rng = np.random.default_rng(n * c + p)
     planes = rng.integers(0, 256, (n, c, p), dtype=np.uint8)
@@ -220,8 +221,20 @@ def test_channel_counts_count_every_pixel_and_sum_every_plane(n, c, p):
     assert again[0].tolist() == counts.tolist() and again[1].tolist() == sums.tolist()
 
 
+def test_channel_counts_of_one_batch_do_not_depend_on_the_batches_before():
+    # RGB planes up to 512 KB are counted three at a time into one table a channel, others plane by plane into
+    # two: the shared scratch table must come out clean either way
+    rng = np.random.default_rng(7)
+    small, large, five = (rng.integers(0, 256, shape, dtype=np.uint8) for shape in ((3, 3, 96), (1, 3, 2 ** 19 + 8),
+                                                                                      (2, 5, 40)))
+    expected = {id(planes): [np.bincount(planes[:, a].ravel(), minlength=256).tolist() for a in range(planes.shape[1])]
+                for planes in (small, large, five)}
+    for planes in (small, large, small, five, small, large, five):
+        assert pixel_kernels.channel_counts(planes)[0].tolist() == expected[id(planes)]
+
+
 @pytest.mark.parametrize("n, rows, cols, step", [(2, 8, 6, 1), (1, 10, 7, 1), (2, 9, 6, 1), (3, 12, 10, 2), (2, 15, 8, 3),
-                                                  (1, 2, 2, 1), (2, 4, 34, 2)])
+                                                  (1, 2, 2, 1), (2, 4, 34, 2), (1, 1026, 512, 1)])
 def test_channel_counts_halve_each_plane_as_halve_does(n, rows, cols, step):
     rng = np.random.default_rng(rows * cols + step)
     planes = rng.integers(0, 256, (n, 3, rows * cols), dtype=np.uint8)
