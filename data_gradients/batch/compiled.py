@@ -1,9 +1,10 @@
-"""Loading the optional C extensions of :mod:`data_gradients.batch` (``_run_kernels``, ``_pixel_kernels``).
+"""Loading the optional C extensions (``data_gradients.batch``'s ``_run_kernels`` and ``_pixel_kernels``,
+``data_gradients.managers``' ``_heap_slack``).
 
 A module is used only when it was built (a C compiler at install time), from sources with the signatures its
 Python wrapper expects (a ``VERSION`` constant), and not before its C source last changed (an editable install
-not rebuilt). Otherwise :func:`load` gives None and the callers take their numpy and OpenCV ways, which give the
-same results.
+not rebuilt). Otherwise :func:`load` gives None and the callers take their own ways (numpy and OpenCV; ctypes for
+the heap slack), which give the same results.
 """
 from __future__ import annotations
 
@@ -25,11 +26,11 @@ def stale(module) -> bool:
     return os.path.exists(source) and os.path.getmtime(source) > os.path.getmtime(built)
 
 
-def load(name: str, version: int) -> Optional[ModuleType]:
-    """The extension ``data_gradients.batch.<name>``, or None where it is not built, was built with signatures
-    other than ``version``, or is :func:`stale`."""
+def load(name: str, version: int, package: str = "data_gradients.batch") -> Optional[ModuleType]:
+    """The extension ``<package>.<name>``, or None where it is not built, was built with signatures other than
+    ``version``, or is :func:`stale`."""
     try:
-        module = importlib.import_module(f"data_gradients.batch.{name}")
+        module = importlib.import_module(f"{package}.{name}")
     except ImportError:
         return None
     if getattr(module, "VERSION", None) != version or stale(module):

@@ -48,7 +48,7 @@ def growth(unpark):
     sizes = [libc.mallinfo2().arena]
     for _ in range(cycles):
         if unpark:
-            assert heap_slack.unpark_small_chunks()
+            assert heap_slack.unpark_small_chunks(use_compiled=sys.argv[5] == "compiled")
         aligned_block_taken_and_freed()
         sizes.append(libc.mallinfo2().arena)
     for pointer in held:
@@ -56,20 +56,27 @@ def growth(unpark):
     return sizes
 
 
+assert sys.argv[5] != "compiled" or heap_slack.compiled() is not None  # the compiled way is the one tested
 aligned_block_taken_and_freed()  # a mapped block freed: glibc's mmap threshold rises above it, later ones come from the heap
 kept = libc.malloc((1 << 18) + int(sys.argv[4]))  # carved from the top of the heap: the next blocks fall after it
 print(json.dumps({"version": libc.gnu_get_libc_version().decode(), "without": growth(False), "with": growth(True)}))
 """
 
 
+def test_the_extension_is_built():
+    assert heap_slack.compiled() is not None, "data_gradients.managers._heap_slack is not built (or stale): ./dev setup"
+
+
 @glibc
+@pytest.mark.parametrize("way", ["compiled", "ctypes"])
 @pytest.mark.parametrize("shift", [0, 16, 32, 48])
-def test_a_freed_aligned_block_is_taken_again_once_its_slack_left_the_cache(shift):
+def test_a_freed_aligned_block_is_taken_again_once_its_slack_left_the_cache(shift, way):
     """In a fresh interpreter (what an earlier test left free in this one's heap could serve the blocks), with
     the blocks ``shift`` bytes further along modulo the 64-byte alignment, so that the slack cut off around them
     takes each of its sizes (one of the four puts a 96-byte chunk behind every block: unparking only the 32- to
-    80-byte chunks left the heap growing by a block per request there)."""
-    out = subprocess.run([sys.executable, "-c", SCENARIO, heap_slack.__file__, str(BLOCK), str(CYCLES), str(shift)],
+    80-byte chunks left the heap growing by a block per request there). Both ways: the extension's one call, and
+    ctypes' calls one by one."""
+    out = subprocess.run([sys.executable, "-c", SCENARIO, heap_slack.__file__, str(BLOCK), str(CYCLES), str(shift), way],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
@@ -93,4 +100,15 @@ def test_unparking_is_part_of_every_tick(monkeypatch):
 
 def test_without_glibc_nothing_is_called(monkeypatch):
     monkeypatch.setattr(heap_slack, "_load_malloc", lambda: None)
+    monkeypatch.setattr(heap_slack, "compiled", lambda: pytest.fail("the extension was called without glibc"))
     assert unpark_small_chunks() is False
+
+
+def test_the_extension_refuses_a_count_beyond_its_room():
+    unpark = heap_slack.compiled()
+    with pytest.raises(ValueError, match="count"):
+        unpark((24,), 65)
+    with pytest.raises(TypeError):
+        unpark([24], 7)  # a tuple of sizes
+    with pytest.raises(OverflowError):
+        unpark((-1,), 7)
