@@ -88,11 +88,11 @@ def test_a_freed_aligned_block_is_taken_again_once_its_slack_left_the_cache(way)
     takes each of its sizes (one of the four put a 96-byte chunk behind every block: unparking only the 32- to
     80-byte chunks left the heap growing by a block per request there).
 
-    Unparked, every layout reuses the freed block. The control, the same requests without unparking, shows the
-    heap growing by a block per request while the cache has room for the slack, but not in every layout: where
-    an interpreter's start leaves the top of the heap (the size of its arguments and environment moves it) decides
-    where the slack falls, so it is asserted in one layout of the four at least (measured with glibc 2.36; a later
-    glibc may place the slack otherwise: asserted up to 2.37 only)."""
+    Unparked, every layout reuses the freed block after taking at most one. The control, the same requests
+    without unparking, shows the heap growing by a block per request while the cache has room for the slack,
+    but not in every layout: where an interpreter's start leaves the top of the heap (the size of its arguments
+    and environment moves it) decides where the slack falls, so it is asserted in one layout of the four at
+    least (measured with glibc 2.36; a later glibc may place the slack otherwise: asserted up to 2.37 only)."""
     extension = heap_slack.compiled()
     assert extension is not None
     grew = []
@@ -102,8 +102,10 @@ def test_a_freed_aligned_block_is_taken_again_once_its_slack_left_the_cache(way)
         assert out.returncode == 0, out.stderr
         got = json.loads(out.stdout)
         with_unpark, without = got["with"], got["without"]
-        assert with_unpark[-1] - with_unpark[0] <= BLOCK, shift  # the heap may take one block (a first one) ...
-        assert with_unpark[-1] == with_unpark[2], shift  # ... and then every request of its size is served by the freed one
+        # the heap may take one block (a first one; glibc extends it by whole pages, so a page more in some layouts:
+        # 4 MB + 4 KB in 2 of 528 fresh interpreters, and in CI's) ...
+        assert with_unpark[-1] - with_unpark[0] < 2 * BLOCK, (shift, with_unpark)
+        assert with_unpark[-1] == with_unpark[2], (shift, with_unpark)  # ... and then the freed one serves every request
         grew.append(without[-1] - without[0] >= 3 * BLOCK)
     if tuple(int(x) for x in got["version"].split(".")[:2]) < (2, 38):
         assert any(grew), "the control never showed the heap growing: the scenario no longer exercises the slack"
